@@ -1,0 +1,114 @@
+/*
+ * fm.h - Fast Messages (FM) C API.
+ *
+ * Active messages with reliable, ordered, exactly-once delivery per sender, streamed messages whose
+ * handler starts on the first piece and pulls the rest with FM_receive, receiver-paced extraction
+ * and per-sender credit flow control.  See docs/fm.md for the full contract.
+ *
+ * Every call returns a status: FM_SUCCESS (0) or a negative FM_E* code; FM_strerror() names the
+ * code and FM_last_error() gives the detailed message (naming the argument or peer) of the calling
+ * thread's most recent failure.
+ */
+#ifndef FM_FM_H
+#define FM_FM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FM_VERSION_MAJOR 2
+#define FM_VERSION_MINOR 2
+
+/* Status codes.  FM_EAGAIN is the only "retry" status: call FM_extract (outside a handler) or
+ * return from the handler, and try again. */
+enum {
+  FM_SUCCESS = 0,
+  FM_EAGAIN = -1,        /* resources temporarily unavailable (credits inside a handler) */
+  FM_EINVAL = -2,        /* invalid argument */
+  FM_ENODEST = -3,       /* destination node out of range */
+  FM_EHANDLER = -4,      /* handler id out of range or not registered */
+  FM_ELENGTH = -5,       /* beyond the message's declared length */
+  FM_ESTREAM = -6,       /* stream not valid here (wrong kind, closed, outside its handler) */
+  FM_ENOTINIT = -7,      /* FM not initialized, or already finalized */
+  FM_EPEERFAILED = -8,   /* a peer died or became unreachable */
+  FM_ENOPROVIDER = -9,   /* the requested libfabric provider is not available */
+  FM_ELAUNCH = -10,      /* launcher (PMI) problem */
+  FM_ENOMEM = -11,       /* out of memory */
+  FM_EBUSY = -12,        /* a stream to this destination is already open */
+  FM_EINHANDLER = -13,   /* call not allowed inside a handler */
+  FM_ETRANSPORT = -14,   /* transport (libfabric) error */
+  FM_EUNSUPPORTED = -15, /* operation not supported by this transport */
+  FM_ETIMEDOUT = -16,    /* a bounded wait expired */
+  FM_EALREADY = -17      /* already initialized */
+};
+
+/* Handler return values. */
+#define FM_CONTINUE 0
+#define FM_QUIT 1 /* stop the current FM_extract after this handler returns */
+
+#define FM_ANY_ID (-1)
+#define FM_MAX_HANDLERS 1024
+
+typedef struct FM_stream FM_stream;
+typedef int (*FM_handler)(FM_stream *stream, unsigned sender); /* FM_CONTINUE or FM_QUIT */
+
+/* --- set-up ------------------------------------------------------------------------------------ */
+int FM_initialize(void);
+int FM_finalize(void);
+unsigned FM_nodeid(void);
+unsigned FM_numnodes(void);
+/* 1 if node shares this host, 0 if not, < 0 on error. */
+int FM_same_host(unsigned node);
+/* Name of the transport that carries traffic to node ("shm", "tcp;ofi_rxm", "loopback", "self"). */
+const char *FM_transport_name(unsigned node);
+
+/* --- handlers ---------------------------------------------------------------------------------- */
+int FM_register_handler(int id /* or FM_ANY_ID */, FM_handler fn); /* id, or < 0 */
+int FM_unregister_handler(int id);
+
+/* --- sending (FM 2.x streams) ------------------------------------------------------------------ */
+/* length is an upper bound on the bytes that will be sent.  Returns NULL on failure (see
+ * FM_last_status()).  Inside a handler, returns NULL with FM_EAGAIN when the whole message cannot be
+ * guaranteed now: do not spin on it there. */
+FM_stream *FM_begin_message(unsigned dest, size_t length, int handler);
+int FM_send_piece(FM_stream *s, const void *buf, size_t n);
+int FM_end_message(FM_stream *s);
+
+/* --- sending (FM 1.1) -------------------------------------------------------------------------- */
+int FM_send(unsigned dest, int handler, const void *buf, size_t n);
+int FM_send_4(unsigned dest, int handler, uint32_t i0, uint32_t i1, uint32_t i2, uint32_t i3);
+
+/* --- receiving --------------------------------------------------------------------------------- */
+/* Runs handlers for arrived messages.  maxbytes is a soft budget counted in whole packets
+ * (SIZE_MAX = all pending).  Returns the bytes extracted, or < 0 (e.g. FM_EPEERFAILED once per
+ * newly failed peer). */
+long FM_extract(size_t maxbytes);
+/* Like FM_extract, but when nothing is pending spins briefly and then sleeps on the transport's
+ * wait object until something arrives or timeout_ms passes (-1: no limit).  Returns the bytes
+ * extracted (0 on time-out), or < 0. */
+long FM_extract_wait(size_t maxbytes, int timeout_ms);
+/* Inside a handler: places the next n bytes of the message in buf.  Returns the bytes placed (less
+ * than n only when the message ended), or < 0.  Suspends the handler while bytes are in flight. */
+long FM_receive(void *buf, FM_stream *s, size_t n);
+
+/* Declared length of a stream's message (an upper bound on its bytes), or 0 for an invalid stream. */
+size_t FM_stream_length(FM_stream *s);
+
+/* --- queries ----------------------------------------------------------------------------------- */
+size_t FM_packet_payload(void); /* payload bytes carried by one packet */
+size_t FM_max_message(void);    /* largest declared length accepted by FM_begin_message */
+int FM_in_handler(void);        /* 1 inside a handler */
+int FM_peer_failed(unsigned node); /* 1 if node has been declared failed */
+
+/* --- errors ------------------------------------------------------------------------------------ */
+const char *FM_strerror(int status); /* FM_SUCCESS is 0, errors are negative */
+int FM_last_status(void);            /* status of this thread's most recent failed call */
+const char *FM_last_error(void);     /* its detailed message, "" if none */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FM_FM_H */

@@ -1,0 +1,1051 @@
+// context.cpp - FM's core.  See context.hpp for the wire format and docs/fm.md for the contract.
+//
+// Hot path (small messages): FM_send with credits builds the packet and injects it; FM_extract
+// polls the transport, queues DATA packets per sender and runs single-packet handlers on the
+// caller's stack.  No allocation, no lock, no system call of ours on either path: buffers come from
+// slabs allocated at set-up, liveness checks are rate-limited and only run when idle or stalled.
+#include "core/context.hpp"
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "util/clock.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace fm::core {
+
+namespace {
+
+constexpr std::uint32_t kControlReserve = 8;  // receive buffers per sender for control packets
+constexpr std::uint32_t kTxBufs = 128;
+constexpr int kPollBatch = 32;
+
+FM_handler g_handlers[FM_MAX_HANDLERS];
+
+thread_local Context* t_current = nullptr;
+Context* g_default = nullptr;
+
+std::size_t round_up(std::size_t v, std::size_t a) { return (v + a - 1) / a * a; }
+
+int pidfd_open(int pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+// handler table and current context
+
+FM_handler handler_at(int id) noexcept {
+  return (id >= 0 && id < FM_MAX_HANDLERS) ? g_handlers[id] : nullptr;
+}
+
+int register_handler(int id, FM_handler fn) noexcept {
+  if (fn == nullptr) return fail(FM_EINVAL, "FM_register_handler: handler function is NULL");
+  if (id == FM_ANY_ID) {
+    for (int i = 0; i < FM_MAX_HANDLERS; ++i)
+      if (g_handlers[i] == nullptr) {
+        g_handlers[i] = fn;
+        return i;
+      }
+    return fail(FM_EHANDLER, "FM_register_handler: all %d handler ids are in use", FM_MAX_HANDLERS);
+  }
+  if (id < 0 || id >= FM_MAX_HANDLERS)
+    return fail(FM_EHANDLER, "FM_register_handler: id %d out of range [0, %d) (or FM_ANY_ID)", id,
+                FM_MAX_HANDLERS);
+  if (g_handlers[id] != nullptr && g_handlers[id] != fn)
+    return fail(FM_EHANDLER, "FM_register_handler: id %d is already registered", id);
+  g_handlers[id] = fn;
+  return id;
+}
+
+int unregister_handler(int id) noexcept {
+  if (id < 0 || id >= FM_MAX_HANDLERS || g_handlers[id] == nullptr)
+    return fail(FM_EHANDLER, "FM_unregister_handler: id %d is not registered", id);
+  g_handlers[id] = nullptr;
+  return FM_SUCCESS;
+}
+
+Context* current() noexcept { return t_current != nullptr ? t_current : g_default; }
+void set_default(Context* c) noexcept { g_default = c; }
+ScopedCurrent::ScopedCurrent(Context* c) noexcept : saved(t_current) { t_current = c; }
+ScopedCurrent::~ScopedCurrent() { t_current = saved; }
+
+// ------------------------------------------------------------------------------------------------
+// set-up and teardown
+
+std::unique_ptr<Context> Context::create(Wiring&& w, int* rc) {
+  std::unique_ptr<Context> c(new Context());
+  *rc = c->setup(std::move(w));
+  if (*rc != FM_SUCCESS) return nullptr;
+  return c;
+}
+
+int Context::setup(Wiring&& w) {
+  cfg_ = w.cfg;
+  rank_ = w.rank;
+  size_ = w.size;
+  tps_ = std::move(w.transports);
+  boot_ = std::move(w.boot);
+  my_window_ = w.my_window;
+  packet_size_ = cfg_.packet_size;
+  payload_ = packet_size_ - sizeof(PacketHeader);
+  for (auto& t : tps_)
+    if (t->caps().max_msg < packet_size_)
+      return fail(FM_EINVAL, "FM_PACKET_SIZE=%zu exceeds transport %s's largest message (%zu)",
+                  packet_size_, t->caps().name.c_str(), t->caps().max_msg);
+
+  peers_.resize(size_);
+  std::vector<std::uint32_t> rx_per_tp(tps_.size(), 0);
+  for (unsigned p = 0; p < size_; ++p) {
+    Peer& q = peers_[p];
+    q.tp = w.peer_tp[p];
+    q.window = p == rank_ ? cfg_.credits : w.windows[p];
+    q.credits = q.window;
+    q.host = p < w.hosts.size() ? w.hosts[p] : std::string();
+    q.pid = p < w.pids.size() ? w.pids[p] : 0;
+    q.same_host = p == rank_ || (!q.host.empty() && q.host == w.hosts[rank_]);
+    if (q.tp >= 0) rx_per_tp[static_cast<std::size_t>(q.tp)] += w.my_window[q.tp] + kControlReserve;
+  }
+  // one slab: receive buffers per transport, send buffers, self buffers
+  std::uint32_t nrx = 0;
+  for (auto n : rx_per_tp) nrx += n;
+  const std::uint32_t ntx = tps_.empty() ? 0 : kTxBufs;
+  const std::uint32_t nself = cfg_.credits;
+  buf_stride_ = round_up(sizeof(Buf) + packet_size_, 64);
+  slab_size_ = round_up(buf_stride_ * (nrx + ntx + nself), 4096);
+  slab_ = static_cast<std::byte*>(std::aligned_alloc(4096, slab_size_));
+  if (slab_ == nullptr)
+    return fail(FM_ENOMEM, "FM_initialize: cannot allocate %zu bytes of packet buffers", slab_size_);
+  std::byte* cursor = slab_;
+  auto take = [&](Buf::Pool pool) {
+    Buf* b = reinterpret_cast<Buf*>(cursor);
+    cursor += buf_stride_;
+    std::memset(b, 0, sizeof *b);
+    b->pool = pool;
+    return b;
+  };
+  for (std::size_t t = 0; t < tps_.size(); ++t) {
+    for (std::uint32_t i = 0; i < rx_per_tp[t]; ++i) {
+      Buf* b = take(Buf::kRx);
+      b->tp = static_cast<std::uint8_t>(t);
+      int rc = tps_[t]->post_recv(b->hdr(), packet_size_, b);
+      if (rc != FM_SUCCESS)
+        return fail(rc, "FM_initialize: posting receive %u of %u on %s failed: %s", i,
+                    rx_per_tp[t], tps_[t]->caps().name.c_str(), last_error());
+    }
+  }
+  for (std::uint32_t i = 0; i < ntx; ++i) {
+    Buf* b = take(Buf::kTx);
+    b->next = tx_free_;
+    tx_free_ = b;
+  }
+  for (std::uint32_t i = 0; i < nself; ++i) {
+    Buf* b = take(Buf::kSelf);
+    b->next = self_free_;
+    self_free_ = b;
+  }
+  std::size_t inject_max = 0;
+  for (auto& t : tps_) inject_max = std::max(inject_max, t->caps().inject_size);
+  scratch_.assign(std::min(inject_max, packet_size_) + 64, std::byte{0});
+  ready_.assign(size_, 0);
+
+  // liveness of same-host peers through process descriptors (no polling of /proc)
+  for (unsigned p = 0; p < size_; ++p) {
+    Peer& q = peers_[p];
+    if (p == rank_ || !q.same_host || q.pid <= 0) continue;
+    q.pidfd = pidfd_open(q.pid);
+    if (q.pidfd >= 0) {
+      pidfds_.push_back(pollfd{q.pidfd, POLLIN, 0});
+      pidfd_peer_.push_back(p);
+    }
+  }
+  last_liveness_ns_ = now_ns();
+  return FM_SUCCESS;
+}
+
+Context::~Context() {
+  tps_.clear();  // close endpoints before freeing the buffers posted to them
+  for (auto& q : peers_) {
+    if (q.pidfd >= 0) close(q.pidfd);
+    delete q.fiber;
+  }
+  std::free(slab_);
+  if (g_default == this) g_default = nullptr;
+}
+
+const char* Context::transport_name(unsigned node) const noexcept {
+  if (node >= size_) return nullptr;
+  if (node == rank_) return "self";
+  return tps_[static_cast<std::size_t>(peers_[node].tp)]->caps().name.c_str();
+}
+
+// ------------------------------------------------------------------------------------------------
+// progress: completions and arrivals
+
+int Context::progress() {
+  transport::Completion comp[kPollBatch];
+  for (auto& tp : tps_) {
+    int n = tp->poll(comp, kPollBatch);
+    if (n < 0) return n;
+    for (int i = 0; i < n; ++i) {
+      Buf* b = static_cast<Buf*>(comp[i].ctx);
+      switch (comp[i].kind) {
+        case transport::Completion::recv:
+          b->len = static_cast<std::uint32_t>(comp[i].len);
+          on_arrival(b);
+          break;
+        case transport::Completion::send:
+          on_send_done(b);
+          break;
+        case transport::Completion::error:
+          if (b == nullptr) break;
+          if (b->pool == Buf::kTx) {
+            fail_peer(b->dest, "a send to it failed in the transport");
+            on_send_done(b);
+          } else if (b->pool == Buf::kRx && !closed_) {
+            FM_WARN("receive completed in error on %s; reposting", tp->caps().name.c_str());
+            (void)tp->post_recv(b->hdr(), packet_size_, b);
+          }
+          break;
+      }
+    }
+  }
+  if (credit_pending_) {
+    credit_pending_ = false;
+    for (unsigned p = 0; p < size_; ++p)
+      if (peers_[p].credit_pending) {
+        peers_[p].credit_pending = false;
+        return_credits(p, true);
+      }
+  }
+  return FM_SUCCESS;
+}
+
+void Context::repost(Buf* b) {
+  int rc = tps_[b->tp]->post_recv(b->hdr(), packet_size_, b);
+  if (rc != FM_SUCCESS) FM_ERROR("reposting a receive buffer failed: %s", last_error());
+}
+
+void Context::on_arrival(Buf* b) {
+  PacketHeader* h = b->hdr();
+  if (b->len < sizeof(PacketHeader) || h->magic != kWireMagic || h->src >= size_ ||
+      h->src == rank_ || h->len != b->len - sizeof(PacketHeader)) {
+    FM_WARN("dropping a malformed %u-byte packet (magic %#x, src %u)", b->len, h->magic, h->src);
+    repost(b);
+    return;
+  }
+  const unsigned p = h->src;
+  Peer& q = peers_[p];
+  if (h->credits != 0) {
+    q.credits += h->credits;
+    q.credit_requested = false;
+  }
+  switch (h->type) {
+    case kData:
+      b->len = h->len;
+      b->off = 0;
+      if (h->seq != q.rx_seq) {
+        FM_ERROR("packet %u from node %u arrived when %u was expected", h->seq, p, q.rx_seq);
+        fail_peer(p, "packets arrived out of order (transport broke FIFO)");
+      }
+      ++q.rx_seq;
+      on_data(p, b);
+      return;
+    case kCreditRequest:
+      q.starving = true;
+      repost(b);
+      return_credits(p, false);
+      return;
+    case kBye:
+      q.bye = true;
+      repost(b);
+      return;
+    default:  // kCredit: its credits were taken above
+      repost(b);
+      return;
+  }
+}
+
+void Context::on_data(unsigned p, Buf* b) {
+  Peer& q = peers_[p];
+  if (q.rx == Peer::kDiscarding || q.failed) {  // the rest of a message whose handler returned
+    if (q.rx == Peer::kDiscarding && (b->hdr()->flags & kLast)) q.rx = Peer::kIdle;
+    release_rx(b);
+    return;
+  }
+  q.q.push(b);
+  if (q.rx == Peer::kIdle || q.rx == Peer::kSuspended) mark_ready(p);
+}
+
+void Context::on_send_done(Buf* b) {
+  b->next = tx_free_;
+  tx_free_ = b;
+  --tx_outstanding_;
+}
+
+void Context::mark_ready(unsigned p) noexcept {
+  Peer& q = peers_[p];
+  if (q.ready) return;
+  q.ready = true;
+  ready_[(ready_head_ + ready_count_) % size_] = p;
+  ++ready_count_;
+}
+
+// ------------------------------------------------------------------------------------------------
+// dispatch: running handlers
+
+long Context::dispatch(std::size_t budget) {
+  budget_ = budget;
+  extracted_ = 0;
+  quit_ = false;
+  while (ready_count_ > 0 && extracted_ < budget_ && !quit_) {
+    const unsigned p = ready_[ready_head_];
+    ready_head_ = (ready_head_ + 1) % size_;
+    --ready_count_;
+    peers_[p].ready = false;
+    run_peer(p);
+  }
+  return static_cast<long>(extracted_);
+}
+
+void Context::run_peer(unsigned p) {
+  Peer& q = peers_[p];
+  if (q.rx == Peer::kSuspended) {
+    if (q.q.empty() && !q.failed) return;
+    resume_fiber(p);
+  } else if (q.rx == Peer::kIdle) {
+    if (q.q.empty()) return;
+    start_message(p);
+  } else {
+    return;
+  }
+  // one message (or one resumption) per turn; come back later for more (fairness across senders)
+  if ((q.rx == Peer::kIdle && !q.q.empty()) || (q.rx == Peer::kSuspended && q.budget_wait))
+    mark_ready(p);
+}
+
+void Context::start_message(unsigned p) {
+  Peer& q = peers_[p];
+  Buf* b = q.q.pop();
+  PacketHeader* h = b->hdr();
+  InStream& in = q.in;
+  in.magic = kInMagic;
+  in.peer = p;
+  in.ctx = this;
+  in.declared = h->msg_len;
+  in.received = 0;
+  in.cur = b;
+  extracted_ += b->len;
+  q.bytes_in += b->len;
+  ++q.msgs_in;
+  q.handler = h->handler;
+  FM_handler fn = (h->flags & kFirst) ? handler_at(h->handler) : nullptr;
+  if (fn == nullptr) {
+    if (!(h->flags & kFirst))
+      FM_ERROR("node %u: a message continuation arrived with no message open; dropped", p);
+    else
+      FM_ERROR("message from node %u for unregistered handler %u dropped (%llu bytes)", p,
+               h->handler, static_cast<unsigned long long>(h->msg_len));
+    ++dropped_;
+    finish_message(p);
+    return;
+  }
+  if (h->flags & kLast) {  // the whole message is here: run on this stack, it cannot suspend
+    q.rx = Peer::kRunning;
+    run_handler(fn, p);
+    finish_message(p);
+    return;
+  }
+  if (fibers_.empty()) {
+    auto f = std::make_unique<Fiber>(cfg_.handler_stack);
+    if (!f->ok()) {
+      FM_ERROR("cannot allocate a %zu-byte handler stack; message from node %u dropped",
+               cfg_.handler_stack, p);
+      ++dropped_;
+      finish_message(p);
+      return;
+    }
+    fibers_.push_back(std::move(f));
+  }
+  q.fiber = fibers_.back().release();
+  fibers_.pop_back();
+  q.fiber->start(&Context::fiber_main, &q);
+  q.owner = this;
+  q.index = p;
+  resume_fiber(p);
+}
+
+void Context::run_handler(FM_handler fn, unsigned p) {
+  Peer& q = peers_[p];
+  InStream* saved_in = current_in_;
+  current_in_ = &q.in;
+  ++handler_depth_;
+  int r;
+  {
+    ScopedCurrent sc(this);
+    r = fn(&q.in, p);
+  }
+  --handler_depth_;
+  current_in_ = saved_in;
+  if (r == FM_QUIT) quit_ = true;
+}
+
+void Context::fiber_main(void* arg) {
+  Peer* q = static_cast<Peer*>(arg);
+  Context* self = q->owner;
+  FM_handler fn = handler_at(q->handler);
+  int r = fn != nullptr ? fn(&q->in, q->index) : FM_CONTINUE;
+  if (r == FM_QUIT) self->quit_ = true;
+}
+
+void Context::resume_fiber(unsigned p) {
+  Peer& q = peers_[p];
+  q.budget_wait = false;
+  q.rx = Peer::kRunning;
+  InStream* saved_in = current_in_;
+  current_in_ = &q.in;
+  ++handler_depth_;
+  {
+    ScopedCurrent sc(this);
+    q.fiber->resume();
+  }
+  --handler_depth_;
+  current_in_ = saved_in;
+  if (q.fiber->finished()) {
+    fibers_.emplace_back(q.fiber);
+    q.fiber = nullptr;
+    finish_message(p);
+  }
+}
+
+void Context::finish_message(unsigned p) {
+  Peer& q = peers_[p];
+  InStream& in = q.in;
+  bool last = false;
+  if (in.cur != nullptr) {
+    last = (in.cur->hdr()->flags & kLast) != 0;
+    release_rx(in.cur);
+    in.cur = nullptr;
+  }
+  while (!last && !q.q.empty()) {  // bytes the handler did not receive are discarded
+    Buf* b = q.q.pop();
+    last = (b->hdr()->flags & kLast) != 0;
+    release_rx(b);
+  }
+  in.magic = 0;
+  q.rx = (last || q.failed) ? Peer::kIdle : Peer::kDiscarding;
+}
+
+// ------------------------------------------------------------------------------------------------
+// buffers and credits
+
+void Context::release_rx(Buf* b) {
+  if (b->pool == Buf::kSelf) {
+    b->next = self_free_;
+    self_free_ = b;
+    ++peers_[rank_].credits;
+    return;
+  }
+  const unsigned p = b->hdr()->src;
+  repost(b);
+  ++peers_[p].owed;
+  return_credits(p, false);
+}
+
+void Context::return_credits(unsigned p, bool force) {
+  Peer& q = peers_[p];
+  if (q.owed == 0 || q.failed || closed_) return;
+  const std::uint32_t grant = my_window_[static_cast<std::size_t>(q.tp)];
+  if (!force && !q.starving && q.owed < grant / 2) return;
+  if (send_control(p, kCredit) == FM_EAGAIN) {
+    q.credit_pending = true;
+    credit_pending_ = true;
+  }
+}
+
+int Context::send_control(unsigned p, PacketType type) {
+  Peer& q = peers_[p];
+  PacketHeader h{rank_, 0, type, 0, 0, 0, q.owed, kWireMagic, 0};
+  auto& tp = tps_[static_cast<std::size_t>(q.tp)];
+  int rc;
+  if (tp->caps().inject_size >= sizeof h) {
+    rc = tp->inject(p, &h, sizeof h);
+  } else {
+    if (tx_free_ == nullptr) return FM_EAGAIN;
+    Buf* b = tx_free_;
+    tx_free_ = b->next;
+    b->dest = p;
+    std::memcpy(b->hdr(), &h, sizeof h);
+    iovec iov{b->hdr(), sizeof h};
+    rc = tp->send(p, &iov, 1, b);
+    if (rc == FM_SUCCESS) {
+      ++tx_outstanding_;
+    } else {
+      b->next = tx_free_;
+      tx_free_ = b;
+    }
+  }
+  if (rc == FM_SUCCESS) {
+    q.owed = 0;
+    q.starving = false;
+  } else if (rc != FM_EAGAIN) {
+    fail_peer(p, "sending a control packet failed");
+  }
+  return rc;
+}
+
+Buf* Context::get_tx_buf(unsigned dest) {
+  std::uint64_t start = 0;
+  for (std::uint32_t spins = 0; tx_free_ == nullptr; ++spins) {
+    if (progress() != FM_SUCCESS || peers_[dest].failed) return nullptr;
+    if ((spins & 1023) == 1023) {  // sends complete locally; bounded all the same
+      if (start == 0) start = now_ns();
+      check_liveness(false);
+      if (now_ns() - start > cfg_.peer_timeout_ms * 1000000ull) {
+        fail(FM_ETIMEDOUT, "no send completion for %u ms (%u sends outstanding)",
+             cfg_.peer_timeout_ms, tx_outstanding_);
+        return nullptr;
+      }
+    }
+  }
+  Buf* b = tx_free_;
+  tx_free_ = b->next;
+  b->dest = dest;
+  b->len = 0;
+  return b;
+}
+
+int Context::wait_credit(unsigned p) {
+  Peer& q = peers_[p];
+  if (q.credits > 0) return FM_SUCCESS;
+  if (in_handler())
+    return fail(FM_EAGAIN, "no credits for node %u inside a handler; return and retry", p);
+  ++q.credit_stalls;
+  if (p != rank_ && !q.credit_requested && send_control(p, kCreditRequest) == FM_SUCCESS)
+    q.credit_requested = true;
+  while (q.credits <= 0) {
+    if (q.failed) return peer_error(p, "send (waiting for credits)");
+    int rc = progress();
+    if (rc < 0) return rc;
+    dispatch(SIZE_MAX);
+    check_liveness(false);
+  }
+  return FM_SUCCESS;
+}
+
+// Sends a filled packet: header completed here (sequence number, piggybacked credits).
+int Context::transmit(unsigned dest, Buf* b) {
+  Peer& q = peers_[dest];
+  PacketHeader* h = b->hdr();
+  h->seq = q.tx_seq++;
+  h->len = b->len;
+  q.bytes_out += b->len;
+  if (dest == rank_) {
+    h->credits = 0;
+    b->off = 0;
+    on_data(dest, b);
+    return FM_SUCCESS;
+  }
+  h->credits = q.owed;
+  q.owed = 0;
+  q.starving = false;
+  auto& tp = tps_[static_cast<std::size_t>(q.tp)];
+  const std::size_t total = sizeof(PacketHeader) + b->len;
+  std::uint64_t start = 0;
+  for (std::uint32_t tries = 0;; ++tries) {
+    int rc;
+    if (total <= tp->caps().inject_size) {
+      rc = tp->inject(dest, h, total);
+      if (rc == FM_SUCCESS) on_send_done_inject(b);
+    } else {
+      iovec iov{h, total};
+      rc = tp->send(dest, &iov, 1, b);
+      if (rc == FM_SUCCESS) ++tx_outstanding_;
+    }
+    if (rc == FM_SUCCESS) return FM_SUCCESS;
+    if (rc != FM_EAGAIN) {
+      fail_peer(dest, last_error());
+      if (b->pool == Buf::kTx) on_send_done_inject(b);
+      return peer_error(dest, "send");
+    }
+    int prc = progress();
+    if (prc < 0) return prc;
+    if ((tries & 1023) == 1023) {
+      if (start == 0) start = now_ns();
+      check_liveness(false);
+      if (q.failed) {
+        on_send_done_inject(b);
+        return peer_error(dest, "send");
+      }
+      if (now_ns() - start > cfg_.peer_timeout_ms * 1000000ull) {
+        fail_peer(dest, "its endpoint accepted nothing for the peer time-out");
+        on_send_done_inject(b);
+        return peer_error(dest, "send");
+      }
+    }
+  }
+}
+
+void Context::on_send_done_inject(Buf* b) {
+  if (b->pool != Buf::kTx) return;
+  b->next = tx_free_;
+  tx_free_ = b;
+}
+
+// ------------------------------------------------------------------------------------------------
+// sending
+
+int Context::check_dest(unsigned dest, int handler, const char* op) {
+  if (closed_) return fail(FM_ENOTINIT, "%s: FM is finalized", op);
+  if (dest >= size_)
+    return fail(FM_ENODEST, "%s: destination %u out of range (%u nodes)", op, dest, size_);
+  if (handler_at(handler) == nullptr)
+    return fail(FM_EHANDLER, "%s: handler %d is not registered", op, handler);
+  Peer& q = peers_[dest];
+  if (q.failed) return peer_error(dest, op);
+  if (finalizing_ && dest != rank_)
+    return fail(FM_ENOTINIT, "%s: FM_finalize is in progress; sends to node %u are refused", op,
+                dest);
+  if (q.stream_open)
+    return fail(FM_EBUSY, "%s: a stream to node %u is already open (end it first)", op, dest);
+  return FM_SUCCESS;
+}
+
+FM_stream* Context::begin_message(unsigned dest, std::size_t length, int handler) {
+  if (check_dest(dest, handler, "FM_begin_message") != FM_SUCCESS) return nullptr;
+  if (length > max_message()) {
+    fail(FM_ELENGTH, "FM_begin_message: length %zu exceeds the maximum %zu", length,
+         max_message());
+    return nullptr;
+  }
+  Peer& q = peers_[dest];
+  OutStream& o = q.out;
+  o.reserved = 0;
+  if (in_handler()) {  // the whole message must be guaranteed now, or NULL
+    const std::uint64_t npk = length == 0 ? 1 : (length + payload_ - 1) / payload_;
+    if (npk > q.window) {
+      fail(FM_ELENGTH,
+           "FM_begin_message: %zu bytes need %llu packets, more than node %u's %u-packet credit "
+           "window; inside a handler send at most %zu bytes",
+           length, static_cast<unsigned long long>(npk), dest, q.window,
+           static_cast<std::size_t>(q.window) * payload_);
+      return nullptr;
+    }
+    if (q.credits < static_cast<std::int64_t>(npk)) {
+      ++q.credit_stalls;
+      if (dest != rank_ && !q.credit_requested && send_control(dest, kCreditRequest) == 0)
+        q.credit_requested = true;
+      fail(FM_EAGAIN,
+           "FM_begin_message: %llu packets to node %u cannot be guaranteed inside a handler now; "
+           "return from the handler and retry",
+           static_cast<unsigned long long>(npk), dest);
+      return nullptr;
+    }
+    q.credits -= static_cast<std::int64_t>(npk);
+    o.reserved = static_cast<std::uint32_t>(npk);
+  }
+  o.magic = kOutMagic;
+  o.peer = dest;
+  o.ctx = this;
+  o.handler = handler;
+  o.declared = length;
+  o.sent = 0;
+  o.cur = nullptr;
+  o.first = true;
+  q.stream_open = true;
+  ++q.msgs_out;
+  return &o;
+}
+
+// A packet buffer for stream o.  Self-sends draw on the self pool, whose free buffers are the
+// self credits, so the credit is taken here; other destinations take theirs in flush().
+Buf* Context::acquire(OutStream* o, int* rc) {
+  const unsigned dest = o->peer;
+  Buf* b;
+  if (dest == rank_) {
+    if (o->reserved > 0) {
+      --o->reserved;
+    } else {
+      if ((*rc = wait_credit(dest)) != FM_SUCCESS) return nullptr;
+      --peers_[dest].credits;
+    }
+    b = self_free_;
+    self_free_ = b->next;
+  } else {
+    b = get_tx_buf(dest);
+    if (b == nullptr) {
+      *rc = peers_[dest].failed ? peer_error(dest, "FM_send_piece") : last_status();
+      return nullptr;
+    }
+  }
+  b->len = 0;
+  return b;
+}
+
+int Context::flush(OutStream* o, bool last) {
+  const unsigned dest = o->peer;
+  Peer& q = peers_[dest];
+  int rc = FM_SUCCESS;
+  if (o->cur == nullptr && (o->cur = acquire(o, &rc)) == nullptr) return rc;
+  Buf* b = o->cur;
+  if (dest != rank_) {
+    if (o->reserved > 0) {
+      --o->reserved;
+    } else {
+      if ((rc = wait_credit(dest)) != FM_SUCCESS) return rc;
+      --q.credits;
+    }
+  }
+  PacketHeader* h = b->hdr();
+  h->src = rank_;
+  h->handler = static_cast<std::uint16_t>(o->handler);
+  h->type = kData;
+  h->flags = static_cast<std::uint8_t>((o->first ? kFirst : 0) | (last ? kLast : 0));
+  h->magic = kWireMagic;
+  h->msg_len = o->declared;
+  o->cur = nullptr;
+  o->first = false;
+  return transmit(dest, b);
+}
+
+OutStream* Context::out_stream(FM_stream* s, const char* op) {
+  if (s == nullptr || s->magic != kOutMagic || s->ctx != this) {
+    fail(FM_ESTREAM, "%s: not an open outgoing stream", op);
+    return nullptr;
+  }
+  return static_cast<OutStream*>(s);
+}
+
+int Context::send_piece(FM_stream* s, const void* buf, std::size_t n) {
+  OutStream* o = out_stream(s, "FM_send_piece");
+  if (o == nullptr) return last_status();
+  if (buf == nullptr && n != 0) return fail(FM_EINVAL, "FM_send_piece: buf is NULL");
+  if (n > o->declared - o->sent)
+    return fail(FM_ELENGTH,
+                "FM_send_piece: %zu bytes go beyond the declared length %llu (%llu already sent)",
+                n, static_cast<unsigned long long>(o->declared),
+                static_cast<unsigned long long>(o->sent));
+  if (peers_[o->peer].failed) return peer_error(o->peer, "FM_send_piece");
+  const std::byte* src = static_cast<const std::byte*>(buf);
+  while (n > 0) {
+    int rc = FM_SUCCESS;
+    if (o->cur != nullptr && o->cur->len == payload_ && (rc = flush(o, false)) != FM_SUCCESS)
+      return rc;
+    if (o->cur == nullptr && (o->cur = acquire(o, &rc)) == nullptr) return rc;
+    const std::size_t k = std::min<std::size_t>(n, payload_ - o->cur->len);
+    std::memcpy(o->cur->payload() + o->cur->len, src, k);
+    o->cur->len += static_cast<std::uint32_t>(k);
+    o->sent += k;
+    src += k;
+    n -= k;
+  }
+  return FM_SUCCESS;
+}
+
+int Context::end_message(FM_stream* s) {
+  OutStream* o = out_stream(s, "FM_end_message");
+  if (o == nullptr) return last_status();
+  Peer& q = peers_[o->peer];
+  int rc = q.failed ? peer_error(o->peer, "FM_end_message") : flush(o, true);
+  if (o->cur != nullptr) {  // flush failed before sending it
+    Buf* b = o->cur;
+    o->cur = nullptr;
+    if (b->pool == Buf::kSelf) {
+      b->next = self_free_;
+      self_free_ = b;
+      ++q.credits;
+    } else {
+      on_send_done_inject(b);
+    }
+  }
+  q.credits += o->reserved;
+  o->reserved = 0;
+  o->magic = 0;
+  q.stream_open = false;
+  return rc;
+}
+
+int Context::send(unsigned dest, int handler, const void* buf, std::size_t n) {
+  if (buf == nullptr && n != 0) return fail(FM_EINVAL, "FM_send: buf is NULL");
+  // fast path: one packet to another node that fits an inject, with a credit in hand
+  if (dest < size_ && dest != rank_ && n + sizeof(PacketHeader) <= scratch_.size() &&
+      !closed_ && !finalizing_) {
+    Peer& q = peers_[dest];
+    auto& tp = tps_[static_cast<std::size_t>(q.tp)];
+    if (q.credits > 0 && !q.stream_open && !q.failed && handler_at(handler) != nullptr &&
+        sizeof(PacketHeader) + n <= tp->caps().inject_size) {
+      PacketHeader* h = reinterpret_cast<PacketHeader*>(scratch_.data());
+      *h = PacketHeader{rank_,  static_cast<std::uint16_t>(handler), kData, kFirst | kLast,
+                        static_cast<std::uint32_t>(n), q.tx_seq, q.owed, kWireMagic, n};
+      std::memcpy(h + 1, buf, n);
+      int rc = tp->inject(dest, h, sizeof *h + n);
+      if (rc == FM_SUCCESS) {
+        ++q.tx_seq;
+        --q.credits;
+        q.owed = 0;
+        q.starving = false;
+        ++q.msgs_out;
+        q.bytes_out += n;
+        return FM_SUCCESS;
+      }
+      if (rc != FM_EAGAIN) {
+        fail_peer(dest, last_error());
+        return peer_error(dest, "FM_send");
+      }
+      // queue full: the general path progresses and retries
+    }
+  }
+  FM_stream* s = begin_message(dest, n, handler);
+  if (s == nullptr) return last_status();
+  int rc = send_piece(s, buf, n);
+  int rc2 = end_message(s);
+  return rc != FM_SUCCESS ? rc : rc2;
+}
+
+// ------------------------------------------------------------------------------------------------
+// receiving
+
+long Context::extract(std::size_t maxbytes) {
+  if (closed_) return fail(FM_ENOTINIT, "FM_extract: FM is finalized");
+  if (in_handler()) return fail(FM_EINHANDLER, "FM_extract: called inside a handler");
+  int rc = progress();
+  if (rc < 0) return rc;
+  long n = dispatch(maxbytes);
+  if ((++extract_calls_ & 63) == 0) check_liveness(false);
+  if (failures_unreported_) return report_failures();
+  return n;
+}
+
+long Context::receive(void* buf, FM_stream* s, std::size_t n) {
+  if (s == nullptr || s->magic != kInMagic || s->ctx != this)
+    return fail(FM_ESTREAM, "FM_receive: not the stream of a running handler");
+  InStream* in = static_cast<InStream*>(s);
+  if (in != current_in_)
+    return fail(FM_ESTREAM, "FM_receive: called outside the handler of this stream");
+  if (buf == nullptr && n != 0) return fail(FM_EINVAL, "FM_receive: buf is NULL");
+  if (n > in->declared - in->received)
+    return fail(FM_ELENGTH,
+                "FM_receive: %zu bytes requested but only %llu of the declared %llu remain", n,
+                static_cast<unsigned long long>(in->declared - in->received),
+                static_cast<unsigned long long>(in->declared));
+  const unsigned p = in->peer;
+  Peer& q = peers_[p];
+  std::size_t placed = 0;
+  std::byte* dst = static_cast<std::byte*>(buf);
+  while (placed < n) {
+    Buf* b = in->cur;
+    if (b != nullptr && b->off == b->len) {
+      if (b->hdr()->flags & kLast) break;  // the message ended short of its declared length
+      release_rx(b);
+      in->cur = b = nullptr;
+    }
+    if (b == nullptr) {
+      // the next packet: suspend while it is in flight, or while this extract's budget is spent
+      while (q.q.empty() || (extracted_ >= budget_ && q.fiber != nullptr)) {
+        if (q.failed) {
+          in->received += placed;
+          return peer_error(p, "FM_receive");
+        }
+        if (q.fiber == nullptr)
+          return fail(FM_ESTREAM, "FM_receive: internal error: no packet and no fiber");
+        q.budget_wait = !q.q.empty();
+        q.rx = Peer::kSuspended;
+        Fiber* f = q.fiber;
+        f->yield();
+      }
+      b = q.q.pop();
+      in->cur = b;
+      extracted_ += b->len;
+      q.bytes_in += b->len;
+    }
+    const std::size_t k = std::min<std::size_t>(n - placed, b->len - b->off);
+    std::memcpy(dst + placed, b->payload() + b->off, k);
+    b->off += static_cast<std::uint32_t>(k);
+    placed += k;
+  }
+  in->received += placed;
+  return static_cast<long>(placed);
+}
+
+long Context::extract_wait(std::size_t maxbytes, int timeout_ms) {
+  long n = extract(maxbytes);
+  if (n != 0) return n;
+  const std::uint64_t t0 = now_ns();
+  const std::uint64_t spin_end = t0 + cfg_.spin_us * 1000ull;
+  const std::uint64_t deadline =
+      timeout_ms < 0 ? UINT64_MAX : t0 + static_cast<std::uint64_t>(timeout_ms) * 1000000ull;
+  while (now_ns() < std::min(spin_end, deadline))
+    if ((n = extract(maxbytes)) != 0) return n;
+  bool can_block = !tps_.empty();
+  for (auto& tp : tps_) can_block = can_block && tp->caps().wait_fd && tp->wait_fd() >= 0;
+  std::uint64_t sleep_ns = 20000;
+  while (true) {
+    const std::uint64_t now = now_ns();
+    if (now >= deadline) return 0;
+    const std::uint64_t left_ms = (deadline - now) / 1000000ull + 1;
+    bool blocked = false;
+    if (can_block && ready_count_ == 0) {
+      bool ok = true;
+      for (auto& tp : tps_) ok = ok && tp->try_wait();
+      if (ok) {
+        pollfd fds[8];
+        nfds_t nfds = 0;
+        for (auto& tp : tps_)
+          if (nfds < 8) fds[nfds++] = pollfd{tp->wait_fd(), POLLIN, 0};
+        int ms = static_cast<int>(std::min<std::uint64_t>(left_ms, cfg_.liveness_ms));
+        ::poll(fds, nfds, ms);
+        blocked = true;
+      }
+    }
+    if (!blocked && ready_count_ == 0) {  // no wait object: sleep with a growing interval
+      timespec ts{0, static_cast<long>(std::min<std::uint64_t>(sleep_ns, (deadline - now)))};
+      nanosleep(&ts, nullptr);
+      sleep_ns = std::min<std::uint64_t>(sleep_ns * 2, 1000000);
+    }
+    check_liveness(false);
+    if ((n = extract(maxbytes)) != 0) return n;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// failures
+
+int Context::check_liveness(bool force) {
+  const std::uint64_t now = now_ns();
+  if (!force && now - last_liveness_ns_ < cfg_.liveness_ms * 1000000ull) return 0;
+  last_liveness_ns_ = now;
+  if (!pidfds_.empty() && ::poll(pidfds_.data(), pidfds_.size(), 0) > 0) {
+    for (std::size_t i = 0; i < pidfds_.size(); ++i)
+      if (pidfds_[i].revents != 0) {
+        fail_peer(pidfd_peer_[i], "its process exited");
+        pidfds_[i].fd = -pidfds_[i].fd - 1;  // poll ignores negative descriptors
+      }
+  }
+  for (unsigned p = 0; p < size_; ++p) {  // same-host peers without a process descriptor
+    Peer& q = peers_[p];
+    if (p != rank_ && q.same_host && q.pidfd < 0 && q.pid > 0 && !q.failed &&
+        kill(q.pid, 0) != 0 && errno == ESRCH)
+      fail_peer(p, "its process exited");
+  }
+  return 0;
+}
+
+void Context::fail_peer(unsigned p, const char* why) {
+  Peer& q = peers_[p];
+  if (q.failed || p == rank_) return;
+  q.failed = true;
+  q.failure = why;
+  failures_unreported_ = true;
+  FM_ERROR("node %u (pid %d on %s) failed: %s", p, q.pid, q.host.c_str(), why);
+  if (q.rx == Peer::kSuspended) mark_ready(p);  // its handler gets FM_EPEERFAILED
+  if (q.rx == Peer::kDiscarding) q.rx = Peer::kIdle;
+}
+
+int Context::peer_error(unsigned p, const char* op) {
+  const Peer& q = peers_[p];
+  return fail(FM_EPEERFAILED, "%s: node %u (pid %d on host %s) failed: %s", op, p, q.pid,
+              q.host.c_str(), q.failure.c_str());
+}
+
+int Context::report_failures() {
+  failures_unreported_ = false;
+  int rc = FM_SUCCESS;
+  for (unsigned p = 0; p < size_; ++p) {
+    Peer& q = peers_[p];
+    if (!q.failed || q.failure_reported) continue;
+    if (rc == FM_SUCCESS) {
+      q.failure_reported = true;
+      rc = peer_error(p, "FM_extract");
+    } else {
+      failures_unreported_ = true;  // one per call
+    }
+  }
+  return rc;
+}
+
+// ------------------------------------------------------------------------------------------------
+// finalize
+
+int Context::finalize() {
+  if (closed_) return fail(FM_ENOTINIT, "FM_finalize: FM is not initialized");
+  if (in_handler()) return fail(FM_EINHANDLER, "FM_finalize: called inside a handler");
+  // 1. BYE to every live node, after all our data (FIFO), so it knows our traffic is complete.
+  for (unsigned p = 0; p < size_; ++p) {
+    if (p == rank_ || peers_[p].failed) continue;
+    int rc;
+    while ((rc = send_control(p, kBye)) == FM_EAGAIN && !peers_[p].failed) progress();
+  }
+  finalizing_ = true;
+  // 2. Deliver everything sent to us before the senders' BYE; complete our own sends.
+  for (std::uint32_t spins = 0;; ++spins) {
+    (void)progress();
+    dispatch(SIZE_MAX);
+    check_liveness(false);
+    bool done = tx_outstanding_ == 0 && ready_count_ == 0;
+    for (unsigned p = 0; p < size_ && done; ++p)
+      done = p == rank_ || peers_[p].failed || peers_[p].bye;
+    if (done) break;
+    if (spins > 1000) {
+      timespec ts{0, 50000};
+      nanosleep(&ts, nullptr);
+    }
+  }
+  bool any_failed = false;
+  for (auto& q : peers_) any_failed = any_failed || q.failed;
+  int rc = FM_SUCCESS;
+  // 3. Launcher barrier (skipped after a failure: the dead never arrive).
+  if (boot_ != nullptr) {
+    if (!any_failed && boot_->size() > 1) rc = boot_->barrier();
+    int rc2 = boot_->finalize();
+    if (rc == FM_SUCCESS) rc = rc2;
+  }
+  closed_ = true;
+  tps_.clear();
+  return rc;
+}
+
+// ------------------------------------------------------------------------------------------------
+// in-process jobs over the loopback transport (unit tests)
+
+std::vector<std::unique_ptr<Context>> Context::create_loopback_job(unsigned n, const Config& cfg,
+                                                                   int* rc,
+                                                                   transport::LoopbackFabric** fab) {
+  std::vector<std::unique_ptr<Context>> job;
+  auto fabric = transport::make_loopback_fabric(n);
+  if (fab != nullptr) *fab = fabric.get();
+  for (unsigned r = 0; r < n; ++r) {
+    Wiring w;
+    w.cfg = cfg;
+    w.rank = r;
+    w.size = n;
+    if (n > 1) w.transports.push_back(transport::open_loopback(fabric, r, cfg.packet_size));
+    w.peer_tp.assign(n, 0);
+    w.peer_tp[r] = -1;
+    w.windows.assign(n, cfg.credits);
+    w.my_window.assign(1, cfg.credits);
+    w.hosts.assign(n, "loopback");
+    w.pids.assign(n, 0);
+    auto c = create(std::move(w), rc);
+    if (c == nullptr) return {};
+    c->fabric_keepalive_ = fabric;
+    job.push_back(std::move(c));
+  }
+  return job;
+}
+
+}  // namespace fm::core

@@ -1,0 +1,291 @@
+// context.hpp - FM's core: handlers, streams, per-sender ordering, credits, extraction.
+//
+// One Context is one FM node.  The C API drives a process-wide default Context; unit tests create
+// several Contexts over the loopback transport in one process.  Everything here is single-threaded
+// (FM's thread-safety level is "funneled": one thread calls FM at a time).
+//
+// Wire format: every packet starts with a PacketHeader.  A message is a run of DATA packets from one
+// sender, the first flagged FIRST (it carries the handler id and the declared length), the last
+// LAST.  A sender has at most one open stream per destination, so a message's packets are
+// contiguous in that sender's packet sequence.
+#pragma once
+
+#include <fm/fm.h>
+#include <poll.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bootstrap/bootstrap.hpp"
+#include "core/fiber.hpp"
+#include "transport/transport.hpp"
+#include "util/config.hpp"
+
+namespace fm::core {
+
+class Context;
+
+enum PacketType : std::uint8_t { kData = 1, kCredit = 2, kCreditRequest = 3, kBye = 4 };
+enum PacketFlags : std::uint8_t { kFirst = 1, kLast = 2 };
+
+struct PacketHeader {
+  std::uint32_t src;      // sender's node id
+  std::uint16_t handler;  // handler id (FIRST packets)
+  std::uint8_t type;      // PacketType
+  std::uint8_t flags;     // PacketFlags
+  std::uint32_t len;      // payload bytes in this packet
+  std::uint32_t seq;      // per (sender, receiver) DATA packet number
+  std::uint32_t credits;  // credits returned to this packet's receiver
+  std::uint32_t magic;    // kWireMagic: rejects stray traffic
+  std::uint64_t msg_len;  // declared message length (FIRST packets)
+};
+static_assert(sizeof(PacketHeader) == 32);
+inline constexpr std::uint32_t kWireMagic = 0x464d3232;  // "FM22"
+
+// A packet buffer: receive buffers posted to a transport, send buffers, and self-send buffers.
+struct Buf {
+  enum Pool : std::uint8_t { kRx, kTx, kSelf };
+  Buf* next;
+  Pool pool;
+  std::uint8_t tp;     // transport index (kRx)
+  std::uint32_t dest;  // destination (kTx)
+  std::uint32_t len;   // bytes of payload received / filled
+  std::uint32_t off;   // payload bytes consumed by the handler
+  PacketHeader* hdr() noexcept { return reinterpret_cast<PacketHeader*>(this + 1); }
+  std::byte* payload() noexcept { return reinterpret_cast<std::byte*>(hdr() + 1); }
+};
+static_assert(sizeof(Buf) % 8 == 0);
+
+struct BufQueue {
+  Buf* head = nullptr;
+  Buf* tail = nullptr;
+  bool empty() const noexcept { return head == nullptr; }
+  void push(Buf* b) noexcept {
+    b->next = nullptr;
+    if (tail) tail->next = b; else head = b;
+    tail = b;
+  }
+  Buf* pop() noexcept {
+    Buf* b = head;
+    if (b) {
+      head = b->next;
+      if (!head) tail = nullptr;
+    }
+    return b;
+  }
+};
+
+}  // namespace fm::core
+
+// The public opaque stream type: outgoing (FM_begin_message) or incoming (a handler's argument).
+struct FM_stream {
+  std::uint32_t magic;  // kOutMagic / kInMagic; 0 when closed
+  unsigned peer;
+  fm::core::Context* ctx;
+};
+
+namespace fm::core {
+
+inline constexpr std::uint32_t kOutMagic = 0x6f757473;  // "outs"
+inline constexpr std::uint32_t kInMagic = 0x696e7374;   // "inst"
+
+struct OutStream : FM_stream {
+  int handler = 0;
+  std::uint64_t declared = 0;
+  std::uint64_t sent = 0;       // bytes given to FM_send_piece
+  Buf* cur = nullptr;           // packet being filled
+  bool first = true;            // next packet is the message's first
+  std::uint32_t reserved = 0;   // credits reserved at begin (inside handlers)
+};
+
+struct InStream : FM_stream {
+  std::uint64_t declared = 0;
+  std::uint64_t received = 0;   // bytes placed by FM_receive
+  Buf* cur = nullptr;           // packet being read
+};
+
+struct Peer {
+  // --- send side ---
+  int tp = -1;                   // transport index; -1 for self
+  std::int64_t credits = 0;      // packets we may still send there
+  std::uint32_t window = 0;      // its credit window for us
+  std::uint32_t tx_seq = 0;
+  bool stream_open = false;
+  bool credit_requested = false;
+  OutStream out;
+  // --- receive side ---
+  BufQueue q;                    // arrived DATA packets not yet handled
+  std::uint32_t rx_seq = 0;
+  std::uint32_t owed = 0;        // credits to return
+  bool starving = false;         // it asked for credits
+  bool credit_pending = false;   // a credit packet could not be sent yet
+  enum RxState : std::uint8_t { kIdle, kRunning, kSuspended, kDiscarding } rx = kIdle;
+  bool ready = false;            // in the ready ring
+  bool budget_wait = false;      // suspended with data available (budget exhausted)
+  bool bye = false;
+  InStream in;
+  Fiber* fiber = nullptr;
+  int handler = -1;              // handler of the current message
+  Context* owner = nullptr;      // for the fiber entry
+  unsigned index = 0;
+  // --- identity and failure ---
+  bool same_host = false;
+  int pid = 0;
+  std::string host;
+  int pidfd = -1;
+  bool failed = false;
+  bool failure_reported = false;
+  std::string failure;
+  // --- counters ---
+  std::uint64_t msgs_in = 0, bytes_in = 0, msgs_out = 0, bytes_out = 0, credit_stalls = 0;
+};
+
+// How a Context is wired: built by api.cpp from the launcher, or by tests over loopback.
+struct Wiring {
+  Config cfg;
+  unsigned rank = 0;
+  unsigned size = 1;
+  std::vector<std::unique_ptr<transport::Transport>> transports;
+  std::vector<int> peer_tp;              // per node: transport index, -1 for self
+  std::vector<std::uint32_t> windows;    // per node: its credit window for us
+  std::vector<std::uint32_t> my_window;  // per transport: credits per sender we grant
+  std::vector<std::string> hosts;        // per node: host key
+  std::vector<int> pids;                 // per node
+  std::unique_ptr<bootstrap::Bootstrap> boot;  // may be null (tests)
+};
+
+// Process-wide handler table: handlers are named by id, the same on every node.
+FM_handler handler_at(int id) noexcept;
+int register_handler(int id, FM_handler fn) noexcept;
+int unregister_handler(int id) noexcept;
+
+class Context {
+ public:
+  // Takes the wiring; posts receive buffers.  Returns nullptr with the status in *rc on failure.
+  static std::unique_ptr<Context> create(Wiring&& w, int* rc);
+  ~Context();
+
+  unsigned rank() const noexcept { return rank_; }
+  unsigned size() const noexcept { return size_; }
+  std::size_t payload() const noexcept { return payload_; }
+  const Peer& peer(unsigned i) const noexcept { return peers_[i]; }
+  const char* transport_name(unsigned node) const noexcept;
+  bool in_handler() const noexcept { return handler_depth_ > 0; }
+
+  // FM API.
+  FM_stream* begin_message(unsigned dest, std::size_t length, int handler);
+  int send_piece(FM_stream* s, const void* buf, std::size_t n);
+  int end_message(FM_stream* s);
+  int send(unsigned dest, int handler, const void* buf, std::size_t n);
+  long extract(std::size_t maxbytes);
+  long extract_wait(std::size_t maxbytes, int timeout_ms);
+  long receive(void* buf, FM_stream* s, std::size_t n);
+  // Quiesces (drains sends, exchanges BYE with every live node, launcher barrier) and closes.
+  int finalize();
+
+  std::size_t max_message() const noexcept { return SIZE_MAX / 2; }
+  std::uint64_t dropped() const noexcept { return dropped_; }
+
+  // n Contexts in this process joined by the loopback transport (unit tests).
+  static std::vector<std::unique_ptr<Context>> create_loopback_job(
+      unsigned n, const Config& cfg, int* rc, transport::LoopbackFabric** fabric = nullptr);
+
+ private:
+  Context() = default;
+  int setup(Wiring&& w);
+
+  // progress: reap transport completions; arrivals are queued, control packets consumed
+  int progress();
+  void on_arrival(Buf* b);
+  void on_send_done(Buf* b);
+  void on_send_done_inject(Buf* b);
+  void on_data(unsigned p, Buf* b);
+  void repost(Buf* b);
+  // dispatch: run handlers for queued packets within the budget
+  long dispatch(std::size_t budget);
+  void run_peer(unsigned p);
+  void start_message(unsigned p);
+  void finish_message(unsigned p);
+  static void fiber_main(void* arg);
+  void resume_fiber(unsigned p);
+  void run_handler(FM_handler fn, unsigned p);
+  void mark_ready(unsigned p) noexcept;
+
+  // buffers and credits
+  Buf* get_tx_buf(unsigned dest);  // may progress; nullptr when a peer failed meanwhile
+  void release_rx(Buf* b);
+  void return_credits(unsigned p, bool force);
+  int send_control(unsigned p, PacketType type);
+  int wait_credit(unsigned p);     // outside handlers: extracts until a credit is available
+  int flush(OutStream* s, bool last);
+  Buf* acquire(OutStream* o, int* rc);
+  OutStream* out_stream(FM_stream* s, const char* op);
+  int check_dest(unsigned dest, int handler, const char* op);
+  int transmit(unsigned dest, Buf* b);
+
+  // failures
+  int check_liveness(bool force);
+  void fail_peer(unsigned p, const char* why);
+  int peer_error(unsigned p, const char* op);
+  int report_failures();
+
+  Config cfg_;
+  unsigned rank_ = 0;
+  unsigned size_ = 1;
+  std::size_t packet_size_ = 0;
+  std::size_t payload_ = 0;
+  std::size_t buf_stride_ = 0;
+  std::vector<std::unique_ptr<transport::Transport>> tps_;
+  std::unique_ptr<bootstrap::Bootstrap> boot_;
+  std::vector<Peer> peers_;
+  std::vector<std::uint32_t> my_window_;  // per transport: credits we grant each sender
+  std::vector<std::byte> scratch_;        // inject staging for the FM_send fast path
+  bool credit_pending_ = false;
+  std::uint64_t dropped_ = 0;
+  std::uint32_t extract_calls_ = 0;
+  bool failures_unreported_ = false;
+  std::shared_ptr<transport::LoopbackFabric> fabric_keepalive_;
+
+  // pools
+  std::byte* slab_ = nullptr;
+  std::size_t slab_size_ = 0;
+  Buf* tx_free_ = nullptr;
+  std::uint32_t tx_outstanding_ = 0;
+  Buf* self_free_ = nullptr;
+
+  // dispatch state
+  std::vector<unsigned> ready_;  // ring of ready peers
+  std::size_t ready_head_ = 0, ready_count_ = 0;
+  std::size_t budget_ = 0;
+  std::size_t extracted_ = 0;
+  bool quit_ = false;
+  int handler_depth_ = 0;
+  InStream* current_in_ = nullptr;
+  unsigned running_peer_ = 0;
+  std::vector<std::unique_ptr<Fiber>> fibers_;  // free fibers
+  bool finalizing_ = false;
+  bool closed_ = false;
+
+  // liveness
+  std::uint64_t last_liveness_ns_ = 0;
+  std::uint32_t idle_polls_ = 0;
+  std::vector<pollfd> pidfds_;
+  std::vector<unsigned> pidfd_peer_;
+
+  friend struct ScopedCurrent;
+};
+
+// The Context that C API calls made on this thread act on: the one running a handler, else the
+// process default.
+Context* current() noexcept;
+void set_default(Context* c) noexcept;
+struct ScopedCurrent {
+  explicit ScopedCurrent(Context* c) noexcept;
+  ~ScopedCurrent();
+  Context* saved;
+};
+
+}  // namespace fm::core

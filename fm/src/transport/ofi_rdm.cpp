@@ -1,0 +1,460 @@
+// ofi_rdm.cpp - the libfabric transport: one FI_EP_RDM endpoint with FI_MSG, an FI_AV_TABLE
+// address vector indexed through a rank -> fi_addr_t table, and one CQ shared by sends and
+// receives.
+//
+// Provider quirks normalised here (the core only sees Caps):
+//  * mr_mode: we offer FI_MR_VIRT_ADDR | FI_MR_ALLOCATED | FI_MR_PROV_KEY but not FI_MR_LOCAL, so
+//    every provider that accepts the hints registers message buffers internally and we may pass
+//    desc = NULL.  (With API >= 1.5 an mr_mode of 0 would mean "no mode bits supported"; the old
+//    FI_MR_BASIC / FI_MR_SCALABLE values are never used.)  We request no RMA, so the VIRT_ADDR /
+//    PROV_KEY bits only widen the set of acceptable providers.
+//  * FI_CONTEXT / FI_CONTEXT2: we offer both.  If the chosen provider asks for either, every
+//    operation's context must point at provider-owned scratch space that stays untouched until the
+//    completion; the caller's ctx cannot be used directly then.  We carve a fixed pool of OpSlot
+//    (fi_context2, which covers fi_context too, plus the caller's ctx) at open time, rx_depth slots
+//    for receives and tx_depth for sends, each with an intrusive free list: no allocation on the
+//    data path, and an exhausted list simply means FM_EAGAIN.  Providers that do not ask for it
+//    (shm, tcp;ofi_rxm in libfabric 1.17) get the caller's ctx verbatim.
+//  * FI_BUFFERED_RECV (offered by ofi_rxm) is not requested: mode in the hints is only FI_CONTEXT*,
+//    so rxm falls back to ordinary posted receives.
+//  * Wait object: FI_WAIT_FD is requested for the CQ and we fall back to FI_WAIT_NONE
+//    (Caps::wait_fd = false) when the provider refuses it (shm in 1.17: -FI_ENOSYS; tcp;ofi_rxm
+//    supports it).  try_wait() (fi_trywait) must succeed before sleeping on the fd.
+//  * Inject size is asked for explicitly (see open()): tcp;ofi_rxm otherwise reports 64 bytes.
+//  * Progress is manual for the providers we use: fi_cq_read() drives it, so a caller spinning on
+//    FM_EAGAIN from send()/inject() must keep calling poll().  The first sends to a new peer
+//    return -FI_EAGAIN for a while on both shm and tcp;ofi_rxm (connection set-up).
+//  * A message longer than the posted receive gives an FI_ETRUNC error completion; on
+//    tcp;ofi_rxm the connection to that peer is dead afterwards, so never rely on truncation.
+#include <rdma/fabric.h>
+#include <rdma/fi_cm.h>
+#include <rdma/fi_domain.h>
+#include <rdma/fi_endpoint.h>
+#include <rdma/fi_errno.h>
+#include <rdma/fi_eq.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "transport/transport.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace fm::transport {
+namespace {
+
+// Per-operation storage used only when the provider requires FI_CONTEXT or FI_CONTEXT2.
+// The fi_context2 must be the first member: the provider hands the same pointer back as
+// op_context, and writes into it between post and completion.
+struct OpSlot {
+  fi_context2 fi_ctx;  // provider scratch (FI_CONTEXT uses the first 4 words of it)
+  void* user_ctx;      // the caller's context, returned in the Completion
+  OpSlot* next_free;   // free-list link while the slot is idle
+};
+
+// Closes a libfabric object, logging (never failing) on error: used by the destructor and by
+// partially completed opens.
+void close_fid(fid* f, const char* what) {
+  if (f == nullptr) return;
+  int rc = fi_close(f);
+  if (rc != 0) FM_WARN("ofi: fi_close(%s): %s", what, fi_strerror(-rc));
+}
+
+[[gnu::cold]] int ofi_fail(const char* call, int rc) {
+  return fail(FM_ETRANSPORT, "libfabric %s failed: %s", call, fi_strerror(rc < 0 ? -rc : rc));
+}
+
+class OfiRdmTransport final : public Transport {
+ public:
+  OfiRdmTransport() = default;
+  ~OfiRdmTransport() override;
+
+  // Set-up: everything in open_ofi() that needs the object lives here.
+  [[gnu::cold]] int open(const OpenParams& params);
+
+  std::vector<std::byte> address() const override;
+  int insert_peers(std::span<const std::vector<std::byte>> addrs) override;
+
+  int post_recv(void* buf, std::size_t len, void* ctx) override;
+  int send(unsigned peer, const iovec* iov, std::size_t iovcnt, void* ctx) override;
+  int inject(unsigned peer, const void* buf, std::size_t len) override;
+  int poll(Completion* out, int max) override;
+
+  int wait_fd() override { return wait_fd_; }
+  bool try_wait() override;
+
+ private:
+  // Batch size for one fi_cq_read: bounded stack storage, no allocation.
+  static constexpr int kCqBatch = 32;
+
+  // Context to hand to libfabric for an operation carrying the caller's ctx; nullptr when the
+  // provider needs an OpSlot and none is free.
+  void* acquire(OpSlot** free_list, void* ctx) noexcept {
+    if (!need_ctx_) return ctx;
+    OpSlot* s = *free_list;
+    if (s == nullptr) return nullptr;
+    *free_list = s->next_free;
+    s->user_ctx = ctx;
+    return s;
+  }
+  // Undoes acquire() after a failed post.
+  void release(OpSlot** free_list, void* op_ctx) noexcept {
+    if (!need_ctx_) return;
+    auto* s = static_cast<OpSlot*>(op_ctx);
+    s->next_free = *free_list;
+    *free_list = s;
+  }
+  // Maps a completion's op_context back to the caller's ctx, returning the slot to its list.
+  void* complete(void* op_ctx) noexcept {
+    if (!need_ctx_ || op_ctx == nullptr) return op_ctx;
+    auto* s = static_cast<OpSlot*>(op_ctx);
+    OpSlot** list = (s < slots_.get() + rx_slots_) ? &rx_free_ : &tx_free_;
+    void* user = s->user_ctx;
+    s->next_free = *list;
+    *list = s;
+    return user;
+  }
+
+  [[gnu::cold]] int bad_peer(const char* call, unsigned peer) const;
+  [[gnu::cold]] int post_error(const char* call, unsigned peer, ssize_t rc) const;
+  [[gnu::cold]] int read_cq_error(Completion* out);
+
+  fi_info* info_ = nullptr;
+  fid_fabric* fabric_ = nullptr;
+  fid_domain* domain_ = nullptr;
+  fid_av* av_ = nullptr;
+  fid_cq* cq_ = nullptr;
+  fid_ep* ep_ = nullptr;
+  int wait_fd_ = -1;
+  std::size_t iov_limit_ = 1;
+  std::vector<fi_addr_t> peers_;  // by rank; FI_ADDR_NOTAVAIL when not reachable here
+
+  bool need_ctx_ = false;  // provider mode has FI_CONTEXT or FI_CONTEXT2
+  std::unique_ptr<OpSlot[]> slots_;
+  std::size_t rx_slots_ = 0;
+  OpSlot* rx_free_ = nullptr;
+  OpSlot* tx_free_ = nullptr;
+};
+
+OfiRdmTransport::~OfiRdmTransport() {
+  // The endpoint goes first: closing it cancels posted receives and outstanding sends without
+  // generating completions, so nothing refers to the CQ, AV or slot pool afterwards.
+  close_fid(ep_ ? &ep_->fid : nullptr, "endpoint");
+  close_fid(av_ ? &av_->fid : nullptr, "av");
+  close_fid(cq_ ? &cq_->fid : nullptr, "cq");
+  close_fid(domain_ ? &domain_->fid : nullptr, "domain");
+  close_fid(fabric_ ? &fabric_->fid : nullptr, "fabric");
+  if (info_ != nullptr) fi_freeinfo(info_);
+}
+
+int OfiRdmTransport::open(const OpenParams& params) {
+  const char* prov_name = nullptr;
+  if (params.provider == "shm") {
+    prov_name = "shm";
+  } else if (params.provider == "tcp") {
+    prov_name = "tcp;ofi_rxm";
+  } else if (params.provider == "verbs") {
+    prov_name = "verbs;ofi_rxm";
+  } else {
+    return fail(FM_EINVAL, "transport provider \"%s\" unknown (expected shm, tcp or verbs)",
+                params.provider.c_str());
+  }
+  if (params.rx_depth == 0 || params.tx_depth == 0 || params.packet_size == 0)
+    return fail(FM_EINVAL, "ofi: rx_depth, tx_depth and packet_size must be non-zero");
+
+  std::unique_ptr<fi_info, decltype(&fi_freeinfo)> hints(fi_allocinfo(), &fi_freeinfo);
+  if (!hints) return fail(FM_ENOMEM, "ofi: fi_allocinfo failed");
+  hints->ep_attr->type = FI_EP_RDM;
+  hints->caps = FI_MSG;
+  // Offered, not demanded: a provider that needs per-op scratch space tells us in info->mode.
+  hints->mode = FI_CONTEXT | FI_CONTEXT2;
+  hints->tx_attr->msg_order = FI_ORDER_SAS;
+  hints->rx_attr->msg_order = FI_ORDER_SAS;
+  hints->domain_attr->mr_mode = FI_MR_VIRT_ADDR | FI_MR_ALLOCATED | FI_MR_PROV_KEY;
+  hints->domain_attr->threading = FI_THREAD_DOMAIN;
+  hints->domain_attr->data_progress = FI_PROGRESS_MANUAL;
+  hints->domain_attr->control_progress = FI_PROGRESS_UNSPEC;
+  hints->domain_attr->av_type = FI_AV_TABLE;
+  // fi_freeinfo() frees these strings.
+  hints->fabric_attr->prov_name = strdup(prov_name);
+  if (hints->fabric_attr->prov_name == nullptr) return fail(FM_ENOMEM, "ofi: strdup failed");
+  const bool want_iface = !params.iface.empty() && params.provider != "shm";
+  if (want_iface) {
+    hints->domain_attr->name = strdup(params.iface.c_str());
+    if (hints->domain_attr->name == nullptr) return fail(FM_ENOMEM, "ofi: strdup failed");
+  }
+
+  // Inject size: providers report a default, not their maximum, when the hints leave it 0
+  // (tcp;ofi_rxm reports 64 bytes but accepts up to FI_OFI_RXM_BUFFER_SIZE, 16 KiB by default), and
+  // treat a non-zero hint as a minimum.  So ask for kWantInject first and retry without on
+  // -FI_ENODATA.
+  constexpr std::size_t kWantInject = 4096;
+  hints->tx_attr->inject_size = std::min(params.packet_size, kWantInject);
+  // libfabric orders the results by preference (for tcp in 1.17: non-loopback interfaces first,
+  // IPv4 before IPv6, loopback last); we take the first one and let params.iface override.
+  const std::uint32_t version = FI_VERSION(FI_MAJOR_VERSION, FI_MINOR_VERSION);
+  int rc = fi_getinfo(version, nullptr, nullptr, 0, hints.get(), &info_);
+  if (rc == -FI_ENODATA) {
+    hints->tx_attr->inject_size = 0;
+    rc = fi_getinfo(version, nullptr, nullptr, 0, hints.get(), &info_);
+  }
+  if (rc == -FI_ENODATA)
+    return fail(FM_ENOPROVIDER, "libfabric provider %s not available (fi_getinfo: %s)", prov_name,
+                fi_strerror(-rc));
+  if (rc != 0) return ofi_fail("fi_getinfo", rc);
+  fi_info* info = info_;
+  if (want_iface) {
+    // ofi_rxm does not pass the domain name hint down to its core provider (1.17 returns eth0
+    // for a hint of "lo"), so filter the list ourselves.  tcp domains are interface names
+    // ("eth0", "lo"); verbs domains are device names ("mlx5_0").
+    while (info != nullptr && (info->domain_attr->name == nullptr ||
+                               std::strcmp(info->domain_attr->name, params.iface.c_str()) != 0))
+      info = info->next;
+    if (info == nullptr)
+      return fail(FM_ENOPROVIDER, "libfabric provider %s not available on interface %s",
+                  prov_name, params.iface.c_str());
+  }
+
+  need_ctx_ = (info->mode & (FI_CONTEXT | FI_CONTEXT2)) != 0;
+  if (info->tx_attr->mode & (FI_CONTEXT | FI_CONTEXT2)) need_ctx_ = true;
+  if (info->rx_attr->mode & (FI_CONTEXT | FI_CONTEXT2)) need_ctx_ = true;
+
+  if (info->ep_attr->max_msg_size < params.packet_size)
+    return fail(FM_EINVAL, "ofi: packet_size %zu exceeds %s max_msg_size %zu", params.packet_size,
+                info->fabric_attr->prov_name, info->ep_attr->max_msg_size);
+
+  caps_.name = info->fabric_attr->prov_name;
+  caps_.max_msg = info->ep_attr->max_msg_size;
+  caps_.inject_size = info->tx_attr->inject_size;
+  caps_.rx_depth = static_cast<std::uint32_t>(
+      std::min<std::size_t>(info->rx_attr->size ? info->rx_attr->size : params.rx_depth,
+                            params.rx_depth));
+  caps_.tx_depth = static_cast<std::uint32_t>(
+      std::min<std::size_t>(info->tx_attr->size ? info->tx_attr->size : params.tx_depth,
+                            params.tx_depth));
+  caps_.ordered = true;   // FI_ORDER_SAS was required in the hints
+  caps_.reliable = true;  // FI_EP_RDM
+  iov_limit_ = std::max<std::size_t>(info->tx_attr->iov_limit, 1);
+
+  rc = fi_fabric(info->fabric_attr, &fabric_, nullptr);
+  if (rc != 0) return ofi_fail("fi_fabric", rc);
+  rc = fi_domain(fabric_, info, &domain_, nullptr);
+  if (rc != 0) return ofi_fail("fi_domain", rc);
+
+  fi_av_attr av_attr{};
+  av_attr.type = FI_AV_TABLE;
+  av_attr.count = std::max(params.size, 1u);
+  rc = fi_av_open(domain_, &av_attr, &av_, nullptr);
+  if (rc != 0) return ofi_fail("fi_av_open", rc);
+
+  fi_cq_attr cq_attr{};
+  cq_attr.size = std::size_t{caps_.rx_depth} + caps_.tx_depth;
+  cq_attr.format = FI_CQ_FORMAT_MSG;  // op_context, flags, len
+  cq_attr.wait_obj = FI_WAIT_FD;
+  rc = fi_cq_open(domain_, &cq_attr, &cq_, nullptr);
+  if (rc != 0) {
+    FM_DEBUG("ofi: %s refuses a CQ with FI_WAIT_FD (%s); polling only", caps_.name.c_str(),
+             fi_strerror(-rc));
+    cq_attr.wait_obj = FI_WAIT_NONE;
+    rc = fi_cq_open(domain_, &cq_attr, &cq_, nullptr);
+    if (rc != 0) return ofi_fail("fi_cq_open", rc);
+  }
+  if (cq_attr.wait_obj == FI_WAIT_FD) {
+    int fd = -1;
+    rc = fi_control(&cq_->fid, FI_GETWAIT, &fd);
+    if (rc == 0 && fd >= 0) {
+      wait_fd_ = fd;
+    } else {
+      FM_DEBUG("ofi: fi_control(FI_GETWAIT) on %s: %s; polling only", caps_.name.c_str(),
+               fi_strerror(rc < 0 ? -rc : FI_EOTHER));
+    }
+  }
+  caps_.wait_fd = wait_fd_ >= 0;
+
+  rc = fi_endpoint(domain_, info, &ep_, nullptr);
+  if (rc != 0) return ofi_fail("fi_endpoint", rc);
+  rc = fi_ep_bind(ep_, &av_->fid, 0);
+  if (rc != 0) return ofi_fail("fi_ep_bind(av)", rc);
+  rc = fi_ep_bind(ep_, &cq_->fid, FI_TRANSMIT | FI_RECV);
+  if (rc != 0) return ofi_fail("fi_ep_bind(cq)", rc);
+  rc = fi_enable(ep_);
+  if (rc != 0) return ofi_fail("fi_enable", rc);
+
+  if (need_ctx_) {
+    rx_slots_ = caps_.rx_depth;
+    std::size_t n = rx_slots_ + caps_.tx_depth;
+    slots_.reset(new (std::nothrow) OpSlot[n]);
+    if (!slots_) return fail(FM_ENOMEM, "ofi: cannot allocate %zu operation contexts", n);
+    for (std::size_t i = 0; i < n; ++i) {
+      OpSlot** list = i < rx_slots_ ? &rx_free_ : &tx_free_;
+      slots_[i].next_free = *list;
+      *list = &slots_[i];
+    }
+  }
+  peers_.assign(params.size, FI_ADDR_NOTAVAIL);
+
+  FM_DEBUG("ofi: opened %s fabric %s domain %s: inject %zu, rx %u, tx %u, iov %zu, wait_fd %d%s",
+           caps_.name.c_str(), info->fabric_attr->name, info->domain_attr->name,
+           caps_.inject_size, caps_.rx_depth, caps_.tx_depth, iov_limit_, wait_fd_,
+           need_ctx_ ? ", FI_CONTEXT" : "");
+  return FM_SUCCESS;
+}
+
+std::vector<std::byte> OfiRdmTransport::address() const {
+  std::vector<std::byte> addr(256);
+  std::size_t len = addr.size();
+  int rc = fi_getname(&ep_->fid, addr.data(), &len);
+  if (rc == -FI_ETOOSMALL) {  // len now holds the size needed
+    addr.resize(len);
+    rc = fi_getname(&ep_->fid, addr.data(), &len);
+  }
+  if (rc != 0) {
+    ofi_fail("fi_getname", rc);
+    FM_WARN("ofi: fi_getname: %s", fi_strerror(-rc));
+    return {};
+  }
+  addr.resize(len);
+  return addr;
+}
+
+int OfiRdmTransport::insert_peers(std::span<const std::vector<std::byte>> addrs) {
+  if (addrs.size() > peers_.size()) peers_.resize(addrs.size(), FI_ADDR_NOTAVAIL);
+  for (std::size_t r = 0; r < addrs.size(); ++r) {
+    if (addrs[r].empty()) continue;
+    if (peers_[r] != FI_ADDR_NOTAVAIL) {  // re-insertion replaces the old entry
+      int rc = fi_av_remove(av_, &peers_[r], 1, 0);
+      if (rc != 0) FM_WARN("ofi: fi_av_remove(rank %zu): %s", r, fi_strerror(-rc));
+      peers_[r] = FI_ADDR_NOTAVAIL;
+    }
+    fi_addr_t fa = FI_ADDR_NOTAVAIL;
+    int rc = fi_av_insert(av_, addrs[r].data(), 1, &fa, 0, nullptr);
+    if (rc != 1 || fa == FI_ADDR_NOTAVAIL)
+      return fail(FM_ETRANSPORT, "libfabric fi_av_insert of rank %zu's address failed: %s", r,
+                  fi_strerror(rc < 0 ? -rc : FI_EINVAL));
+    peers_[r] = fa;
+  }
+  return FM_SUCCESS;
+}
+
+int OfiRdmTransport::bad_peer(const char* call, unsigned peer) const {
+  return fail(FM_ENODEST, "ofi %s: rank %u is not reachable on %s (%zu ranks)", call, peer,
+              caps_.name.c_str(), peers_.size());
+}
+
+int OfiRdmTransport::post_error(const char* call, unsigned peer, ssize_t rc) const {
+  return fail(FM_ETRANSPORT, "libfabric %s (rank %u) failed: %s", call, peer,
+              fi_strerror(static_cast<int>(-rc)));
+}
+
+int OfiRdmTransport::post_recv(void* buf, std::size_t len, void* ctx) {
+  void* op = acquire(&rx_free_, ctx);
+  if (need_ctx_ && op == nullptr) return FM_EAGAIN;  // more than rx_depth receives posted
+  ssize_t rc = fi_recv(ep_, buf, len, nullptr, FI_ADDR_UNSPEC, op);
+  if (rc == 0) [[likely]] return FM_SUCCESS;
+  release(&rx_free_, op);
+  if (rc == -FI_EAGAIN) return FM_EAGAIN;
+  return fail(FM_ETRANSPORT, "libfabric fi_recv failed: %s", fi_strerror(static_cast<int>(-rc)));
+}
+
+int OfiRdmTransport::send(unsigned peer, const iovec* iov, std::size_t iovcnt, void* ctx) {
+  if (peer >= peers_.size() || peers_[peer] == FI_ADDR_NOTAVAIL) [[unlikely]]
+    return bad_peer("send", peer);
+  if (iovcnt > iov_limit_) [[unlikely]]
+    return fail(FM_EINVAL, "ofi send: %zu iov entries, %s allows %zu", iovcnt,
+                caps_.name.c_str(), iov_limit_);
+  void* op = acquire(&tx_free_, ctx);
+  if (need_ctx_ && op == nullptr) return FM_EAGAIN;  // tx_depth sends outstanding
+  ssize_t rc = fi_sendv(ep_, iov, nullptr, iovcnt, peers_[peer], op);
+  if (rc == 0) [[likely]] return FM_SUCCESS;
+  release(&tx_free_, op);
+  if (rc == -FI_EAGAIN) return FM_EAGAIN;
+  return post_error("fi_sendv", peer, rc);
+}
+
+int OfiRdmTransport::inject(unsigned peer, const void* buf, std::size_t len) {
+  if (peer >= peers_.size() || peers_[peer] == FI_ADDR_NOTAVAIL) [[unlikely]]
+    return bad_peer("inject", peer);
+  if (len > caps_.inject_size) [[unlikely]]
+    return fail(FM_EINVAL, "ofi inject: %zu bytes exceed %s inject_size %zu", len,
+                caps_.name.c_str(), caps_.inject_size);
+  // fi_inject never generates a completion, so it needs no context (and no OpSlot).
+  ssize_t rc = fi_inject(ep_, buf, len, peers_[peer]);
+  if (rc == 0) [[likely]] return FM_SUCCESS;
+  if (rc == -FI_EAGAIN) return FM_EAGAIN;
+  return post_error("fi_inject", peer, rc);
+}
+
+int OfiRdmTransport::read_cq_error(Completion* out) {
+  fi_cq_err_entry err{};
+  // err_data_size == 0: the provider supplies (and owns) err_data, valid until the next CQ call.
+  ssize_t rc = fi_cq_readerr(cq_, &err, 0);
+  if (rc == -FI_EAGAIN) return 0;  // someone raced us to it; nothing to report
+  if (rc < 0)
+    return fail(FM_ETRANSPORT, "libfabric fi_cq_readerr failed: %s",
+                fi_strerror(static_cast<int>(-rc)));
+  char buf[128];
+  const char* detail = fi_cq_strerror(cq_, err.prov_errno, err.err_data, buf, sizeof buf);
+  const char* what = (err.flags & FI_RECV) ? "receive" : (err.flags & FI_SEND) ? "send" : "op";
+  FM_WARN("ofi: %s %s completion error: %s (%s)", caps_.name.c_str(), what, fi_strerror(err.err),
+          detail ? detail : "");
+  out->kind = Completion::error;
+  out->status = FM_ETRANSPORT;
+  out->ctx = complete(err.op_context);
+  out->len = err.len;
+  return 1;
+}
+
+int OfiRdmTransport::poll(Completion* out, int max) {
+  int got = 0;
+  while (got < max) {
+    fi_cq_msg_entry ent[kCqBatch];
+    std::size_t want = static_cast<std::size_t>(std::min(max - got, kCqBatch));
+    ssize_t n = fi_cq_read(cq_, ent, want);
+    if (n > 0) [[likely]] {
+      for (ssize_t i = 0; i < n; ++i) {
+        Completion& c = out[got++];
+        c.kind = (ent[i].flags & FI_RECV) ? Completion::recv : Completion::send;
+        c.status = FM_SUCCESS;
+        c.ctx = complete(ent[i].op_context);
+        c.len = ent[i].len;
+      }
+      if (static_cast<std::size_t>(n) < want) break;  // drained
+      continue;
+    }
+    if (n == -FI_EAGAIN) break;
+    if (n == -FI_EAVAIL) {
+      int e = read_cq_error(&out[got]);
+      if (e < 0) return got > 0 ? got : e;
+      if (e == 0) break;  // error entry vanished: do not spin on -FI_EAVAIL
+      got += e;
+      continue;
+    }
+    if (got > 0) break;  // report what we have; the error recurs on the next call
+    return fail(FM_ETRANSPORT, "libfabric fi_cq_read failed: %s",
+                fi_strerror(static_cast<int>(-n)));
+  }
+  return got;
+}
+
+bool OfiRdmTransport::try_wait() {
+  if (wait_fd_ < 0) return false;
+  fid* fids[1] = {&cq_->fid};
+  return fi_trywait(fabric_, fids, 1) == FI_SUCCESS;
+}
+
+}  // namespace
+
+int open_ofi(const OpenParams& params, std::unique_ptr<Transport>* out) {
+  if (out == nullptr) return fail(FM_EINVAL, "open_ofi: out is NULL");
+  auto t = std::make_unique<OfiRdmTransport>();
+  int rc = t->open(params);
+  if (rc != FM_SUCCESS) return rc;  // the destructor closes whatever was opened
+  *out = std::move(t);
+  return FM_SUCCESS;
+}
+
+}  // namespace fm::transport

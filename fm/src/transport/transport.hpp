@@ -1,0 +1,98 @@
+// transport.hpp - the thin transport interface below FM's core.
+//
+// A transport moves whole packets between peers named by their global rank.  It knows nothing of
+// handlers, streams, credits or ordering guarantees beyond what Caps says; those live in the core.
+// All data-path calls return FM status codes and never throw; FM_EAGAIN means "poll() and retry".
+// Concrete transports are `final` and private to this layer: the core sees only this header.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace fm::transport {
+
+// Positive capability flags only: the libfabric transport normalises provider quirks inside.
+struct Caps {
+  std::string name;               // "shm", "tcp;ofi_rxm", "verbs;ofi_rxm", "loopback"
+  std::size_t max_msg = 0;        // largest single send, bytes
+  std::size_t inject_size = 0;    // sends up to this size may use inject()
+  std::uint32_t rx_depth = 0;     // receives that may be posted at once
+  std::uint32_t tx_depth = 0;     // sends that may be outstanding at once
+  bool ordered = false;           // send-after-send order between a pair of endpoints
+  bool reliable = false;          // no loss or duplication
+  bool wait_fd = false;           // wait_fd() returns a pollable descriptor
+};
+
+struct Completion {
+  enum Kind : std::uint8_t { recv, send, error };
+  Kind kind;
+  int status;        // FM_SUCCESS, or the error (kind == error)
+  void* ctx;         // context given to post_recv() or send()
+  std::size_t len;   // bytes received (recv)
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  const Caps& caps() const noexcept { return caps_; }
+
+  // --- set-up (may allocate, may be slow) ---
+  // The local endpoint address, opaque bytes to be published through the bootstrap.
+  virtual std::vector<std::byte> address() const = 0;
+  // Makes peers reachable: addrs[r] is rank r's address, or empty when r is not on this transport.
+  virtual int insert_peers(std::span<const std::vector<std::byte>> addrs) = 0;
+
+  // --- data path: no allocation, no locks, no system calls beyond the provider's own ---
+  // Posts a receive buffer; its completion carries ctx.  FM_EAGAIN: poll and retry.
+  virtual int post_recv(void* buf, std::size_t len, void* ctx) = 0;
+  // Sends the gathered iov to peer; a send completion carries ctx once the buffers may be reused.
+  virtual int send(unsigned peer, const iovec* iov, std::size_t iovcnt, void* ctx) = 0;
+  // Sends len <= caps().inject_size bytes; the buffer may be reused on return; no completion.
+  virtual int inject(unsigned peer, const void* buf, std::size_t len) = 0;
+  // Reaps up to max completions; returns their number (0 if none), or < 0.
+  virtual int poll(Completion* out, int max) = 0;
+
+  // --- blocking support ---
+  // A descriptor that becomes readable when completions may be pending, or -1.
+  virtual int wait_fd() = 0;
+  // True when it is safe to sleep on wait_fd() now (nothing pending; fi_trywait).
+  virtual bool try_wait() = 0;
+
+ protected:
+  Transport() = default;
+  Caps caps_;
+};
+
+struct OpenParams {
+  std::string provider;     // "shm", "tcp", "verbs" (libfabric); see open_ofi
+  std::string iface;        // network interface name for tcp/verbs, or empty
+  unsigned rank = 0;
+  unsigned size = 1;
+  std::size_t packet_size = 16384;
+  std::uint32_t rx_depth = 256;  // receives the core intends to post
+  std::uint32_t tx_depth = 256;  // sends the core may have outstanding
+};
+
+// Opens a libfabric RDM endpoint.  provider "shm" -> shm, "tcp" -> tcp;ofi_rxm,
+// "verbs" -> verbs;ofi_rxm.  On failure returns FM_ENOPROVIDER / FM_ETRANSPORT with a one-line
+// explanation in FM_last_error() (e.g. "libfabric provider verbs;ofi_rxm not available").
+int open_ofi(const OpenParams& params, std::unique_ptr<Transport>* out);
+
+// In-process loopback: a fabric of n endpoints living in one process (unit tests).
+class LoopbackFabric;
+std::shared_ptr<LoopbackFabric> make_loopback_fabric(unsigned n);
+std::unique_ptr<Transport> open_loopback(const std::shared_ptr<LoopbackFabric>& fabric,
+                                         unsigned rank, std::size_t packet_size);
+// Packets that arrived with no receive posted (a flow-control violation); tests assert 0.
+std::uint64_t loopback_overruns(const LoopbackFabric& fabric);
+
+}  // namespace fm::transport

@@ -1,0 +1,79 @@
+#include "util/config.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "util/error.hpp"
+
+namespace fm {
+namespace {
+
+const ConfigEntry k_table[] = {
+    {"FM_PROVIDER", "string", "auto",
+     "transport: auto (shm for same-host peers, tcp otherwise), shm, tcp, verbs, loopback"},
+    {"FM_PACKET_SIZE", "size", "16384", "bytes per packet on the wire, header included (512..1M)"},
+    {"FM_CREDITS", "uint", "64", "packets a sender may have unconsumed at one receiver (2..4096)"},
+    {"FM_HANDLER_STACK", "size", "262144", "stack bytes of a handler that may suspend"},
+    {"FM_SPIN_US", "uint", "50", "FM_extract_wait spins this many microseconds before sleeping"},
+    {"FM_PEER_TIMEOUT_MS", "uint", "10000", "bound on reporting a failed peer"},
+    {"FM_LIVENESS_MS", "uint", "200", "interval of peer liveness checks while idle or stalled"},
+    {"FM_IFACE", "string", "", "network interface for tcp (e.g. eth0); default: provider's choice"},
+    {"FM_LOG_LEVEL", "string", "warn", "none, error, warn, info, debug, trace"},
+    {"FM_STATS", "bool", "0", "print per-peer statistics at FM_finalize"},
+    {nullptr, nullptr, nullptr, nullptr}};
+
+// Parses "123", "64K", "1M", "1G".
+bool parse_size(const char* s, std::uint64_t* out) {
+  errno = 0;
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(s, &end, 10);
+  if (errno != 0 || end == s) return false;
+  switch (*end) {
+    case 'k': case 'K': v <<= 10; ++end; break;
+    case 'm': case 'M': v <<= 20; ++end; break;
+    case 'g': case 'G': v <<= 30; ++end; break;
+    default: break;
+  }
+  if (*end != '\0') return false;
+  *out = v;
+  return true;
+}
+
+template <typename T>
+int env_number(const char* name, T* out, std::uint64_t lo, std::uint64_t hi) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return FM_SUCCESS;
+  std::uint64_t x = 0;
+  if (!parse_size(v, &x) || x < lo || x > hi)
+    return fail(FM_EINVAL, "%s=\"%s\": expected a number in [%llu, %llu]", name, v,
+                static_cast<unsigned long long>(lo), static_cast<unsigned long long>(hi));
+  *out = static_cast<T>(x);
+  return FM_SUCCESS;
+}
+
+}  // namespace
+
+const ConfigEntry* config_table() noexcept { return k_table; }
+
+int Config::apply_env() {
+  if (const char* v = std::getenv("FM_PROVIDER"); v != nullptr && *v != '\0') {
+    static const char* ok[] = {"auto", "shm", "tcp", "verbs", "loopback"};
+    bool known = false;
+    for (const char* o : ok) known = known || std::strcmp(v, o) == 0;
+    if (!known)
+      return fail(FM_EINVAL, "FM_PROVIDER=\"%s\": expected auto, shm, tcp, verbs or loopback", v);
+    provider = v;
+  }
+  if (const char* v = std::getenv("FM_IFACE"); v != nullptr) iface = v;
+  int rc = FM_SUCCESS;
+  if ((rc = env_number("FM_PACKET_SIZE", &packet_size, 512, 1u << 20)) != 0) return rc;
+  if ((rc = env_number("FM_CREDITS", &credits, 2, 4096)) != 0) return rc;
+  if ((rc = env_number("FM_HANDLER_STACK", &handler_stack, 16384, 1u << 30)) != 0) return rc;
+  if ((rc = env_number("FM_SPIN_US", &spin_us, 0, 10000000)) != 0) return rc;
+  if ((rc = env_number("FM_PEER_TIMEOUT_MS", &peer_timeout_ms, 100, 3600000)) != 0) return rc;
+  if ((rc = env_number("FM_LIVENESS_MS", &liveness_ms, 10, 60000)) != 0) return rc;
+  return FM_SUCCESS;
+}
+
+}  // namespace fm

@@ -1,0 +1,836 @@
+#include "scenarios.hpp"
+
+#include <fm/fm.h>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+namespace fmtest {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// checks
+
+thread_local int t_fails = 0;
+thread_local unsigned t_me = 0;  // set by each scenario run
+
+#define CHECK(cond, ...)                                                      \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      ++t_fails;                                                              \
+      char msg_[256];                                                         \
+      std::snprintf(msg_, sizeof msg_, __VA_ARGS__);                          \
+      std::fprintf(stderr, "node %u: %s:%d: CHECK(%s) failed: %s [%s]\n", t_me, \
+                   __FILE__, __LINE__, #cond, msg_, FM_last_error());         \
+    }                                                                         \
+  } while (0)
+
+using Clock = std::chrono::steady_clock;
+
+// Extracts until pred() holds; false (and a failure) on an FM error or after 120 s.
+template <typename Pred>
+bool wait_for(Pred pred, const char* what) {
+  const auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (!pred()) {
+    long r = FM_extract(SIZE_MAX);
+    if (r < 0) {
+      CHECK(r >= 0, "FM_extract failed while waiting for %s: %s", what, FM_strerror((int)r));
+      return false;
+    }
+    if (Clock::now() > deadline) {
+      CHECK(false, "timed out waiting for %s", what);
+      return false;
+    }
+  }
+  return true;
+}
+
+inline std::uint8_t pat(unsigned src, std::uint32_t msg, std::size_t i) {
+  return static_cast<std::uint8_t>(i * 131u + src * 7u + msg * 13u + (i >> 8));
+}
+
+void fill(std::uint8_t* p, std::size_t n, unsigned src, std::uint32_t msg, std::size_t from = 0) {
+  for (std::size_t i = 0; i < n; ++i) p[i] = pat(src, msg, from + i);
+}
+
+// first mismatch, or SIZE_MAX
+std::size_t verify(const std::uint8_t* p, std::size_t n, unsigned src, std::uint32_t msg,
+                   std::size_t from = 0) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (p[i] != pat(src, msg, from + i)) return i;
+  return SIZE_MAX;
+}
+
+enum : int {
+  H_BAR = 10, H_REL, H_S11, H_S4, H_STREAM, H_FLOOD, H_PACE, H_PING, H_TRIG, H_SINK, H_SLOW,
+  H_BAD, H_PART, H_WHOLE, H_SUSP, H_SMALL, H_ACK, H_SELF
+};
+
+std::size_t P() { return FM_packet_payload(); }
+
+// ---------------------------------------------------------------------------------------------
+// barrier
+
+struct BarrierState {
+  std::uint32_t round = 0;
+  std::uint32_t arrived[2] = {0, 0};
+  std::uint32_t released = 0;
+};
+thread_local BarrierState t_bar;
+
+int h_bar(FM_stream* s, unsigned) {
+  std::uint32_t r = 0;
+  CHECK(FM_receive(&r, s, 4) == 4, "barrier arrival");
+  ++t_bar.arrived[r & 1];
+  return FM_CONTINUE;
+}
+
+int h_rel(FM_stream* s, unsigned) {
+  std::uint32_t r = 0;
+  CHECK(FM_receive(&r, s, 4) == 4, "barrier release");
+  t_bar.released = r + 1;
+  return FM_CONTINUE;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A. FM 1.1 sends (FM_send, FM_send_4), to every node including oneself
+
+struct S11 {
+  std::vector<std::uint32_t> count, count4;
+};
+thread_local S11 t_s11;
+
+std::size_t s11_size(std::uint32_t k) {
+  const std::size_t sizes[] = {0, 1, 8, 100, 4000, P(), P() + 1, 3 * P() + 5};
+  return sizes[k % 8];
+}
+
+int h_s11(FM_stream* s, unsigned src) {
+  const std::uint32_t k = t_s11.count[src]++;
+  const std::size_t len = FM_stream_length(s);
+  CHECK(len == s11_size(k), "message %u from %u: length %zu, expected %zu", k, src, len,
+        s11_size(k));
+  std::vector<std::uint8_t> buf(len + 1);  // per handler: several may be suspended at once
+  long r = FM_receive(buf.data(), s, len);
+  CHECK(r == (long)len, "FM_receive returned %ld of %zu", r, len);
+  if (len >= 8) {
+    std::uint32_t hdr[2];
+    std::memcpy(hdr, buf.data(), 8);
+    CHECK(hdr[0] == src && hdr[1] == k, "header (%u,%u) expected (%u,%u)", hdr[0], hdr[1], src, k);
+    std::size_t bad = verify(buf.data() + 8, len - 8, src, k);
+    CHECK(bad == SIZE_MAX, "message %u from %u differs at byte %zu", k, src, bad + 8);
+  }
+  CHECK(FM_receive(buf.data(), s, 1) == FM_ELENGTH, "receive past the end must fail");
+  return FM_CONTINUE;
+}
+
+int h_s4(FM_stream* s, unsigned src) {
+  std::uint32_t v[4];
+  CHECK(FM_stream_length(s) == 16, "FM_send_4 length %zu", FM_stream_length(s));
+  CHECK(FM_receive(v, s, 16) == 16, "FM_send_4 receive");
+  const std::uint32_t k = t_s11.count4[src]++;
+  CHECK(v[0] == src && v[1] == k && v[2] == k * 3 && v[3] == 0xdeadbeefu,
+        "FM_send_4 words %u %u %u %#x from %u (expected k=%u)", v[0], v[1], v[2], v[3], src, k);
+  return FM_CONTINUE;
+}
+
+int run_send11(unsigned me, unsigned n, bool big) {
+  const std::uint32_t K = big ? 200 : 50;
+  t_s11.count.assign(n, 0);
+  t_s11.count4.assign(n, 0);
+  fm_barrier();
+  std::vector<std::uint8_t> buf(3 * P() + 5);
+  for (std::uint32_t k = 0; k < K; ++k)
+    for (unsigned d = 0; d < n; ++d) {
+      const std::size_t len = s11_size(k);
+      if (len >= 8) {
+        std::uint32_t hdr[2] = {me, k};
+        std::memcpy(buf.data(), hdr, 8);
+        fill(buf.data() + 8, len - 8, me, k);
+      }
+      int rc = FM_send(d, H_S11, buf.data(), len);
+      CHECK(rc == FM_SUCCESS, "FM_send to %u: %s", d, FM_strerror(rc));
+      rc = FM_send_4(d, H_S4, me, k, k * 3, 0xdeadbeefu);
+      CHECK(rc == FM_SUCCESS, "FM_send_4 to %u: %s", d, FM_strerror(rc));
+    }
+  wait_for([&] {
+    for (unsigned s = 0; s < n; ++s)
+      if (t_s11.count[s] < K || t_s11.count4[s] < K) return false;
+    return true;
+  }, "FM 1.1 messages");
+  fm_barrier();
+  return t_fails;
+}
+
+// ---------------------------------------------------------------------------------------------
+// B. Streams: 1..1000 pieces, 0 B..16 MiB, received in chunks of other sizes into scattered buffers
+
+struct StreamHdr {
+  std::uint64_t total;
+  std::uint32_t msg;
+  std::uint32_t pieces;
+};
+struct Streams {
+  std::uint32_t received = 0;
+  std::uint32_t expect_msg = 0;
+};
+thread_local Streams t_st;
+
+int h_stream(FM_stream* s, unsigned src) {
+  StreamHdr h{};
+  long r = FM_receive(&h, s, sizeof h);
+  CHECK(r == (long)sizeof h, "stream header: %ld", r);
+  CHECK(h.msg == t_st.expect_msg, "stream %u arrived, expected %u", h.msg, t_st.expect_msg);
+  t_st.expect_msg = h.msg + 1;
+  static const std::size_t cyc[] = {1, 3, 4093, 65536, 7, 100000};
+  std::vector<std::vector<std::uint8_t>> chunks;  // scattered buffers
+  std::uint64_t left = h.total;
+  for (std::size_t i = 0; left > 0; ++i) {
+    const std::size_t k = (std::size_t)std::min<std::uint64_t>(cyc[i % 6], left);
+    chunks.emplace_back(k);
+    r = FM_receive(chunks.back().data(), s, k);
+    CHECK(r == (long)k, "stream %u chunk %zu: got %ld of %zu", h.msg, i, r, k);
+    if (r != (long)k) return FM_CONTINUE;
+    left -= k;
+  }
+  if (FM_stream_length(s) > sizeof h + h.total) {  // declared more than was sent
+    std::uint8_t extra[16];
+    r = FM_receive(extra, s, 10);
+    CHECK(r == 0, "bytes after the end of a short message: %ld", r);
+  }
+  std::size_t off = 0;
+  for (auto& c : chunks) {
+    std::size_t bad = verify(c.data(), c.size(), src, h.msg, off);
+    CHECK(bad == SIZE_MAX, "stream %u (%" PRIu64 " B) differs at byte %zu", h.msg, h.total,
+          off + bad);
+    if (bad != SIZE_MAX) break;
+    off += c.size();
+  }
+  ++t_st.received;
+  return FM_CONTINUE;
+}
+
+int run_streams(unsigned me, unsigned n, bool big) {
+  t_st = Streams{};
+  fm_barrier();
+  const std::uint64_t totals[] = {0, 1, 1000, P() - 16, P(), P() + 1, 65536, 1u << 20,
+                                  big ? 16u << 20 : 4u << 20};
+  const std::uint32_t piece_counts[] = {1, 7, 1000};
+  const unsigned dest = (me + 1) % n;
+  std::uint32_t msg = 0;
+  std::vector<std::uint8_t> body(totals[8]);
+  for (std::uint64_t total : totals)
+    for (std::uint32_t pieces : piece_counts) {
+      if (pieces > 1 && pieces > total) continue;
+      fill(body.data(), total, me, msg);
+      const std::size_t extra = (msg % 3 == 0) ? 100 : 0;
+      FM_stream* s = FM_begin_message(dest, sizeof(StreamHdr) + total + extra, H_STREAM);
+      CHECK(s != nullptr, "FM_begin_message(%u, %" PRIu64 ")", dest, total);
+      if (s == nullptr) return t_fails;
+      StreamHdr h{total, msg, pieces};
+      CHECK(FM_send_piece(s, &h, sizeof h) == FM_SUCCESS, "header piece");
+      std::uint64_t off = 0;
+      for (std::uint32_t i = 0; i < pieces; ++i) {  // uneven pieces
+        std::uint64_t k = (i + 1 == pieces) ? total - off : (total / pieces) + (i % 2 ? 1 : 0);
+        if (off + k > total) k = total - off;
+        int rc = FM_send_piece(s, body.data() + off, k);
+        CHECK(rc == FM_SUCCESS, "piece %u: %s", i, FM_strerror(rc));
+        off += k;
+      }
+      CHECK(FM_end_message(s) == FM_SUCCESS, "FM_end_message");
+      ++msg;
+    }
+  const std::uint32_t expect = msg;  // every node sends the same list
+  wait_for([&] { return t_st.received == expect; }, "streams");
+  fm_barrier();
+  return t_fails;
+}
+
+// ---------------------------------------------------------------------------------------------
+// C. All-to-all flood with per-sender sequence checks (small and multi-packet messages)
+
+struct Flood {
+  std::vector<std::uint32_t> next;
+};
+thread_local Flood t_fl;
+
+int h_flood(FM_stream* s, unsigned src) {
+  const std::size_t len = FM_stream_length(s);
+  std::vector<std::uint8_t> buf(len);
+  long r = FM_receive(buf.data(), s, len);
+  CHECK(r == (long)len, "flood receive %ld of %zu", r, len);
+  std::uint32_t hdr[2];
+  std::memcpy(hdr, buf.data(), 8);
+  CHECK(hdr[0] == src, "flood sender %u arrived from %u", hdr[0], src);
+  CHECK(hdr[1] == t_fl.next[src], "from %u: message %u arrived, expected %u", src, hdr[1],
+        t_fl.next[src]);
+  t_fl.next[src] = hdr[1] + 1;
+  std::size_t bad = verify(buf.data() + 8, len - 8, src, hdr[1]);
+  CHECK(bad == SIZE_MAX, "flood message %u from %u differs at %zu", hdr[1], src, bad);
+  return FM_CONTINUE;
+}
+
+int run_flood(unsigned me, unsigned n, bool big) {
+  const std::uint32_t M = big ? 3000 : 800;
+  t_fl.next.assign(n, 0);
+  fm_barrier();
+  std::vector<std::uint8_t> buf(2 * P() + 200);
+  for (std::uint32_t j = 0; j < M; ++j)
+    for (unsigned d = 0; d < n; ++d) {
+      const unsigned dest = (me + d) % n;
+      const std::size_t len = (j % 97 == 0) ? 2 * P() + 100 : 8 + (j * 37) % 200;
+      std::uint32_t hdr[2] = {me, j};
+      std::memcpy(buf.data(), hdr, 8);
+      fill(buf.data() + 8, len - 8, me, j);
+      int rc;
+      if (len > P()) {  // streamed in three pieces
+        FM_stream* s = FM_begin_message(dest, len, H_FLOOD);
+        CHECK(s != nullptr, "begin");
+        if (!s) return t_fails;
+        rc = FM_send_piece(s, buf.data(), 8);
+        if (rc == 0) rc = FM_send_piece(s, buf.data() + 8, P());
+        if (rc == 0) rc = FM_send_piece(s, buf.data() + 8 + P(), len - 8 - P());
+        int rc2 = FM_end_message(s);
+        if (rc == 0) rc = rc2;
+      } else {
+        rc = FM_send(dest, H_FLOOD, buf.data(), len);
+      }
+      CHECK(rc == FM_SUCCESS, "flood send to %u: %s", dest, FM_strerror(rc));
+    }
+  wait_for([&] {
+    for (unsigned s = 0; s < n; ++s)
+      if (t_fl.next[s] < M) return false;
+    return true;
+  }, "flood");
+  fm_barrier();
+  return t_fails;
+}
+
+// ---------------------------------------------------------------------------------------------
+// D. Pacing: FM_extract(k) never runs more than k bytes plus one packet
+
+struct Pace {
+  std::size_t bytes_this_call = 0;
+  std::uint32_t received = 0;
+};
+// Chunks that divide the packet payload never straddle a packet, so the bytes a handler gets in
+// one FM_extract call are exactly those of the packets that call extracted.
+std::size_t pace_chunk() { return P() % 16 == 0 ? P() / 16 : P(); }
+thread_local Pace t_pa;
+
+int h_pace(FM_stream* s, unsigned) {
+  const std::size_t len = FM_stream_length(s);
+  std::vector<std::uint8_t> buf(std::max<std::size_t>(len, 1));
+  std::size_t got = 0;
+  while (got < len) {  // in chunks, so that budget suspension can cut in
+    long r = FM_receive(buf.data() + got, s, std::min<std::size_t>(len - got, pace_chunk()));
+    CHECK(r > 0, "pace receive %ld", r);
+    if (r <= 0) break;
+    got += (std::size_t)r;
+    t_pa.bytes_this_call += (std::size_t)r;
+  }
+  ++t_pa.received;
+  return FM_CONTINUE;
+}
+
+int run_pacing(unsigned me, unsigned n, bool) {
+  const std::uint32_t M = 200;
+  t_pa = Pace{};
+  fm_barrier();
+  if (me != 0) {
+    std::vector<std::uint8_t> buf(4 * P());
+    for (std::uint32_t j = 0; j < M; ++j) {
+      const std::size_t len = j % 3 == 0 ? 16 : (j % 3 == 1 ? 8 * pace_chunk() : 4 * P());
+      CHECK(FM_send(0, H_PACE, buf.data(), len) == FM_SUCCESS, "pace send");
+    }
+  } else {
+    const std::size_t budgets[] = {1, 100, 5000, 2 * P(), 3 * P() + 1};
+    const auto deadline = Clock::now() + std::chrono::seconds(120);
+    for (std::size_t i = 0; t_pa.received < M * (n - 1) && Clock::now() < deadline; ++i) {
+      const std::size_t k = budgets[i % 5];
+      t_pa.bytes_this_call = 0;
+      long r = FM_extract(k);
+      CHECK(r >= 0, "FM_extract(%zu) = %ld", k, r);
+      CHECK(r <= (long)(k + P()), "FM_extract(%zu) extracted %ld bytes (packet payload %zu)", k, r,
+            P());
+      CHECK(t_pa.bytes_this_call <= k + P(),
+            "FM_extract(%zu) delivered %zu bytes to handlers", k, t_pa.bytes_this_call);
+    }
+    CHECK(t_pa.received == M * (n - 1), "pacing: %u of %u messages", t_pa.received, M * (n - 1));
+  }
+  fm_barrier();
+  return t_fails;
+}
+
+// ---------------------------------------------------------------------------------------------
+// E. Handlers that send: a ping-pong carried entirely by handlers
+
+struct Ping {
+  std::uint32_t last = 0;
+  bool done = false;
+  bool has_pending = false;
+  unsigned pending_dest = 0;
+  std::uint32_t pending = 0;
+  std::uint32_t eagain = 0;
+};
+thread_local Ping t_pp;
+constexpr std::uint32_t kPingEnd = 2000;
+
+int send_ping(unsigned dest, std::uint32_t count) {
+  if (count % 10 == 0) {  // every tenth reply spans three packets
+    std::vector<std::uint8_t> big(2 * P() + 10, static_cast<std::uint8_t>(count));
+    std::memcpy(big.data(), &count, 4);
+    FM_stream* s = FM_begin_message(dest, big.size(), H_PING);
+    if (s == nullptr) return FM_last_status();
+    int rc = FM_send_piece(s, big.data(), big.size());
+    int rc2 = FM_end_message(s);
+    return rc != 0 ? rc : rc2;
+  }
+  return FM_send(dest, H_PING, &count, 4);
+}
+
+int h_ping(FM_stream* s, unsigned src) {
+  std::uint32_t count = 0;
+  CHECK(FM_receive(&count, s, 4) == 4, "ping receive");
+  if (count % 10 == 0) {
+    std::vector<std::uint8_t> rest(FM_stream_length(s) - 4);
+    CHECK(FM_receive(rest.data(), s, rest.size()) == (long)rest.size(), "ping body");
+    for (auto b : rest) {
+      CHECK(b == static_cast<std::uint8_t>(count), "ping body byte");
+      if (b != static_cast<std::uint8_t>(count)) break;
+    }
+  }
+  CHECK(count == t_pp.last + 2 || (t_pp.last == 0 && count <= 2), "ping %u after %u", count,
+        t_pp.last);  // each side sees every other count
+  t_pp.last = count;
+  if (count == 5) {  // the NULL rule: a message beyond the credit window is refused here
+    FM_stream* big = FM_begin_message(src, P() * 100000, H_PING);
+    CHECK(big == nullptr && FM_last_status() == FM_ELENGTH,
+          "oversized begin inside a handler must return NULL/FM_ELENGTH");
+    CHECK(FM_extract(SIZE_MAX) == FM_EINHANDLER, "FM_extract inside a handler");
+  }
+  if (count >= kPingEnd) {
+    t_pp.done = true;
+    if (count == kPingEnd) {  // tell the other side
+      int rc = FM_send(src, H_PING, &(const std::uint32_t&)(count + 1), 4);
+      if (rc == FM_EAGAIN) {
+        t_pp.has_pending = true;
+        t_pp.pending_dest = src;
+        t_pp.pending = count + 1;
+      }
+    }
+    return FM_CONTINUE;
+  }
+  int rc = send_ping(src, count + 1);
+  if (rc == FM_EAGAIN) {  // the NULL rule: queue it for outside the handler
+    ++t_pp.eagain;
+    t_pp.has_pending = true;
+    t_pp.pending_dest = src;
+    t_pp.pending = count + 1;
+  } else {
+    CHECK(rc == FM_SUCCESS, "send inside a handler: %s", FM_strerror(rc));
+  }
+  return FM_CONTINUE;
+}
+
+int run_handler_pingpong(unsigned me, unsigned, bool) {
+  t_pp = Ping{};
+  fm_barrier();
+  if (me <= 1) {
+    if (me == 0) CHECK(send_ping(1, 1) == FM_SUCCESS, "first ping");
+    wait_for([&] {
+      if (t_pp.has_pending) {
+        t_pp.has_pending = false;
+        CHECK(send_ping(t_pp.pending_dest, t_pp.pending) == FM_SUCCESS, "queued ping");
+      }
+      return t_pp.done;
+    }, "handler ping-pong");
+  }
+  fm_barrier();
+  return t_fails;
+}
+
+// ---------------------------------------------------------------------------------------------
+// E2. The NULL rule under credit exhaustion: inside a handler, sends return FM_EAGAIN, never block
+
+struct NullRule {
+  std::uint32_t ok = 0;
+  bool eagain = false;
+  bool begin_null = false;
+  std::uint32_t sunk = 0;
+};
+thread_local NullRule t_nr;
+constexpr std::uint32_t kNullTotal = 5000;
+
+int h_trig(FM_stream*, unsigned) {
+  std::uint64_t v = 0;
+  while (t_nr.ok < kNullTotal) {
+    int rc = FM_send(1, H_SINK, &v, sizeof v);
+    if (rc == FM_EAGAIN) {
+      t_nr.eagain = true;
+      FM_stream* s = FM_begin_message(1, 8, H_SINK);
+      t_nr.begin_null = s == nullptr && FM_last_status() == FM_EAGAIN;
+      if (s != nullptr) (void)FM_end_message(s);
+      break;
+    }
+    CHECK(rc == FM_SUCCESS, "send in trigger handler: %s", FM_strerror(rc));
+    ++t_nr.ok;
+  }
+  return FM_CONTINUE;
+}
+
+int h_sink(FM_stream*, unsigned) {
+  ++t_nr.sunk;
+  return FM_CONTINUE;
+}
+
+int run_null_rule(unsigned me, unsigned, bool) {
+  t_nr = NullRule{};
+  fm_barrier();
+  if (me == 1) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // not extracting
+    wait_for([&] { return t_nr.sunk == kNullTotal; }, "sink messages");
+  } else if (me == 0) {
+    CHECK(FM_send(0, H_TRIG, nullptr, 0) == FM_SUCCESS, "trigger");
+    wait_for([&] { return t_nr.eagain || t_nr.ok == kNullTotal; }, "trigger handler");
+    CHECK(t_nr.eagain, "a handler out of credits got no FM_EAGAIN after %u sends", t_nr.ok);
+    CHECK(t_nr.begin_null, "FM_begin_message inside a handler without credits: not NULL/EAGAIN");
+    CHECK(t_nr.ok <= 4096, "%u sends succeeded without credits being returned", t_nr.ok);
+    std::uint64_t v = 0;
+    for (std::uint32_t i = t_nr.ok; i < kNullTotal; ++i)  // outside the handler: these block
+      CHECK(FM_send(1, H_SINK, &v, sizeof v) == FM_SUCCESS, "blocking send");
+  }
+  fm_barrier();
+  return t_fails;
+}
+
+// ---------------------------------------------------------------------------------------------
+// F. A receiver that does not extract for a while: senders block, nothing is lost
+
+struct Slow {
+  std::vector<std::uint32_t> next;
+  std::uint32_t received = 0;
+};
+thread_local Slow t_sl;
+
+int h_slow(FM_stream* s, unsigned src) {
+  const std::size_t len = FM_stream_length(s);
+  std::vector<std::uint8_t> buf(len);
+  CHECK(FM_receive(buf.data(), s, len) == (long)len, "slow receive");
+  std::uint32_t j;
+  std::memcpy(&j, buf.data(), 4);
+  CHECK(j == t_sl.next[src], "slow: %u from %u, expected %u", j, src, t_sl.next[src]);
+  t_sl.next[src] = j + 1;
+  std::size_t bad = verify(buf.data() + 4, len - 4, src, j);
+  CHECK(bad == SIZE_MAX, "slow message %u from %u differs at %zu", j, src, bad);
+  ++t_sl.received;
+  return FM_CONTINUE;
+}
+
+int run_slow_receiver(unsigned me, unsigned n, bool) {
+  const std::uint32_t M = 600;
+  t_sl = Slow{};
+  t_sl.next.assign(n, 0);
+  fm_barrier();
+  if (me == 0) {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    wait_for([&] { return t_sl.received == M * (n - 1); }, "slow receiver's messages");
+  } else {
+    std::vector<std::uint8_t> buf(200 * 1024);
+    for (std::uint32_t j = 0; j < M; ++j) {
+      const std::size_t len = j % 50 == 0 ? buf.size() : P();
+      std::memcpy(buf.data(), &j, 4);
+      fill(buf.data() + 4, len - 4, me, j);
+      int rc = FM_send(0, H_SLOW, buf.data(), len);
+      CHECK(rc == FM_SUCCESS, "send to a slow receiver: %s", FM_strerror(rc));
+    }
+  }
+  fm_barrier();
+  return t_fails;
+}
+
+// ---------------------------------------------------------------------------------------------
+// G. Self-sends: small, FM_send_4, a stream beyond the self credit window, from a handler
+
+struct Self {
+  std::uint32_t small = 0, big = 0, from_handler = 0;
+};
+thread_local Self t_sf;
+
+int h_self(FM_stream* s, unsigned src) {
+  CHECK(src == FM_nodeid(), "self message from %u", src);
+  const std::size_t len = FM_stream_length(s);
+  std::vector<std::uint8_t> buf(len);
+  CHECK(FM_receive(buf.data(), s, len) == (long)len, "self receive");
+  if (len == 4) {
+    std::uint32_t tag;
+    std::memcpy(&tag, buf.data(), 4);
+    if (tag == 7) {  // a self-send from inside a handler
+      std::uint32_t t2 = 8;
+      CHECK(FM_send(src, H_SELF, &t2, 4) == FM_SUCCESS, "self-send in handler");
+    } else {
+      ++t_sf.from_handler;
+    }
+    ++t_sf.small;
+    return FM_CONTINUE;
+  }
+  std::size_t bad = verify(buf.data(), len, src, 99);
+  CHECK(bad == SIZE_MAX, "self stream differs at %zu", bad);
+  ++t_sf.big;
+  return FM_CONTINUE;
+}
+
+int run_self(unsigned me, unsigned, bool big) {
+  t_sf = Self{};
+  const std::uint32_t tag = 7;
+  CHECK(FM_send(me, H_SELF, &tag, 4) == FM_SUCCESS, "self send");
+  // (while a stream to oneself is open, a handler's send to oneself is refused: FM_EBUSY)
+  wait_for([&] { return t_sf.small == 2 && t_sf.from_handler == 1; }, "self small messages");
+  std::vector<std::uint8_t> body(big ? 8u << 20 : 2u << 20);
+  fill(body.data(), body.size(), me, 99);
+  FM_stream* s = FM_begin_message(me, body.size(), H_SELF);
+  CHECK(s != nullptr, "self begin");
+  if (s) {
+    for (std::size_t off = 0; off < body.size(); off += 100000)
+      CHECK(FM_send_piece(s, body.data() + off, std::min<std::size_t>(100000, body.size() - off)) ==
+                FM_SUCCESS,
+            "self piece");
+    CHECK(FM_end_message(s) == FM_SUCCESS, "self end");
+  }
+  wait_for([&] { return t_sf.small == 2 && t_sf.big == 1 && t_sf.from_handler == 1; }, "self");
+  fm_barrier();
+  return t_fails;
+}
+
+// ---------------------------------------------------------------------------------------------
+// H. Bad input: clear errors, never a crash
+
+struct Bad {
+  bool ran = false;
+  FM_stream* stale = nullptr;
+};
+thread_local Bad t_bad;
+
+int h_bad(FM_stream* s, unsigned src) {
+  std::uint8_t b[64];
+  CHECK(FM_receive(b, s, 17) == FM_ELENGTH, "receive past the declared 16 bytes");
+  CHECK(std::strstr(FM_last_error(), "16") != nullptr, "message names the length: %s",
+        FM_last_error());
+  CHECK(FM_receive(nullptr, s, 4) == FM_EINVAL, "NULL buffer");
+  CHECK(FM_receive(b, s, 16) == 16, "receive within length");
+  CHECK(FM_receive(b, s, 1) == FM_ELENGTH, "receive after everything was received");
+  FM_stream* o = FM_begin_message(src, 8, H_SINK);
+  CHECK(FM_receive(b, o, 1) == FM_ESTREAM, "FM_receive on an outgoing stream");
+  if (o) CHECK(FM_end_message(o) == FM_SUCCESS, "end");
+  CHECK(FM_finalize() == FM_EINHANDLER, "FM_finalize inside a handler");
+  t_bad.stale = s;
+  t_bad.ran = true;
+  return FM_CONTINUE;
+}
+
+int run_bad_input(unsigned me, unsigned n, bool) {
+  t_bad = Bad{};
+  t_nr = NullRule{};
+  std::uint8_t b[64] = {};
+  CHECK(FM_send(n, H_SINK, b, 8) == FM_ENODEST, "destination out of range");
+  CHECK(std::strstr(FM_last_error(), "destination") != nullptr, "names the destination: %s",
+        FM_last_error());
+  CHECK(FM_send(n + 1000, H_SINK, b, 8) == FM_ENODEST, "destination far out of range");
+  CHECK(FM_send(0, 999, b, 8) == FM_EHANDLER, "unregistered handler");
+  CHECK(std::strstr(FM_last_error(), "999") != nullptr, "names the handler: %s", FM_last_error());
+  CHECK(FM_send(0, -5, b, 8) == FM_EHANDLER, "negative handler id");
+  CHECK(FM_send(0, H_SINK, nullptr, 8) == FM_EINVAL, "NULL buffer with length");
+  CHECK(FM_begin_message(0, 8, 5000) == nullptr && FM_last_status() == FM_EHANDLER, "begin: bad id");
+  CHECK(FM_register_handler(5000, h_sink) == FM_EHANDLER, "register out of range");
+  CHECK(FM_register_handler(H_SINK, h_bad) == FM_EHANDLER, "register over another handler");
+  CHECK(FM_register_handler(0, nullptr) == FM_EINVAL, "register NULL");
+  CHECK(FM_receive(b, nullptr, 1) == FM_ESTREAM, "FM_receive(NULL stream)");
+  CHECK(FM_send_piece(nullptr, b, 1) == FM_ESTREAM, "FM_send_piece(NULL)");
+  CHECK(FM_end_message(nullptr) == FM_ESTREAM, "FM_end_message(NULL)");
+  const unsigned dest = (me + 1) % n;
+  FM_stream* s = FM_begin_message(dest, 10, H_SINK);
+  CHECK(s != nullptr, "begin");
+  if (s) {
+    CHECK(FM_begin_message(dest, 10, H_SINK) == nullptr && FM_last_status() == FM_EBUSY,
+          "second open stream to one destination");
+    CHECK(FM_send_piece(s, b, 11) == FM_ELENGTH, "piece beyond the declared length");
+    CHECK(FM_send_piece(s, b, 6) == FM_SUCCESS, "piece");
+    CHECK(FM_send_piece(s, b, 5) == FM_ELENGTH, "second piece beyond the declared length");
+    CHECK(FM_receive(b, s, 1) == FM_ESTREAM, "FM_receive on an outgoing stream");
+    CHECK(FM_end_message(s) == FM_SUCCESS, "end");
+    CHECK(FM_send_piece(s, b, 1) == FM_ESTREAM, "piece after end");
+    CHECK(FM_end_message(s) == FM_ESTREAM, "end twice");
+  }
+  CHECK(FM_send(dest, H_BAD, b, 16) == FM_SUCCESS, "send to the bad-input handler");
+  wait_for([&] { return t_bad.ran && t_nr.sunk >= 1; }, "bad-input handler");
+  CHECK(FM_receive(b, t_bad.stale, 1) == FM_ESTREAM, "FM_receive outside its handler");
+  CHECK(FM_same_host(n) == FM_ENODEST, "FM_same_host out of range");
+  CHECK(FM_same_host(me) == 1, "FM_same_host(self)");
+  fm_barrier();
+  return t_fails;
+}
+
+// ---------------------------------------------------------------------------------------------
+// I. Bytes a handler does not receive are discarded; the next message is intact
+
+struct Part {
+  std::uint32_t partial = 0, whole = 0;
+};
+thread_local Part t_pt;
+
+int h_part(FM_stream* s, unsigned src) {
+  std::uint8_t b[10];
+  CHECK(FM_receive(b, s, 10) == 10, "partial receive");
+  CHECK(verify(b, 10, src, t_pt.partial) == SIZE_MAX, "partial bytes");
+  ++t_pt.partial;
+  return FM_CONTINUE;  // the rest of the message is discarded
+}
+
+int h_whole(FM_stream* s, unsigned src) {
+  std::vector<std::uint8_t> b(FM_stream_length(s));
+  CHECK(FM_receive(b.data(), s, b.size()) == (long)b.size(), "whole receive");
+  CHECK(verify(b.data(), b.size(), src, 1000 + t_pt.whole) == SIZE_MAX, "message after discard");
+  ++t_pt.whole;
+  return FM_CONTINUE;
+}
+
+int run_discard(unsigned me, unsigned n, bool) {
+  const std::uint32_t M = 20;
+  t_pt = Part{};
+  fm_barrier();
+  const unsigned dest = (me + 1) % n;
+  std::vector<std::uint8_t> big(5 * P() + 3), small(300);
+  for (std::uint32_t j = 0; j < M; ++j) {
+    fill(big.data(), big.size(), me, j);
+    CHECK(FM_send(dest, H_PART, big.data(), big.size()) == FM_SUCCESS, "big");
+    fill(small.data(), small.size(), me, 1000 + j);
+    CHECK(FM_send(dest, H_WHOLE, small.data(), small.size()) == FM_SUCCESS, "small");
+  }
+  wait_for([&] { return t_pt.partial == M && t_pt.whole == M; }, "discard");
+  fm_barrier();
+  return t_fails;
+}
+
+// ---------------------------------------------------------------------------------------------
+// J. A suspended handler holds back only its own sender
+
+struct Susp {
+  bool started = false, finished = false, ack = false;
+  std::uint32_t small = 0;
+};
+thread_local Susp t_su;
+
+int h_susp(FM_stream* s, unsigned src) {
+  const std::size_t len = FM_stream_length(s);
+  std::vector<std::uint8_t> b(len);
+  CHECK(FM_receive(b.data(), s, 100) == 100, "first bytes");
+  t_su.started = true;
+  long r = FM_receive(b.data() + 100, s, len - 100);  // suspends until node 1 completes
+  CHECK(r == (long)(len - 100), "rest: %ld", r);
+  CHECK(verify(b.data(), len, src, 5) == SIZE_MAX, "suspended stream content");
+  t_su.finished = true;
+  return FM_CONTINUE;
+}
+
+int h_small(FM_stream*, unsigned) {
+  ++t_su.small;
+  return FM_CONTINUE;
+}
+
+int h_ack(FM_stream*, unsigned) {
+  t_su.ack = true;
+  return FM_CONTINUE;
+}
+
+int run_suspend_other(unsigned me, unsigned n, bool) {
+  t_su = Susp{};
+  fm_barrier();
+  if (me == 1) {
+    std::vector<std::uint8_t> body(4 * P());
+    fill(body.data(), body.size(), me, 5);
+    FM_stream* s = FM_begin_message(0, body.size(), H_SUSP);
+    CHECK(s != nullptr, "begin");
+    if (!s) return t_fails;
+    CHECK(FM_send_piece(s, body.data(), P() + 10) == FM_SUCCESS, "first part");  // packet leaves
+    wait_for([&] { return t_su.ack; }, "ack from node 0");  // stream still open
+    CHECK(FM_send_piece(s, body.data() + P() + 10, body.size() - P() - 10) == FM_SUCCESS, "rest");
+    CHECK(FM_end_message(s) == FM_SUCCESS, "end");
+  } else if (me == 0) {
+    wait_for([&] { return t_su.started; }, "the stream's handler to start");
+    CHECK(!t_su.finished, "handler finished before the rest was sent");
+    CHECK(FM_send(0, H_SMALL, nullptr, 0) == FM_SUCCESS, "self message");
+    wait_for([&] { return t_su.small >= n - 1; }, "other senders' messages");
+    CHECK(!t_su.finished, "handler finished before the rest was sent");
+    CHECK(FM_send(1, H_ACK, nullptr, 0) == FM_SUCCESS, "ack");
+    wait_for([&] { return t_su.finished; }, "the suspended handler to finish");
+  }
+  if (me >= 2) CHECK(FM_send(0, H_SMALL, nullptr, 0) == FM_SUCCESS, "small to node 0");
+  fm_barrier();
+  return t_fails;
+}
+
+const std::vector<Scenario> k_scenarios = {
+    {"send11", 1, run_send11},
+    {"streams", 1, run_streams},
+    {"flood", 1, run_flood},
+    {"pacing", 2, run_pacing},
+    {"handler_pingpong", 2, run_handler_pingpong},
+    {"null_rule", 2, run_null_rule},
+    {"slow_receiver", 2, run_slow_receiver},
+    {"self", 1, run_self},
+    {"bad_input", 1, run_bad_input},
+    {"discard", 1, run_discard},
+    {"suspend_other", 2, run_suspend_other},
+};
+
+}  // namespace
+
+const std::vector<Scenario>& scenarios() { return k_scenarios; }
+
+int run_scenario(const Scenario& sc, unsigned me, unsigned n, bool big) {
+  t_me = me;
+  t_fails = 0;
+  return sc.run(me, n, big);
+}
+
+const Scenario* find_scenario(const std::string& name) {
+  for (auto& s : k_scenarios)
+    if (name == s.name) return &s;
+  return nullptr;
+}
+
+void register_handlers() {
+  static const struct {
+    int id;
+    FM_handler fn;
+  } table[] = {{H_BAR, h_bar},     {H_REL, h_rel},     {H_S11, h_s11},     {H_S4, h_s4},
+               {H_STREAM, h_stream}, {H_FLOOD, h_flood}, {H_PACE, h_pace},   {H_PING, h_ping},
+               {H_TRIG, h_trig},   {H_SINK, h_sink},   {H_SLOW, h_slow},   {H_BAD, h_bad},
+               {H_PART, h_part},   {H_WHOLE, h_whole}, {H_SUSP, h_susp},   {H_SMALL, h_small},
+               {H_ACK, h_ack},     {H_SELF, h_self}};
+  for (auto& e : table) FM_register_handler(e.id, e.fn);  // same ids everywhere
+}
+
+int fm_barrier() {
+  t_me = FM_nodeid();
+  const unsigned n = FM_numnodes();
+  const std::uint32_t r = t_bar.round++;
+  if (n == 1) return 0;
+  if (FM_nodeid() == 0) {
+    wait_for([&] { return t_bar.arrived[r & 1] == n - 1; }, "barrier arrivals");
+    t_bar.arrived[r & 1] = 0;
+    for (unsigned d = 1; d < n; ++d)
+      CHECK(FM_send(d, H_REL, &r, 4) == FM_SUCCESS, "barrier release to %u", d);
+  } else {
+    CHECK(FM_send(0, H_BAR, &r, 4) == FM_SUCCESS, "barrier arrival");
+    wait_for([&] { return t_bar.released == r + 1; }, "barrier release");
+  }
+  return 0;
+}
+
+}  // namespace fmtest

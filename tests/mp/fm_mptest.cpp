@@ -1,0 +1,149 @@
+// fm_mptest - runs one FM scenario on every rank of a job launched by Hydra's mpiexec.
+//   mpiexec.hydra -n 4 -genv FM_PROVIDER tcp fm_mptest flood
+// Exit status: 0 pass, 1 fail, 77 skipped (provider not available here).
+// "kill" is the peer-failure test: the last rank SIGKILLs itself during a flood; survivors must
+// get FM_EPEERFAILED naming it, keep talking to each other, and finalize.
+#include <fm/fm.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../common/scenarios.hpp"
+
+namespace {
+
+int g_flood = 0, g_ring = 0;
+int h_flood(FM_stream*, unsigned) {
+  ++g_flood;
+  return FM_CONTINUE;
+}
+int h_ring(FM_stream*, unsigned) {
+  ++g_ring;
+  return FM_CONTINUE;
+}
+
+int run_kill(unsigned me, unsigned n) {
+  using Clock = std::chrono::steady_clock;
+  const unsigned victim = n - 1;
+  fmtest::fm_barrier();
+  if (me == victim) {
+    std::vector<char> b(1000);
+    for (unsigned i = 0; i < 200; ++i)
+      for (unsigned d = 0; d < n; ++d) (void)FM_send(d, 40, b.data(), b.size());
+    raise(SIGKILL);
+  }
+  // survivors: flood everybody, the victim included, until its failure is reported
+  std::vector<char> b(1000);
+  const auto t0 = Clock::now();
+  bool reported = false;
+  std::string msg;
+  for (unsigned i = 0; !reported && Clock::now() - t0 < std::chrono::seconds(60); ++i) {
+    for (unsigned d = 0; d < n && !reported; ++d) {
+      int rc = FM_send(d, 40, b.data(), b.size());
+      if (rc == FM_EPEERFAILED) {
+        reported = true;
+        msg = FM_last_error();
+      } else if (rc != FM_SUCCESS) {
+        std::fprintf(stderr, "rank %u: FM_send to %u: %s (%s)\n", me, d, FM_strerror(rc),
+                     FM_last_error());
+        return 1;
+      }
+    }
+    long r = FM_extract(SIZE_MAX);
+    if (r == FM_EPEERFAILED) {
+      reported = true;
+      msg = FM_last_error();
+    }
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (!reported) {
+    std::fprintf(stderr, "rank %u: the killed rank was not reported within 60 s\n", me);
+    return 1;
+  }
+  const std::string name = "node " + std::to_string(victim);
+  if (msg.find(name) == std::string::npos) {
+    std::fprintf(stderr, "rank %u: failure message does not name %s: %s\n", me, name.c_str(),
+                 msg.c_str());
+    return 1;
+  }
+  if (FM_peer_failed(victim) != 1) return 1;
+  std::printf("rank %u: peer failure reported after %.2f s: %s\n", me, secs, msg.c_str());
+  if (secs > 10.0) {
+    std::fprintf(stderr, "rank %u: reported after %.1f s, beyond the 10 s bound\n", me, secs);
+    return 1;
+  }
+  // sends to the dead fail at once, naming it
+  if (FM_send(victim, 40, b.data(), 8) != FM_EPEERFAILED) return 1;
+  // survivors still talk to each other: a ring of 50 messages
+  const unsigned survivors = n - 1;
+  for (int i = 0; i < 50; ++i)
+    if (FM_send((me + 1) % survivors, 41, b.data(), 100) != FM_SUCCESS) return 1;
+  const auto t1 = Clock::now();
+  while (g_ring < 50 && Clock::now() - t1 < std::chrono::seconds(30))
+    if (FM_extract(SIZE_MAX) < 0 && FM_last_status() != FM_EPEERFAILED) return 1;
+  if (g_ring < 50) {
+    std::fprintf(stderr, "rank %u: survivors' ring got %d of 50\n", me, g_ring);
+    return 1;
+  }
+  std::printf("SURVIVOR OK rank %u\n", me);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: fm_mptest SCENARIO   (kill, or one of:");
+    for (auto& s : fmtest::scenarios()) std::fprintf(stderr, " %s", s.name);
+    std::fprintf(stderr, ")\n");
+    return 2;
+  }
+  const std::string name = argv[1];
+  const fmtest::Scenario* sc = fmtest::find_scenario(name);
+  if (sc == nullptr && name != "kill") {
+    std::fprintf(stderr, "fm_mptest: unknown scenario \"%s\"\n", name.c_str());
+    return 2;
+  }
+  fmtest::register_handlers();
+  FM_register_handler(40, h_flood);
+  FM_register_handler(41, h_ring);
+  int rc = FM_initialize();
+  if (rc == FM_ENOPROVIDER) {
+    std::fprintf(stderr, "SKIP: %s\n", FM_last_error());
+    return 77;
+  }
+  if (rc != FM_SUCCESS) {
+    std::fprintf(stderr, "FM_initialize: %s: %s\n", FM_strerror(rc), FM_last_error());
+    return 1;
+  }
+  const unsigned me = FM_nodeid(), n = FM_numnodes();
+  int fails;
+  if (name == "kill") {
+    fails = n < 3 ? (std::fprintf(stderr, "kill needs 3 or more ranks\n"), 1) : run_kill(me, n);
+  } else if (n < sc->min_nodes) {
+    std::fprintf(stderr, "SKIP: %s needs %u nodes\n", sc->name, sc->min_nodes);
+    FM_finalize();
+    return 77;
+  } else {
+    fails = fmtest::run_scenario(*sc, me, n, true);
+  }
+  const std::string via = n > 1 ? FM_transport_name((me + 1) % n) : "self";
+  rc = FM_finalize();
+  if (rc != FM_SUCCESS) {
+    std::fprintf(stderr, "rank %u: FM_finalize: %s: %s\n", me, FM_strerror(rc), FM_last_error());
+    ++fails;
+  }
+  char b[8] = {};
+  if (FM_send(0, 40, b, 8) != FM_ENOTINIT || FM_extract(SIZE_MAX) != FM_ENOTINIT) {
+    std::fprintf(stderr, "rank %u: use after FM_finalize not refused\n", me);
+    ++fails;
+  }
+  if (fails == 0 && name != "kill") std::printf("rank %u/%u: %s passed on %s\n", me, n, name.c_str(),
+                                                via.c_str());
+  return fails == 0 ? 0 : 1;
+}

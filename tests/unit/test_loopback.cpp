@@ -1,0 +1,114 @@
+// In-process tests: n FM nodes in one process over the loopback transport, one thread per node,
+// each running the same scenario code the multi-process tests run.
+#include <fm/fm.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../common/scenarios.hpp"
+#include "core/context.hpp"
+#include "transport/transport.hpp"
+
+namespace {
+
+using fm::core::Context;
+
+struct Param {
+  std::string scenario;
+  unsigned nodes;
+};
+
+class Scenario : public ::testing::TestWithParam<Param> {};
+
+TEST_P(Scenario, RunsOnEveryNode) {
+  const Param& p = GetParam();
+  const fmtest::Scenario* sc = fmtest::find_scenario(p.scenario);
+  ASSERT_NE(sc, nullptr);
+  fmtest::register_handlers();
+  fm::Config cfg;
+  cfg.credits = 16;  // small windows: flow control is exercised constantly
+  int rc = 0;
+  fm::transport::LoopbackFabric* fabric = nullptr;
+  auto job = Context::create_loopback_job(p.nodes, cfg, &rc, &fabric);
+  ASSERT_EQ(job.size(), p.nodes) << FM_last_error();
+  std::vector<int> fails(p.nodes, -1);
+  std::vector<std::thread> threads;
+  for (unsigned r = 0; r < p.nodes; ++r)
+    threads.emplace_back([&, r] {
+      fm::core::ScopedCurrent cur(job[r].get());
+      fails[r] = fmtest::run_scenario(*sc, r, p.nodes, false);
+    });
+  for (auto& t : threads) t.join();
+  for (unsigned r = 0; r < p.nodes; ++r) EXPECT_EQ(fails[r], 0) << "node " << r;
+  if (fabric != nullptr) {
+    EXPECT_EQ(fm::transport::loopback_overruns(*fabric), 0u) << "a receiver was overrun";
+  }
+  // finalize concurrently: BYE exchange needs every node progressing
+  threads.clear();
+  std::vector<int> frc(p.nodes, -1);
+  for (unsigned r = 0; r < p.nodes; ++r)
+    threads.emplace_back([&, r] {
+      fm::core::ScopedCurrent cur(job[r].get());
+      frc[r] = job[r]->finalize();
+    });
+  for (auto& t : threads) t.join();
+  for (unsigned r = 0; r < p.nodes; ++r) EXPECT_EQ(frc[r], 0) << "finalize on node " << r;
+}
+
+std::vector<Param> params() {
+  std::vector<Param> out;
+  for (const auto& s : fmtest::scenarios())
+    for (unsigned n : {1u, 2u, 4u})
+      if (n >= s.min_nodes) out.push_back({s.name, n});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Loopback, Scenario, ::testing::ValuesIn(params()),
+                         [](const ::testing::TestParamInfo<Param>& i) {
+                           return i.param.scenario + "_" + std::to_string(i.param.nodes) + "nodes";
+                         });
+
+// Use after finalize and before initialize: clear errors through the C API.
+TEST(Api, NotInitialized) {
+  char b[8] = {};
+  EXPECT_EQ(FM_send(0, 10, b, 8), FM_ENOTINIT);
+  EXPECT_NE(std::string(FM_last_error()).find("not initialized"), std::string::npos);
+  EXPECT_EQ(FM_extract(SIZE_MAX), FM_ENOTINIT);
+  EXPECT_EQ(FM_begin_message(0, 8, 10), nullptr);
+  EXPECT_EQ(FM_finalize(), FM_ENOTINIT);
+  EXPECT_EQ(FM_numnodes(), 0u);
+}
+
+TEST(Api, StrerrorNamesEveryStatus) {
+  for (int s = 0; s >= FM_EALREADY; --s)
+    EXPECT_STRNE(FM_strerror(s), "unknown FM status") << s;
+  EXPECT_STREQ(FM_strerror(-1000), "unknown FM status");
+}
+
+TEST(Api, RegisterAnyIdAndUnregister) {
+  auto h = [](FM_stream*, unsigned) { return FM_CONTINUE; };
+  int id = FM_register_handler(FM_ANY_ID, h);
+  ASSERT_GE(id, 0);
+  EXPECT_EQ(FM_unregister_handler(id), FM_SUCCESS);
+  EXPECT_EQ(FM_unregister_handler(id), FM_EHANDLER);
+}
+
+// A singleton started without a launcher, through the real C API initialization.
+TEST(Api, SingletonInitializeFinalizeLoop) {
+  fmtest::register_handlers();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(FM_initialize(), FM_SUCCESS) << FM_last_error();
+    EXPECT_EQ(FM_initialize(), FM_EALREADY);
+    EXPECT_EQ(FM_numnodes(), 1u);
+    EXPECT_EQ(FM_nodeid(), 0u);
+    EXPECT_STREQ(FM_transport_name(0), "self");
+    EXPECT_EQ(fmtest::run_scenario(*fmtest::find_scenario("send11"), 0, 1, false), 0);
+    EXPECT_EQ(FM_finalize(), FM_SUCCESS);
+    char b[4] = {};
+    EXPECT_EQ(FM_send(0, 10, b, 4), FM_ENOTINIT) << "use after FM_finalize";
+  }
+}
+
+}  // namespace
