@@ -3,6 +3,7 @@
 // Exit status: 0 pass, 1 fail, 77 skipped (provider not available here).
 // "kill" is the peer-failure test: the last rank SIGKILLs itself during a flood; survivors must
 // get FM_EPEERFAILED naming it, keep talking to each other, and finalize.
+#include <execinfo.h>
 #include <fm/fm.h>
 #include <signal.h>
 #include <unistd.h>
@@ -94,9 +95,24 @@ int run_kill(unsigned me, unsigned n) {
   return 0;
 }
 
+// A crashing rank prints its stack to its log (the launcher only says "signal 11").
+void on_crash(int sig) {
+  void* frames[32];
+  int n = backtrace(frames, 32);
+  char head[64];
+  int len = std::snprintf(head, sizeof head, "fm_mptest: signal %d, stack:\n", sig);
+  (void)!write(2, head, (size_t)len);
+  backtrace_symbols_fd(frames, n, 2);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  signal(SIGSEGV, on_crash);
+  signal(SIGBUS, on_crash);
+  signal(SIGABRT, on_crash);
   if (argc != 2) {
     std::fprintf(stderr, "usage: fm_mptest SCENARIO   (kill, or one of:");
     for (auto& s : fmtest::scenarios()) std::fprintf(stderr, " %s", s.name);

@@ -50,6 +50,7 @@ int initialize() {
   rc = bs::open(&w.boot);
   if (rc != FM_SUCCESS) return rc;
   bs::Bootstrap& boot = *w.boot;
+  if (boot.size() > 1) fm::core::install_failure_signal();
   w.rank = boot.rank();
   w.size = boot.size();
   const unsigned me = w.rank, n = w.size;

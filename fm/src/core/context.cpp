@@ -80,6 +80,24 @@ int unregister_handler(int id) noexcept {
   return FM_SUCCESS;
 }
 
+// Hydra signals the surviving ranks with SIGUSR1 when a rank's PMI connection closes before it
+// finalized (with -disable-auto-cleanup; otherwise it kills the job).  FM takes it as a hint to
+// check its peers' liveness now.
+volatile sig_atomic_t g_peer_event = 0;
+namespace {
+void on_sigusr1(int) { g_peer_event = 1; }
+}  // namespace
+
+void install_failure_signal() noexcept {
+  struct sigaction old {};
+  if (sigaction(SIGUSR1, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) return;  // not ours
+  struct sigaction sa {};
+  sa.sa_handler = on_sigusr1;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGUSR1, &sa, nullptr);
+}
+
 Context* current() noexcept { return t_current != nullptr ? t_current : g_default; }
 void set_default(Context* c) noexcept { g_default = c; }
 ScopedCurrent::ScopedCurrent(Context* c) noexcept : saved(t_current) { t_current = c; }
@@ -826,7 +844,7 @@ long Context::extract(std::size_t maxbytes) {
   int rc = progress();
   if (rc < 0) return rc;
   long n = dispatch(maxbytes);
-  if ((++extract_calls_ & 63) == 0) check_liveness(false);
+  if ((++extract_calls_ & 63) == 0 || g_peer_event) check_liveness(false);
   if (failures_unreported_) return report_failures();
   return n;
 }
@@ -926,6 +944,10 @@ long Context::extract_wait(std::size_t maxbytes, int timeout_ms) {
 // failures
 
 int Context::check_liveness(bool force) {
+  if (g_peer_event) {
+    g_peer_event = 0;
+    force = true;
+  }
   const std::uint64_t now = now_ns();
   if (!force && now - last_liveness_ns_ < cfg_.liveness_ms * 1000000ull) return 0;
   last_liveness_ns_ = now;

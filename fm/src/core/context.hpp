@@ -12,6 +12,7 @@
 
 #include <fm/fm.h>
 #include <poll.h>
+#include <signal.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -277,6 +278,11 @@ class Context {
 
   friend struct ScopedCurrent;
 };
+
+// Set asynchronously when the launcher signals a peer failure (SIGUSR1 from Hydra).
+extern volatile sig_atomic_t g_peer_event;
+// Installs FM's SIGUSR1 handler unless the application has one.
+void install_failure_signal() noexcept;
 
 // The Context that C API calls made on this thread act on: the one running a handler, else the
 // process default.
