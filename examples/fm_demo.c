@@ -13,7 +13,7 @@
 
 enum { H_PING = 1, H_PONG = 2, H_DATA = 3, H_ACK = 4 };
 
-static char *buf;
+static char* buf;
 static volatile unsigned pongs, acks, data_msgs;
 
 static double now_us(void) {
@@ -22,7 +22,7 @@ static double now_us(void) {
   return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-static int ping(FM_stream *s, unsigned sender) {
+static int ping(FM_stream* s, unsigned sender) {
   size_t n = FM_stream_length(s);
   if (FM_receive(buf, s, n) != (long)n) return FM_CONTINUE;
   int rc = FM_send(sender, H_PONG, buf, n); /* reply from inside the handler */
@@ -30,7 +30,7 @@ static int ping(FM_stream *s, unsigned sender) {
   return FM_CONTINUE;
 }
 
-static int pong(FM_stream *s, unsigned sender) {
+static int pong(FM_stream* s, unsigned sender) {
   (void)sender;
   size_t n = FM_stream_length(s);
   FM_receive(buf, s, n);
@@ -38,7 +38,7 @@ static int pong(FM_stream *s, unsigned sender) {
   return FM_CONTINUE;
 }
 
-static int data(FM_stream *s, unsigned sender) {
+static int data(FM_stream* s, unsigned sender) {
   (void)sender;
   size_t n = FM_stream_length(s);
   FM_receive(buf, s, n);
@@ -46,14 +46,14 @@ static int data(FM_stream *s, unsigned sender) {
   return FM_CONTINUE;
 }
 
-static int ack(FM_stream *s, unsigned sender) {
+static int ack(FM_stream* s, unsigned sender) {
   (void)s;
   (void)sender;
   ++acks;
   return FM_CONTINUE;
 }
 
-static int check(int rc, const char *what) {
+static int check(int rc, const char* what) {
   if (rc < 0) {
     fprintf(stderr, "fm_demo: %s: %s (%s)\n", what, FM_strerror(rc), FM_last_error());
     exit(1);
@@ -78,9 +78,10 @@ int main(void) {
     return 2;
   }
   if (me == 0)
-    printf("# fm_demo: provider %s, packet payload %zu B; latency = round trip / 2; MB = 10^6 B\n"
-           "%10s %8s %12s %12s\n",
-           FM_transport_name(1), FM_packet_payload(), "bytes", "iters", "latency_us", "bw_MB/s");
+    printf(
+        "# fm_demo: provider %s, packet payload %zu B; latency = round trip / 2; MB = 10^6 B\n"
+        "%10s %8s %12s %12s\n",
+        FM_transport_name(1), FM_packet_payload(), "bytes", "iters", "latency_us", "bw_MB/s");
   for (size_t size = 8; size <= max; size *= 8) {
     unsigned iters = size <= 4096 ? 10000 : (size <= 65536 ? 2000 : 200);
     unsigned warm = iters / 10;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <thread>
 #include <vector>
 
@@ -19,15 +20,15 @@ namespace {
 thread_local int t_fails = 0;
 thread_local unsigned t_me = 0;  // set by each scenario run
 
-#define CHECK(cond, ...)                                                      \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      ++t_fails;                                                              \
-      char msg_[256];                                                         \
-      std::snprintf(msg_, sizeof msg_, __VA_ARGS__);                          \
-      std::fprintf(stderr, "node %u: %s:%d: CHECK(%s) failed: %s [%s]\n", t_me, \
-                   __FILE__, __LINE__, #cond, msg_, FM_last_error());         \
-    }                                                                         \
+#define CHECK(cond, ...)                                                                  \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
+      ++t_fails;                                                                          \
+      char msg_[256];                                                                     \
+      std::snprintf(msg_, sizeof msg_, __VA_ARGS__);                                      \
+      std::fprintf(stderr, "node %u: %s:%d: CHECK(%s) failed: %s [%s]\n", t_me, __FILE__, \
+                   __LINE__, #cond, msg_, FM_last_error());                               \
+    }                                                                                     \
   } while (0)
 
 using Clock = std::chrono::steady_clock;
@@ -67,11 +68,30 @@ std::size_t verify(const std::uint8_t* p, std::size_t n, unsigned src, std::uint
 }
 
 enum : int {
-  H_BAR = 10, H_REL, H_S11, H_S4, H_STREAM, H_FLOOD, H_PACE, H_PING, H_TRIG, H_SINK, H_SLOW,
-  H_BAD, H_PART, H_WHOLE, H_SUSP, H_SMALL, H_ACK, H_SELF
+  H_BAR = 10,
+  H_REL,
+  H_S11,
+  H_S4,
+  H_STREAM,
+  H_FLOOD,
+  H_PACE,
+  H_PING,
+  H_TRIG,
+  H_SINK,
+  H_SLOW,
+  H_BAD,
+  H_PART,
+  H_WHOLE,
+  H_SUSP,
+  H_SMALL,
+  H_ACK,
+  H_SELF,
+  H_WAKE
 };
 
-std::size_t P() { return FM_packet_payload(); }
+std::size_t P() {
+  return FM_packet_payload();
+}
 
 // ---------------------------------------------------------------------------------------------
 // barrier
@@ -158,11 +178,13 @@ int run_send11(unsigned me, unsigned n, bool big) {
       rc = FM_send_4(d, H_S4, me, k, k * 3, 0xdeadbeefu);
       CHECK(rc == FM_SUCCESS, "FM_send_4 to %u: %s", d, FM_strerror(rc));
     }
-  wait_for([&] {
-    for (unsigned s = 0; s < n; ++s)
-      if (t_s11.count[s] < K || t_s11.count4[s] < K) return false;
-    return true;
-  }, "FM 1.1 messages");
+  wait_for(
+      [&] {
+        for (unsigned s = 0; s < n; ++s)
+          if (t_s11.count[s] < K || t_s11.count4[s] < K) return false;
+        return true;
+      },
+      "FM 1.1 messages");
   fm_barrier();
   return t_fails;
 }
@@ -218,8 +240,8 @@ int h_stream(FM_stream* s, unsigned src) {
 int run_streams(unsigned me, unsigned n, bool big) {
   t_st = Streams{};
   fm_barrier();
-  const std::uint64_t totals[] = {0, 1, 1000, P() - 16, P(), P() + 1, 65536, 1u << 20,
-                                  big ? 16u << 20 : 4u << 20};
+  const std::uint64_t totals[] = {
+      0, 1, 1000, P() - 16, P(), P() + 1, 65536, 1u << 20, big ? 16u << 20 : 4u << 20};
   const std::uint32_t piece_counts[] = {1, 7, 1000};
   const unsigned dest = (me + 1) % n;
   std::uint32_t msg = 0;
@@ -302,11 +324,13 @@ int run_flood(unsigned me, unsigned n, bool big) {
       }
       CHECK(rc == FM_SUCCESS, "flood send to %u: %s", dest, FM_strerror(rc));
     }
-  wait_for([&] {
-    for (unsigned s = 0; s < n; ++s)
-      if (t_fl.next[s] < M) return false;
-    return true;
-  }, "flood");
+  wait_for(
+      [&] {
+        for (unsigned s = 0; s < n; ++s)
+          if (t_fl.next[s] < M) return false;
+        return true;
+      },
+      "flood");
   fm_barrier();
   return t_fails;
 }
@@ -320,7 +344,9 @@ struct Pace {
 };
 // Chunks that divide the packet payload never straddle a packet, so the bytes a handler gets in
 // one FM_extract call are exactly those of the packets that call extracted.
-std::size_t pace_chunk() { return P() % 16 == 0 ? P() / 16 : P(); }
+std::size_t pace_chunk() {
+  return P() % 16 == 0 ? P() / 16 : P();
+}
 thread_local Pace t_pa;
 
 int h_pace(FM_stream* s, unsigned) {
@@ -358,8 +384,8 @@ int run_pacing(unsigned me, unsigned n, bool) {
       CHECK(r >= 0, "FM_extract(%zu) = %ld", k, r);
       CHECK(r <= (long)(k + P()), "FM_extract(%zu) extracted %ld bytes (packet payload %zu)", k, r,
             P());
-      CHECK(t_pa.bytes_this_call <= k + P(),
-            "FM_extract(%zu) delivered %zu bytes to handlers", k, t_pa.bytes_this_call);
+      CHECK(t_pa.bytes_this_call <= k + P(), "FM_extract(%zu) delivered %zu bytes to handlers", k,
+            t_pa.bytes_this_call);
     }
     CHECK(t_pa.received == M * (n - 1), "pacing: %u of %u messages", t_pa.received, M * (n - 1));
   }
@@ -443,13 +469,15 @@ int run_handler_pingpong(unsigned me, unsigned, bool) {
   fm_barrier();
   if (me <= 1) {
     if (me == 0) CHECK(send_ping(1, 1) == FM_SUCCESS, "first ping");
-    wait_for([&] {
-      if (t_pp.has_pending) {
-        t_pp.has_pending = false;
-        CHECK(send_ping(t_pp.pending_dest, t_pp.pending) == FM_SUCCESS, "queued ping");
-      }
-      return t_pp.done;
-    }, "handler ping-pong");
+    wait_for(
+        [&] {
+          if (t_pp.has_pending) {
+            t_pp.has_pending = false;
+            CHECK(send_ping(t_pp.pending_dest, t_pp.pending) == FM_SUCCESS, "queued ping");
+          }
+          return t_pp.done;
+        },
+        "handler ping-pong");
   }
   fm_barrier();
   return t_fails;
@@ -645,7 +673,8 @@ int run_bad_input(unsigned me, unsigned n, bool) {
   CHECK(std::strstr(FM_last_error(), "999") != nullptr, "names the handler: %s", FM_last_error());
   CHECK(FM_send(0, -5, b, 8) == FM_EHANDLER, "negative handler id");
   CHECK(FM_send(0, H_SINK, nullptr, 8) == FM_EINVAL, "NULL buffer with length");
-  CHECK(FM_begin_message(0, 8, 5000) == nullptr && FM_last_status() == FM_EHANDLER, "begin: bad id");
+  CHECK(FM_begin_message(0, 8, 5000) == nullptr && FM_last_status() == FM_EHANDLER,
+        "begin: bad id");
   CHECK(FM_register_handler(5000, h_sink) == FM_EHANDLER, "register out of range");
   CHECK(FM_register_handler(H_SINK, h_bad) == FM_EHANDLER, "register over another handler");
   CHECK(FM_register_handler(0, nullptr) == FM_EINVAL, "register NULL");
@@ -774,6 +803,51 @@ int run_suspend_other(unsigned me, unsigned n, bool) {
   return t_fails;
 }
 
+// ---------------------------------------------------------------------------------------------
+// K. Blocking wait: FM_extract_wait delivers a late message, times out with 0, and sleeps
+
+thread_local std::uint32_t t_woke = 0;
+int h_wake(FM_stream*, unsigned) {
+  ++t_woke;
+  return FM_CONTINUE;
+}
+
+double cpu_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+// The waiter is the last node: until it joins the closing barrier nobody else sends to it.
+int run_wait(unsigned me, unsigned n, bool) {
+  t_woke = 0;
+  fm_barrier();
+  const unsigned waiter = n - 1;
+  if (me == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    CHECK(FM_send(waiter, H_WAKE, nullptr, 0) == FM_SUCCESS, "late send");
+  } else if (me == waiter) {
+    // nothing arrives for 300 ms: 0 after the time-out, having slept most of the time
+    auto t0 = Clock::now();
+    double c0 = cpu_seconds();
+    long r = FM_extract_wait(SIZE_MAX, 300);
+    double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    double cpu = cpu_seconds() - c0;
+    CHECK(r == 0, "FM_extract_wait with nothing pending returned %ld", r);
+    CHECK(wall >= 0.29, "returned after %.3f s, before its 300 ms time-out", wall);
+    CHECK(cpu < 0.5 * wall, "spun instead of sleeping: %.3f s CPU in %.3f s", cpu, wall);
+    // the late message wakes the waiter
+    while (t_woke == 0) {
+      r = FM_extract_wait(SIZE_MAX, 10000);
+      CHECK(r >= 0, "FM_extract_wait: %ld", r);
+      if (r < 0) break;
+    }
+    CHECK(t_woke == 1, "woken %u times", t_woke);
+  }
+  fm_barrier();
+  return t_fails;
+}
+
 const std::vector<Scenario> k_scenarios = {
     {"send11", 1, run_send11},
     {"streams", 1, run_streams},
@@ -786,11 +860,14 @@ const std::vector<Scenario> k_scenarios = {
     {"bad_input", 1, run_bad_input},
     {"discard", 1, run_discard},
     {"suspend_other", 2, run_suspend_other},
+    {"wait", 2, run_wait},
 };
 
 }  // namespace
 
-const std::vector<Scenario>& scenarios() { return k_scenarios; }
+const std::vector<Scenario>& scenarios() {
+  return k_scenarios;
+}
 
 int run_scenario(const Scenario& sc, unsigned me, unsigned n, bool big) {
   t_me = me;
@@ -808,11 +885,11 @@ void register_handlers() {
   static const struct {
     int id;
     FM_handler fn;
-  } table[] = {{H_BAR, h_bar},     {H_REL, h_rel},     {H_S11, h_s11},     {H_S4, h_s4},
-               {H_STREAM, h_stream}, {H_FLOOD, h_flood}, {H_PACE, h_pace},   {H_PING, h_ping},
-               {H_TRIG, h_trig},   {H_SINK, h_sink},   {H_SLOW, h_slow},   {H_BAD, h_bad},
-               {H_PART, h_part},   {H_WHOLE, h_whole}, {H_SUSP, h_susp},   {H_SMALL, h_small},
-               {H_ACK, h_ack},     {H_SELF, h_self}};
+  } table[] = {{H_BAR, h_bar},       {H_REL, h_rel},     {H_S11, h_s11},   {H_S4, h_s4},
+               {H_STREAM, h_stream}, {H_FLOOD, h_flood}, {H_PACE, h_pace}, {H_PING, h_ping},
+               {H_TRIG, h_trig},     {H_SINK, h_sink},   {H_SLOW, h_slow}, {H_BAD, h_bad},
+               {H_PART, h_part},     {H_WHOLE, h_whole}, {H_SUSP, h_susp}, {H_SMALL, h_small},
+               {H_ACK, h_ack},       {H_SELF, h_self},   {H_WAKE, h_wake}};
   for (auto& e : table) FM_register_handler(e.id, e.fn);  // same ids everywhere
 }
 

@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "rank %u: use after FM_finalize not refused\n", me);
     ++fails;
   }
-  if (fails == 0 && name != "kill") std::printf("rank %u/%u: %s passed on %s\n", me, n, name.c_str(),
-                                                via.c_str());
+  if (fails == 0 && name != "kill")
+    std::printf("rank %u/%u: %s passed on %s\n", me, n, name.c_str(), via.c_str());
   return fails == 0 ? 0 : 1;
 }

@@ -82,8 +82,7 @@ TEST(Api, NotInitialized) {
 }
 
 TEST(Api, StrerrorNamesEveryStatus) {
-  for (int s = 0; s >= FM_EALREADY; --s)
-    EXPECT_STRNE(FM_strerror(s), "unknown FM status") << s;
+  for (int s = 0; s >= FM_EALREADY; --s) EXPECT_STRNE(FM_strerror(s), "unknown FM status") << s;
   EXPECT_STREQ(FM_strerror(-1000), "unknown FM status");
 }
 

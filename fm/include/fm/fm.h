@@ -53,9 +53,10 @@ enum {
 #define FM_MAX_HANDLERS 1024
 
 typedef struct FM_stream FM_stream;
-typedef int (*FM_handler)(FM_stream *stream, unsigned sender); /* FM_CONTINUE or FM_QUIT */
+typedef int (*FM_handler)(FM_stream* stream, unsigned sender); /* FM_CONTINUE or FM_QUIT */
 
-/* --- set-up ------------------------------------------------------------------------------------ */
+/* --- set-up ------------------------------------------------------------------------------------
+ */
 int FM_initialize(void);
 int FM_finalize(void);
 unsigned FM_nodeid(void);
@@ -63,25 +64,29 @@ unsigned FM_numnodes(void);
 /* 1 if node shares this host, 0 if not, < 0 on error. */
 int FM_same_host(unsigned node);
 /* Name of the transport that carries traffic to node ("shm", "tcp;ofi_rxm", "loopback", "self"). */
-const char *FM_transport_name(unsigned node);
+const char* FM_transport_name(unsigned node);
 
-/* --- handlers ---------------------------------------------------------------------------------- */
+/* --- handlers ----------------------------------------------------------------------------------
+ */
 int FM_register_handler(int id /* or FM_ANY_ID */, FM_handler fn); /* id, or < 0 */
 int FM_unregister_handler(int id);
 
-/* --- sending (FM 2.x streams) ------------------------------------------------------------------ */
+/* --- sending (FM 2.x streams) ------------------------------------------------------------------
+ */
 /* length is an upper bound on the bytes that will be sent.  Returns NULL on failure (see
- * FM_last_status()).  Inside a handler, returns NULL with FM_EAGAIN when the whole message cannot be
- * guaranteed now: do not spin on it there. */
-FM_stream *FM_begin_message(unsigned dest, size_t length, int handler);
-int FM_send_piece(FM_stream *s, const void *buf, size_t n);
-int FM_end_message(FM_stream *s);
+ * FM_last_status()).  Inside a handler, returns NULL with FM_EAGAIN when the whole message cannot
+ * be guaranteed now: do not spin on it there. */
+FM_stream* FM_begin_message(unsigned dest, size_t length, int handler);
+int FM_send_piece(FM_stream* s, const void* buf, size_t n);
+int FM_end_message(FM_stream* s);
 
-/* --- sending (FM 1.1) -------------------------------------------------------------------------- */
-int FM_send(unsigned dest, int handler, const void *buf, size_t n);
+/* --- sending (FM 1.1) --------------------------------------------------------------------------
+ */
+int FM_send(unsigned dest, int handler, const void* buf, size_t n);
 int FM_send_4(unsigned dest, int handler, uint32_t i0, uint32_t i1, uint32_t i2, uint32_t i3);
 
-/* --- receiving --------------------------------------------------------------------------------- */
+/* --- receiving ---------------------------------------------------------------------------------
+ */
 /* Runs handlers for arrived messages.  maxbytes is a soft budget counted in whole packets
  * (SIZE_MAX = all pending).  Returns the bytes extracted, or < 0 (e.g. FM_EPEERFAILED once per
  * newly failed peer). */
@@ -92,21 +97,24 @@ long FM_extract(size_t maxbytes);
 long FM_extract_wait(size_t maxbytes, int timeout_ms);
 /* Inside a handler: places the next n bytes of the message in buf.  Returns the bytes placed (less
  * than n only when the message ended), or < 0.  Suspends the handler while bytes are in flight. */
-long FM_receive(void *buf, FM_stream *s, size_t n);
+long FM_receive(void* buf, FM_stream* s, size_t n);
 
-/* Declared length of a stream's message (an upper bound on its bytes), or 0 for an invalid stream. */
-size_t FM_stream_length(FM_stream *s);
+/* Declared length of a stream's message (an upper bound on its bytes), or 0 for an invalid stream.
+ */
+size_t FM_stream_length(FM_stream* s);
 
-/* --- queries ----------------------------------------------------------------------------------- */
-size_t FM_packet_payload(void); /* payload bytes carried by one packet */
-size_t FM_max_message(void);    /* largest declared length accepted by FM_begin_message */
-int FM_in_handler(void);        /* 1 inside a handler */
+/* --- queries -----------------------------------------------------------------------------------
+ */
+size_t FM_packet_payload(void);    /* payload bytes carried by one packet */
+size_t FM_max_message(void);       /* largest declared length accepted by FM_begin_message */
+int FM_in_handler(void);           /* 1 inside a handler */
 int FM_peer_failed(unsigned node); /* 1 if node has been declared failed */
 
-/* --- errors ------------------------------------------------------------------------------------ */
-const char *FM_strerror(int status); /* FM_SUCCESS is 0, errors are negative */
+/* --- errors ------------------------------------------------------------------------------------
+ */
+const char* FM_strerror(int status); /* FM_SUCCESS is 0, errors are negative */
 int FM_last_status(void);            /* status of this thread's most recent failed call */
-const char *FM_last_error(void);     /* its detailed message, "" if none */
+const char* FM_last_error(void);     /* its detailed message, "" if none */
 
 #ifdef __cplusplus
 }

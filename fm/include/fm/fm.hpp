@@ -34,8 +34,12 @@ enum class Status : int {
   already = FM_EALREADY,
 };
 
-inline const char* to_string(Status s) noexcept { return FM_strerror(static_cast<int>(s)); }
-inline bool is_retry(Status s) noexcept { return s == Status::again; }
+inline const char* to_string(Status s) noexcept {
+  return FM_strerror(static_cast<int>(s));
+}
+inline bool is_retry(Status s) noexcept {
+  return s == Status::again;
+}
 
 class Error : public std::runtime_error {
  public:
@@ -122,7 +126,8 @@ class Outgoing {
   FM_stream* s_ = nullptr;
 };
 
-[[nodiscard]] inline Status send(unsigned dest, int handler, std::span<const std::byte> buf) noexcept {
+[[nodiscard]] inline Status send(unsigned dest, int handler,
+                                 std::span<const std::byte> buf) noexcept {
   return static_cast<Status>(FM_send(dest, handler, buf.data(), buf.size()));
 }
 [[nodiscard]] inline Status send4(unsigned dest, int handler, std::uint32_t a, std::uint32_t b,

@@ -115,15 +115,15 @@ class Pmi1 final : public Bootstrap {
   std::uint64_t deadline() const { return timeout_ns_ == 0 ? 0 : now_ns() + timeout_ns_; }
   int usable(const char* what);
   int check_key(const char* what, const std::string& key);
-  int wait_fd(const char* what, short events, std::uint64_t deadline);
-  int send_all(const char* what, const std::string& line, std::uint64_t deadline);
-  int read_line(const char* what, std::uint64_t deadline, std::string* line);
+  int wait_fd(const char* what, short events, std::uint64_t dl);
+  int send_all(const char* what, const std::string& line, std::uint64_t dl);
+  int read_line(const char* what, std::uint64_t dl, std::string* line);
   int exchange(const char* what, const std::string& request, const char* expect, Answer* answer);
   int barrier_as(const char* what);
   int read_max(const Answer& a, const char* field, unsigned long* out);
 
   int fd_ = -1;
-  bool broken_ = false;     // a failed exchange left the stream out of step
+  bool broken_ = false;  // a failed exchange left the stream out of step
   bool finalized_ = false;
   std::uint64_t timeout_ns_ = 0;  // 0: wait for the launcher forever
   double timeout_s_ = k_default_timeout_s;
@@ -172,8 +172,7 @@ int Pmi1::open() {
   if (!parse_uint(rank_env, UINT_MAX, &rank))
     return fail(FM_ELAUNCH, "PMI_RANK=%s is not a rank (PMI_FD=%lu is set)",
                 rank_env ? rank_env : "(unset)", fd);
-  if (rank >= size)
-    return fail(FM_ELAUNCH, "PMI_RANK=%lu is not below PMI_SIZE=%lu", rank, size);
+  if (rank >= size) return fail(FM_ELAUNCH, "PMI_RANK=%lu is not below PMI_SIZE=%lu", rank, size);
   if (int rc = read_timeout_env(); rc != FM_SUCCESS) return rc;
   fd_ = static_cast<int>(fd);
   rank_ = static_cast<unsigned>(rank);
@@ -198,17 +197,17 @@ int Pmi1::open() {
   if (a.rc() != 0 || kvs == nullptr || kvs->empty() || !wire_safe(*kvs, true))
     return fail(FM_ELAUNCH, "PMI: no usable kvsname in \"%.160s\"", a.c_str());
   kvsname_ = *kvs;
-  FM_DEBUG("PMI-1: rank %u of %u, PMI_FD=%d, kvsname %s, keylen_max %lu, vallen_max %lu, "
-           "timeout %g s", rank_, size_, fd_, kvsname_.c_str(), keylen_max_, vallen_max_,
-           timeout_s_);
+  FM_DEBUG(
+      "PMI-1: rank %u of %u, PMI_FD=%d, kvsname %s, keylen_max %lu, vallen_max %lu, "
+      "timeout %g s",
+      rank_, size_, fd_, kvsname_.c_str(), keylen_max_, vallen_max_, timeout_s_);
   return FM_SUCCESS;
 }
 
 int Pmi1::read_max(const Answer& a, const char* field, unsigned long* out) {
   const std::string* v = a.find(field);
   if (v == nullptr || !parse_uint(v->c_str(), 1u << 30, out) || *out < 2)
-    return fail(FM_ELAUNCH, "PMI: get_maxes answer has no usable %s: \"%.160s\"", field,
-                a.c_str());
+    return fail(FM_ELAUNCH, "PMI: get_maxes answer has no usable %s: \"%.160s\"", field, a.c_str());
   return FM_SUCCESS;
 }
 
@@ -223,8 +222,10 @@ int Pmi1::usable(const char* what) {
 int Pmi1::check_key(const char* what, const std::string& key) {
   if (key.empty()) return fail(FM_EINVAL, "PMI: %s: empty key", what);
   if (key.size() >= keylen_max_)
-    return fail(FM_EINVAL, "PMI: %s: key \"%.40s...\" is %zu chars, longer than keylen_max %lu "
-                "allows (%lu)", what, key.c_str(), key.size(), keylen_max_, keylen_max_ - 1);
+    return fail(FM_EINVAL,
+                "PMI: %s: key \"%.40s...\" is %zu chars, longer than keylen_max %lu "
+                "allows (%lu)",
+                what, key.c_str(), key.size(), keylen_max_, keylen_max_ - 1);
   if (!wire_safe(key, true))
     return fail(FM_EINVAL, "PMI: %s: key \"%.64s\" holds a space, '=' or non-printable character",
                 what, key.c_str());
@@ -245,8 +246,10 @@ int Pmi1::wait_fd(const char* what, short events, std::uint64_t dl) {
     if (n > 0) return FM_SUCCESS;
     if (n == 0) {
       if (dl != 0 && now_ns() >= dl)
-        return fail(FM_ELAUNCH, "PMI: no answer from the launcher to %s within %g s "
-                    "(FM_PMI_TIMEOUT_S)", what, timeout_s_);
+        return fail(FM_ELAUNCH,
+                    "PMI: no answer from the launcher to %s within %g s "
+                    "(FM_PMI_TIMEOUT_S)",
+                    what, timeout_s_);
       continue;
     }
     if (errno == EINTR) continue;
@@ -329,8 +332,10 @@ int Pmi1::put(const std::string& key, const std::string& value) {
   if (int rc = usable("put"); rc != FM_SUCCESS) return rc;
   if (int rc = check_key("put", key); rc != FM_SUCCESS) return rc;
   if (value.size() >= vallen_max_)
-    return fail(FM_EINVAL, "PMI: value for key %.64s is %zu chars, longer than vallen_max %lu "
-                "allows (%lu)", key.c_str(), value.size(), vallen_max_, vallen_max_ - 1);
+    return fail(FM_EINVAL,
+                "PMI: value for key %.64s is %zu chars, longer than vallen_max %lu "
+                "allows (%lu)",
+                key.c_str(), value.size(), vallen_max_, vallen_max_ - 1);
   if (!wire_safe(value, false))
     return fail(FM_EINVAL, "PMI: value for key %.64s holds a space or non-printable character",
                 key.c_str());
@@ -399,14 +404,13 @@ void Pmi1::abort(int code, const char* msg) {
   int n = std::snprintf(line, sizeof line, "fm: rank %u of %u aborts the job (code %d): %s\n",
                         rank_, size_, code, msg != nullptr ? msg : "");
   if (n > 0) {
-    ssize_t ignored = ::write(2, line, std::min<std::size_t>(static_cast<std::size_t>(n),
-                                                             sizeof line - 1));
+    ssize_t ignored =
+        ::write(2, line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1));
     (void)ignored;
   }
   if (fd_ >= 0 && !finalized_) {
     std::uint64_t dl = now_ns() + 10'000'000'000ull;
-    if (send_all("abort", "cmd=abort exitcode=" + std::to_string(code) + "\n", dl) ==
-        FM_SUCCESS) {
+    if (send_all("abort", "cmd=abort exitcode=" + std::to_string(code) + "\n", dl) == FM_SUCCESS) {
       // Hydra sends no answer; wait for the kill (or the launcher going away).
       char buf[256];
       while (wait_fd("abort", POLLIN, dl) == FM_SUCCESS) {

@@ -27,11 +27,15 @@ class Singleton final : public Bootstrap {
     if (finalized_) return fail(FM_ELAUNCH, "singleton: put after finalize");
     if (key.empty()) return fail(FM_EINVAL, "singleton: put: empty key");
     if (!wire_safe(key, true))
-      return fail(FM_EINVAL, "singleton: put: key \"%.64s\" holds a space, '=' or non-printable "
-                  "character", key.c_str());
+      return fail(FM_EINVAL,
+                  "singleton: put: key \"%.64s\" holds a space, '=' or non-printable "
+                  "character",
+                  key.c_str());
     if (!wire_safe(value, false))
-      return fail(FM_EINVAL, "singleton: value for key %.64s holds a space or non-printable "
-                  "character", key.c_str());
+      return fail(FM_EINVAL,
+                  "singleton: value for key %.64s holds a space or non-printable "
+                  "character",
+                  key.c_str());
     pending_[key] = value;
     return FM_SUCCESS;
   }
@@ -72,8 +76,8 @@ class Singleton final : public Bootstrap {
     int n = std::snprintf(line, sizeof line, "fm: singleton aborts (code %d): %s\n", code,
                           msg != nullptr ? msg : "");
     if (n > 0) {
-      ssize_t ignored = ::write(2, line, std::min<std::size_t>(static_cast<std::size_t>(n),
-                                                               sizeof line - 1));
+      ssize_t ignored =
+          ::write(2, line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1));
       (void)ignored;
     }
     std::_Exit(code);
@@ -98,8 +102,10 @@ bool env_uint(const char* s, unsigned long* out) {
 int check_no_launcher() {
   const char* no_pmi1 = "launched by a process manager that does not speak PMI-1 wire protocol";
   if (const char* port = std::getenv("PMI_PORT"); port != nullptr)
-    return fail(FM_ELAUNCH, "%s over PMI_FD (PMI_PORT=%s: Hydra's -pmi-port?); use Hydra's "
-                "mpiexec without -pmi-port", no_pmi1, port);
+    return fail(FM_ELAUNCH,
+                "%s over PMI_FD (PMI_PORT=%s: Hydra's -pmi-port?); use Hydra's "
+                "mpiexec without -pmi-port",
+                no_pmi1, port);
   const char* size = std::getenv("PMI_SIZE");
   const char* rank = std::getenv("PMI_RANK");
   unsigned long n = 1, r = 0;
@@ -109,8 +115,10 @@ int check_no_launcher() {
                 no_pmi1, size ? size : "(unset)", rank ? rank : "(unset)");
   if (const char* ompi = std::getenv("OMPI_COMM_WORLD_SIZE");
       ompi != nullptr && (!env_uint(ompi, &n) || n != 1))
-    return fail(FM_ELAUNCH, "%s (Open MPI's mpirun, OMPI_COMM_WORLD_SIZE=%s); use Hydra's "
-                "mpiexec", no_pmi1, ompi);
+    return fail(FM_ELAUNCH,
+                "%s (Open MPI's mpirun, OMPI_COMM_WORLD_SIZE=%s); use Hydra's "
+                "mpiexec",
+                no_pmi1, ompi);
   if (size != nullptr || rank != nullptr)
     FM_WARN("PMI_SIZE/PMI_RANK say one process but PMI_FD is not set: running as a singleton");
   return FM_SUCCESS;

@@ -248,8 +248,12 @@ const char* FM_transport_name(unsigned node) {
   return c != nullptr ? c->transport_name(node) : nullptr;
 }
 
-int FM_register_handler(int id, FM_handler fn) { return fm::core::register_handler(id, fn); }
-int FM_unregister_handler(int id) { return fm::core::unregister_handler(id); }
+int FM_register_handler(int id, FM_handler fn) {
+  return fm::core::register_handler(id, fn);
+}
+int FM_unregister_handler(int id) {
+  return fm::core::unregister_handler(id);
+}
 
 FM_stream* FM_begin_message(unsigned dest, size_t length, int handler) {
   Context* c = ctx_or_fail("FM_begin_message");
@@ -258,14 +262,16 @@ FM_stream* FM_begin_message(unsigned dest, size_t length, int handler) {
 
 int FM_send_piece(FM_stream* s, const void* buf, size_t n) {
   if (s == nullptr) return fm::fail(FM_ESTREAM, "FM_send_piece: stream is NULL");
-  return s->magic == fm::core::kOutMagic ? s->ctx->send_piece(s, buf, n)
-                                         : fm::fail(FM_ESTREAM, "FM_send_piece: not an open outgoing stream");
+  return s->magic == fm::core::kOutMagic
+             ? s->ctx->send_piece(s, buf, n)
+             : fm::fail(FM_ESTREAM, "FM_send_piece: not an open outgoing stream");
 }
 
 int FM_end_message(FM_stream* s) {
   if (s == nullptr) return fm::fail(FM_ESTREAM, "FM_end_message: stream is NULL");
-  return s->magic == fm::core::kOutMagic ? s->ctx->end_message(s)
-                                         : fm::fail(FM_ESTREAM, "FM_end_message: not an open outgoing stream");
+  return s->magic == fm::core::kOutMagic
+             ? s->ctx->end_message(s)
+             : fm::fail(FM_ESTREAM, "FM_end_message: not an open outgoing stream");
 }
 
 int FM_send(unsigned dest, int handler, const void* buf, size_t n) {
@@ -311,7 +317,9 @@ size_t FM_packet_payload(void) {
   return cfg.packet_size - sizeof(fm::core::PacketHeader);
 }
 
-size_t FM_max_message(void) { return SIZE_MAX / 2; }
+size_t FM_max_message(void) {
+  return SIZE_MAX / 2;
+}
 
 int FM_in_handler(void) {
   Context* c = fm::core::current();
@@ -326,8 +334,14 @@ int FM_peer_failed(unsigned node) {
   return c->peer(node).failed ? 1 : 0;
 }
 
-const char* FM_strerror(int status) { return fm::strerror(status); }
-int FM_last_status(void) { return fm::last_status(); }
-const char* FM_last_error(void) { return fm::last_error(); }
+const char* FM_strerror(int status) {
+  return fm::strerror(status);
+}
+int FM_last_status(void) {
+  return fm::last_status();
+}
+const char* FM_last_error(void) {
+  return fm::last_error();
+}
 
 }  // extern "C"

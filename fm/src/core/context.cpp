@@ -33,7 +33,9 @@ FM_handler g_handlers[FM_MAX_HANDLERS];
 thread_local Context* t_current = nullptr;
 Context* g_default = nullptr;
 
-std::size_t round_up(std::size_t v, std::size_t a) { return (v + a - 1) / a * a; }
+std::size_t round_up(std::size_t v, std::size_t a) {
+  return (v + a - 1) / a * a;
+}
 
 int pidfd_open(int pid) {
 #ifdef SYS_pidfd_open
@@ -85,7 +87,9 @@ int unregister_handler(int id) noexcept {
 // check its peers' liveness now.
 volatile sig_atomic_t g_peer_event = 0;
 namespace {
-void on_sigusr1(int) { g_peer_event = 1; }
+void on_sigusr1(int) {
+  g_peer_event = 1;
+}
 }  // namespace
 
 void install_failure_signal() noexcept {
@@ -98,10 +102,18 @@ void install_failure_signal() noexcept {
   sigaction(SIGUSR1, &sa, nullptr);
 }
 
-Context* current() noexcept { return t_current != nullptr ? t_current : g_default; }
-void set_default(Context* c) noexcept { g_default = c; }
-ScopedCurrent::ScopedCurrent(Context* c) noexcept : saved(t_current) { t_current = c; }
-ScopedCurrent::~ScopedCurrent() { t_current = saved; }
+Context* current() noexcept {
+  return t_current != nullptr ? t_current : g_default;
+}
+void set_default(Context* c) noexcept {
+  g_default = c;
+}
+ScopedCurrent::ScopedCurrent(Context* c) noexcept : saved(t_current) {
+  t_current = c;
+}
+ScopedCurrent::~ScopedCurrent() {
+  t_current = saved;
+}
 
 // ------------------------------------------------------------------------------------------------
 // set-up and teardown
@@ -148,7 +160,8 @@ int Context::setup(Wiring&& w) {
   slab_size_ = round_up(buf_stride_ * (nrx + ntx + nself), 4096);
   slab_ = static_cast<std::byte*>(std::aligned_alloc(4096, slab_size_));
   if (slab_ == nullptr)
-    return fail(FM_ENOMEM, "FM_initialize: cannot allocate %zu bytes of packet buffers", slab_size_);
+    return fail(FM_ENOMEM, "FM_initialize: cannot allocate %zu bytes of packet buffers",
+                slab_size_);
   std::byte* cursor = slab_;
   auto take = [&](Buf::Pool pool) {
     Buf* b = reinterpret_cast<Buf*>(cursor);
@@ -163,8 +176,8 @@ int Context::setup(Wiring&& w) {
       b->tp = static_cast<std::uint8_t>(t);
       int rc = tps_[t]->post_recv(b->hdr(), packet_size_, b);
       if (rc != FM_SUCCESS)
-        return fail(rc, "FM_initialize: posting receive %u of %u on %s failed: %s", i,
-                    rx_per_tp[t], tps_[t]->caps().name.c_str(), last_error());
+        return fail(rc, "FM_initialize: posting receive %u of %u on %s failed: %s", i, rx_per_tp[t],
+                    tps_[t]->caps().name.c_str(), last_error());
     }
   }
   for (std::uint32_t i = 0; i < ntx; ++i) {
@@ -647,8 +660,7 @@ int Context::check_dest(unsigned dest, int handler, const char* op) {
 FM_stream* Context::begin_message(unsigned dest, std::size_t length, int handler) {
   if (check_dest(dest, handler, "FM_begin_message") != FM_SUCCESS) return nullptr;
   if (length > max_message()) {
-    fail(FM_ELENGTH, "FM_begin_message: length %zu exceeds the maximum %zu", length,
-         max_message());
+    fail(FM_ELENGTH, "FM_begin_message: length %zu exceeds the maximum %zu", length, max_message());
     return nullptr;
   }
   Peer& q = peers_[dest];
@@ -801,16 +813,23 @@ int Context::end_message(FM_stream* s) {
 int Context::send(unsigned dest, int handler, const void* buf, std::size_t n) {
   if (buf == nullptr && n != 0) return fail(FM_EINVAL, "FM_send: buf is NULL");
   // fast path: one packet to another node that fits an inject, with a credit in hand
-  if (dest < size_ && dest != rank_ && n + sizeof(PacketHeader) <= scratch_.size() &&
-      !closed_ && !finalizing_) {
+  if (dest < size_ && dest != rank_ && n + sizeof(PacketHeader) <= scratch_.size() && !closed_ &&
+      !finalizing_) {
     Peer& q = peers_[dest];
     auto& tp = tps_[static_cast<std::size_t>(q.tp)];
     if (q.credits > 0 && !q.stream_open && !q.failed && handler_at(handler) != nullptr &&
         sizeof(PacketHeader) + n <= tp->caps().inject_size) {
       PacketHeader* h = reinterpret_cast<PacketHeader*>(scratch_.data());
-      *h = PacketHeader{rank_,  static_cast<std::uint16_t>(handler), kData, kFirst | kLast,
-                        static_cast<std::uint32_t>(n), q.tx_seq, q.owed, kWireMagic, n};
-      std::memcpy(h + 1, buf, n);
+      *h = PacketHeader{rank_,
+                        static_cast<std::uint16_t>(handler),
+                        kData,
+                        kFirst | kLast,
+                        static_cast<std::uint32_t>(n),
+                        q.tx_seq,
+                        q.owed,
+                        kWireMagic,
+                        n};
+      if (n != 0) std::memcpy(h + 1, buf, n);
       int rc = tp->inject(dest, h, sizeof *h + n);
       if (rc == FM_SUCCESS) {
         ++q.tx_seq;
@@ -960,8 +979,8 @@ int Context::check_liveness(bool force) {
   }
   for (unsigned p = 0; p < size_; ++p) {  // same-host peers without a process descriptor
     Peer& q = peers_[p];
-    if (p != rank_ && q.same_host && q.pidfd < 0 && q.pid > 0 && !q.failed &&
-        kill(q.pid, 0) != 0 && errno == ESRCH)
+    if (p != rank_ && q.same_host && q.pidfd < 0 && q.pid > 0 && !q.failed && kill(q.pid, 0) != 0 &&
+        errno == ESRCH)
       fail_peer(p, "its process exited");
   }
   return 0;
@@ -1044,9 +1063,8 @@ int Context::finalize() {
 // ------------------------------------------------------------------------------------------------
 // in-process jobs over the loopback transport (unit tests)
 
-std::vector<std::unique_ptr<Context>> Context::create_loopback_job(unsigned n, const Config& cfg,
-                                                                   int* rc,
-                                                                   transport::LoopbackFabric** fab) {
+std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
+    unsigned n, const Config& cfg, int* rc, transport::LoopbackFabric** fab) {
   std::vector<std::unique_ptr<Context>> job;
   auto fabric = transport::make_loopback_fabric(n);
   if (fab != nullptr) *fab = fabric.get();

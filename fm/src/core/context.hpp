@@ -4,8 +4,8 @@
 // several Contexts over the loopback transport in one process.  Everything here is single-threaded
 // (FM's thread-safety level is "funneled": one thread calls FM at a time).
 //
-// Wire format: every packet starts with a PacketHeader.  A message is a run of DATA packets from one
-// sender, the first flagged FIRST (it carries the handler id and the declared length), the last
+// Wire format: every packet starts with a PacketHeader.  A message is a run of DATA packets from
+// one sender, the first flagged FIRST (it carries the handler id and the declared length), the last
 // LAST.  A sender has at most one open stream per destination, so a message's packets are
 // contiguous in that sender's packet sequence.
 #pragma once
@@ -66,7 +66,10 @@ struct BufQueue {
   bool empty() const noexcept { return head == nullptr; }
   void push(Buf* b) noexcept {
     b->next = nullptr;
-    if (tail) tail->next = b; else head = b;
+    if (tail)
+      tail->next = b;
+    else
+      head = b;
     tail = b;
   }
   Buf* pop() noexcept {
@@ -96,41 +99,41 @@ inline constexpr std::uint32_t kInMagic = 0x696e7374;   // "inst"
 struct OutStream : FM_stream {
   int handler = 0;
   std::uint64_t declared = 0;
-  std::uint64_t sent = 0;       // bytes given to FM_send_piece
-  Buf* cur = nullptr;           // packet being filled
-  bool first = true;            // next packet is the message's first
-  std::uint32_t reserved = 0;   // credits reserved at begin (inside handlers)
+  std::uint64_t sent = 0;      // bytes given to FM_send_piece
+  Buf* cur = nullptr;          // packet being filled
+  bool first = true;           // next packet is the message's first
+  std::uint32_t reserved = 0;  // credits reserved at begin (inside handlers)
 };
 
 struct InStream : FM_stream {
   std::uint64_t declared = 0;
-  std::uint64_t received = 0;   // bytes placed by FM_receive
-  Buf* cur = nullptr;           // packet being read
+  std::uint64_t received = 0;  // bytes placed by FM_receive
+  Buf* cur = nullptr;          // packet being read
 };
 
 struct Peer {
   // --- send side ---
-  int tp = -1;                   // transport index; -1 for self
-  std::int64_t credits = 0;      // packets we may still send there
-  std::uint32_t window = 0;      // its credit window for us
+  int tp = -1;               // transport index; -1 for self
+  std::int64_t credits = 0;  // packets we may still send there
+  std::uint32_t window = 0;  // its credit window for us
   std::uint32_t tx_seq = 0;
   bool stream_open = false;
   bool credit_requested = false;
   OutStream out;
   // --- receive side ---
-  BufQueue q;                    // arrived DATA packets not yet handled
+  BufQueue q;  // arrived DATA packets not yet handled
   std::uint32_t rx_seq = 0;
-  std::uint32_t owed = 0;        // credits to return
-  bool starving = false;         // it asked for credits
-  bool credit_pending = false;   // a credit packet could not be sent yet
+  std::uint32_t owed = 0;       // credits to return
+  bool starving = false;        // it asked for credits
+  bool credit_pending = false;  // a credit packet could not be sent yet
   enum RxState : std::uint8_t { kIdle, kRunning, kSuspended, kDiscarding } rx = kIdle;
-  bool ready = false;            // in the ready ring
-  bool budget_wait = false;      // suspended with data available (budget exhausted)
+  bool ready = false;        // in the ready ring
+  bool budget_wait = false;  // suspended with data available (budget exhausted)
   bool bye = false;
   InStream in;
   Fiber* fiber = nullptr;
-  int handler = -1;              // handler of the current message
-  Context* owner = nullptr;      // for the fiber entry
+  int handler = -1;          // handler of the current message
+  Context* owner = nullptr;  // for the fiber entry
   unsigned index = 0;
   // --- identity and failure ---
   bool same_host = false;
@@ -150,11 +153,11 @@ struct Wiring {
   unsigned rank = 0;
   unsigned size = 1;
   std::vector<std::unique_ptr<transport::Transport>> transports;
-  std::vector<int> peer_tp;              // per node: transport index, -1 for self
-  std::vector<std::uint32_t> windows;    // per node: its credit window for us
-  std::vector<std::uint32_t> my_window;  // per transport: credits per sender we grant
-  std::vector<std::string> hosts;        // per node: host key
-  std::vector<int> pids;                 // per node
+  std::vector<int> peer_tp;                    // per node: transport index, -1 for self
+  std::vector<std::uint32_t> windows;          // per node: its credit window for us
+  std::vector<std::uint32_t> my_window;        // per transport: credits per sender we grant
+  std::vector<std::string> hosts;              // per node: host key
+  std::vector<int> pids;                       // per node
   std::unique_ptr<bootstrap::Bootstrap> boot;  // may be null (tests)
 };
 
@@ -220,7 +223,7 @@ class Context {
   void release_rx(Buf* b);
   void return_credits(unsigned p, bool force);
   int send_control(unsigned p, PacketType type);
-  int wait_credit(unsigned p);     // outside handlers: extracts until a credit is available
+  int wait_credit(unsigned p);  // outside handlers: extracts until a credit is available
   int flush(OutStream* s, bool last);
   Buf* acquire(OutStream* o, int* rc);
   OutStream* out_stream(FM_stream* s, const char* op);

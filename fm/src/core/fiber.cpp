@@ -27,8 +27,8 @@ Fiber::Fiber(std::size_t stack_size) {
   const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
   stack_size_ = (stack_size + page - 1) / page * page;
   map_size_ = stack_size_ + page;
-  void* m = mmap(nullptr, map_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-                 -1, 0);
+  void* m = mmap(nullptr, map_size_, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (m == MAP_FAILED) return;
   mprotect(m, page, PROT_NONE);  // guard page below the stack: overflow faults, not corrupts
   map_ = m;

@@ -51,8 +51,9 @@ class LoopbackFabric {
     Posted p = ep.posted.front();
     ep.posted.pop_front();
     if (total > p.len)
-      return fail(FM_ETRANSPORT, "loopback: %zu-byte packet for rank %u exceeds its %zu-byte receive",
-                  total, dst, p.len);
+      return fail(FM_ETRANSPORT,
+                  "loopback: %zu-byte packet for rank %u exceeds its %zu-byte receive", total, dst,
+                  p.len);
     std::size_t off = 0;
     for (std::size_t i = 0; i < iovcnt; ++i) {
       std::memcpy(static_cast<std::byte*>(p.buf) + off, iov[i].iov_base, iov[i].iov_len);
@@ -146,6 +147,8 @@ std::unique_ptr<Transport> open_loopback(const std::shared_ptr<LoopbackFabric>& 
   return std::make_unique<LoopbackTransport>(fabric, rank, packet_size);
 }
 
-std::uint64_t loopback_overruns(const LoopbackFabric& fabric) { return fabric.overruns; }
+std::uint64_t loopback_overruns(const LoopbackFabric& fabric) {
+  return fabric.overruns;
+}
 
 }  // namespace fm::transport

@@ -30,8 +30,8 @@
 #include <rdma/fi_cm.h>
 #include <rdma/fi_domain.h>
 #include <rdma/fi_endpoint.h>
-#include <rdma/fi_errno.h>
 #include <rdma/fi_eq.h>
+#include <rdma/fi_errno.h>
 
 #include <algorithm>
 #include <cstring>
@@ -215,8 +215,8 @@ int OfiRdmTransport::open(const OpenParams& params) {
                                std::strcmp(info->domain_attr->name, params.iface.c_str()) != 0))
       info = info->next;
     if (info == nullptr)
-      return fail(FM_ENOPROVIDER, "libfabric provider %s not available on interface %s",
-                  prov_name, params.iface.c_str());
+      return fail(FM_ENOPROVIDER, "libfabric provider %s not available on interface %s", prov_name,
+                  params.iface.c_str());
   }
 
   need_ctx_ = (info->mode & (FI_CONTEXT | FI_CONTEXT2)) != 0;
@@ -230,12 +230,10 @@ int OfiRdmTransport::open(const OpenParams& params) {
   caps_.name = info->fabric_attr->prov_name;
   caps_.max_msg = info->ep_attr->max_msg_size;
   caps_.inject_size = info->tx_attr->inject_size;
-  caps_.rx_depth = static_cast<std::uint32_t>(
-      std::min<std::size_t>(info->rx_attr->size ? info->rx_attr->size : params.rx_depth,
-                            params.rx_depth));
-  caps_.tx_depth = static_cast<std::uint32_t>(
-      std::min<std::size_t>(info->tx_attr->size ? info->tx_attr->size : params.tx_depth,
-                            params.tx_depth));
+  caps_.rx_depth = static_cast<std::uint32_t>(std::min<std::size_t>(
+      info->rx_attr->size ? info->rx_attr->size : params.rx_depth, params.rx_depth));
+  caps_.tx_depth = static_cast<std::uint32_t>(std::min<std::size_t>(
+      info->tx_attr->size ? info->tx_attr->size : params.tx_depth, params.tx_depth));
   caps_.ordered = true;   // FI_ORDER_SAS was required in the hints
   caps_.reliable = true;  // FI_EP_RDM
   iov_limit_ = std::max<std::size_t>(info->tx_attr->iov_limit, 1);
@@ -298,9 +296,8 @@ int OfiRdmTransport::open(const OpenParams& params) {
   peers_.assign(params.size, FI_ADDR_NOTAVAIL);
 
   FM_DEBUG("ofi: opened %s fabric %s domain %s: inject %zu, rx %u, tx %u, iov %zu, wait_fd %d%s",
-           caps_.name.c_str(), info->fabric_attr->name, info->domain_attr->name,
-           caps_.inject_size, caps_.rx_depth, caps_.tx_depth, iov_limit_, wait_fd_,
-           need_ctx_ ? ", FI_CONTEXT" : "");
+           caps_.name.c_str(), info->fabric_attr->name, info->domain_attr->name, caps_.inject_size,
+           caps_.rx_depth, caps_.tx_depth, iov_limit_, wait_fd_, need_ctx_ ? ", FI_CONTEXT" : "");
   return FM_SUCCESS;
 }
 
@@ -354,7 +351,8 @@ int OfiRdmTransport::post_recv(void* buf, std::size_t len, void* ctx) {
   void* op = acquire(&rx_free_, ctx);
   if (need_ctx_ && op == nullptr) return FM_EAGAIN;  // more than rx_depth receives posted
   ssize_t rc = fi_recv(ep_, buf, len, nullptr, FI_ADDR_UNSPEC, op);
-  if (rc == 0) [[likely]] return FM_SUCCESS;
+  if (rc == 0) [[likely]]
+    return FM_SUCCESS;
   release(&rx_free_, op);
   if (rc == -FI_EAGAIN) return FM_EAGAIN;
   return fail(FM_ETRANSPORT, "libfabric fi_recv failed: %s", fi_strerror(static_cast<int>(-rc)));
@@ -364,12 +362,13 @@ int OfiRdmTransport::send(unsigned peer, const iovec* iov, std::size_t iovcnt, v
   if (peer >= peers_.size() || peers_[peer] == FI_ADDR_NOTAVAIL) [[unlikely]]
     return bad_peer("send", peer);
   if (iovcnt > iov_limit_) [[unlikely]]
-    return fail(FM_EINVAL, "ofi send: %zu iov entries, %s allows %zu", iovcnt,
-                caps_.name.c_str(), iov_limit_);
+    return fail(FM_EINVAL, "ofi send: %zu iov entries, %s allows %zu", iovcnt, caps_.name.c_str(),
+                iov_limit_);
   void* op = acquire(&tx_free_, ctx);
   if (need_ctx_ && op == nullptr) return FM_EAGAIN;  // tx_depth sends outstanding
   ssize_t rc = fi_sendv(ep_, iov, nullptr, iovcnt, peers_[peer], op);
-  if (rc == 0) [[likely]] return FM_SUCCESS;
+  if (rc == 0) [[likely]]
+    return FM_SUCCESS;
   release(&tx_free_, op);
   if (rc == -FI_EAGAIN) return FM_EAGAIN;
   return post_error("fi_sendv", peer, rc);
@@ -383,7 +382,8 @@ int OfiRdmTransport::inject(unsigned peer, const void* buf, std::size_t len) {
                 caps_.name.c_str(), caps_.inject_size);
   // fi_inject never generates a completion, so it needs no context (and no OpSlot).
   ssize_t rc = fi_inject(ep_, buf, len, peers_[peer]);
-  if (rc == 0) [[likely]] return FM_SUCCESS;
+  if (rc == 0) [[likely]]
+    return FM_SUCCESS;
   if (rc == -FI_EAGAIN) return FM_EAGAIN;
   return post_error("fi_inject", peer, rc);
 }

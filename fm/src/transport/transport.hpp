@@ -19,22 +19,22 @@ namespace fm::transport {
 
 // Positive capability flags only: the libfabric transport normalises provider quirks inside.
 struct Caps {
-  std::string name;               // "shm", "tcp;ofi_rxm", "verbs;ofi_rxm", "loopback"
-  std::size_t max_msg = 0;        // largest single send, bytes
-  std::size_t inject_size = 0;    // sends up to this size may use inject()
-  std::uint32_t rx_depth = 0;     // receives that may be posted at once
-  std::uint32_t tx_depth = 0;     // sends that may be outstanding at once
-  bool ordered = false;           // send-after-send order between a pair of endpoints
-  bool reliable = false;          // no loss or duplication
-  bool wait_fd = false;           // wait_fd() returns a pollable descriptor
+  std::string name;             // "shm", "tcp;ofi_rxm", "verbs;ofi_rxm", "loopback"
+  std::size_t max_msg = 0;      // largest single send, bytes
+  std::size_t inject_size = 0;  // sends up to this size may use inject()
+  std::uint32_t rx_depth = 0;   // receives that may be posted at once
+  std::uint32_t tx_depth = 0;   // sends that may be outstanding at once
+  bool ordered = false;         // send-after-send order between a pair of endpoints
+  bool reliable = false;        // no loss or duplication
+  bool wait_fd = false;         // wait_fd() returns a pollable descriptor
 };
 
 struct Completion {
   enum Kind : std::uint8_t { recv, send, error };
   Kind kind;
-  int status;        // FM_SUCCESS, or the error (kind == error)
-  void* ctx;         // context given to post_recv() or send()
-  std::size_t len;   // bytes received (recv)
+  int status;       // FM_SUCCESS, or the error (kind == error)
+  void* ctx;        // context given to post_recv() or send()
+  std::size_t len;  // bytes received (recv)
 };
 
 class Transport {
@@ -73,8 +73,8 @@ class Transport {
 };
 
 struct OpenParams {
-  std::string provider;     // "shm", "tcp", "verbs" (libfabric); see open_ofi
-  std::string iface;        // network interface name for tcp/verbs, or empty
+  std::string provider;  // "shm", "tcp", "verbs" (libfabric); see open_ofi
+  std::string iface;     // network interface name for tcp/verbs, or empty
   unsigned rank = 0;
   unsigned size = 1;
   std::size_t packet_size = 16384;

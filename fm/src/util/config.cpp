@@ -19,6 +19,7 @@ const ConfigEntry k_table[] = {
     {"FM_PEER_TIMEOUT_MS", "uint", "10000", "bound on reporting a failed peer"},
     {"FM_LIVENESS_MS", "uint", "200", "interval of peer liveness checks while idle or stalled"},
     {"FM_IFACE", "string", "", "network interface for tcp (e.g. eth0); default: provider's choice"},
+    {"FM_PMI_TIMEOUT_S", "uint", "300", "bound on waiting for the launcher (PMI); 0 = none"},
     {"FM_LOG_LEVEL", "string", "warn", "none, error, warn, info, debug, trace"},
     {"FM_STATS", "bool", "0", "print per-peer statistics at FM_finalize"},
     {nullptr, nullptr, nullptr, nullptr}};
@@ -30,10 +31,23 @@ bool parse_size(const char* s, std::uint64_t* out) {
   unsigned long long v = std::strtoull(s, &end, 10);
   if (errno != 0 || end == s) return false;
   switch (*end) {
-    case 'k': case 'K': v <<= 10; ++end; break;
-    case 'm': case 'M': v <<= 20; ++end; break;
-    case 'g': case 'G': v <<= 30; ++end; break;
-    default: break;
+    case 'k':
+    case 'K':
+      v <<= 10;
+      ++end;
+      break;
+    case 'm':
+    case 'M':
+      v <<= 20;
+      ++end;
+      break;
+    case 'g':
+    case 'G':
+      v <<= 30;
+      ++end;
+      break;
+    default:
+      break;
   }
   if (*end != '\0') return false;
   *out = v;
@@ -54,7 +68,9 @@ int env_number(const char* name, T* out, std::uint64_t lo, std::uint64_t hi) {
 
 }  // namespace
 
-const ConfigEntry* config_table() noexcept { return k_table; }
+const ConfigEntry* config_table() noexcept {
+  return k_table;
+}
 
 int Config::apply_env() {
   if (const char* v = std::getenv("FM_PROVIDER"); v != nullptr && *v != '\0') {

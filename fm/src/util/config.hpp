@@ -9,14 +9,14 @@
 namespace fm {
 
 struct Config {
-  std::string provider = "auto";     // auto | shm | tcp | verbs | loopback
-  std::size_t packet_size = 16384;   // bytes on the wire per packet, header included
-  std::uint32_t credits = 64;        // packets a sender may have unconsumed at one receiver
+  std::string provider = "auto";           // auto | shm | tcp | verbs | loopback
+  std::size_t packet_size = 16384;         // bytes on the wire per packet, header included
+  std::uint32_t credits = 64;              // packets a sender may have unconsumed at one receiver
   std::size_t handler_stack = 256 * 1024;  // stack of a handler that may suspend
-  std::uint32_t spin_us = 50;        // FM_extract_wait spins this long before sleeping
-  std::uint32_t peer_timeout_ms = 10000;  // a peer silent this long while awaited is failed
-  std::uint32_t liveness_ms = 200;   // how often idle/stalled callers check peers' liveness
-  std::string iface;                 // network interface for tcp (default: the provider's choice)
+  std::uint32_t spin_us = 50;              // FM_extract_wait spins this long before sleeping
+  std::uint32_t peer_timeout_ms = 10000;   // a peer silent this long while awaited is failed
+  std::uint32_t liveness_ms = 200;         // how often idle/stalled callers check peers' liveness
+  std::string iface;  // network interface for tcp (default: the provider's choice)
 
   // Applies FM_* environment overrides.  Returns 0, or FM_EINVAL with FM_last_error() naming the
   // variable.

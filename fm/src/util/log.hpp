@@ -12,10 +12,10 @@ void set_level_from_env();
 
 }  // namespace fm::log
 
-#define FM_LOG(lvl, ...)                                                                  \
+#define FM_LOG(lvl, ...)                                                                 \
   do {                                                                                   \
     if (static_cast<int>(::fm::log::Level::lvl) <= static_cast<int>(::fm::log::g_level)) \
-      ::fm::log::write(::fm::log::Level::lvl, __VA_ARGS__);                               \
+      ::fm::log::write(::fm::log::Level::lvl, __VA_ARGS__);                              \
   } while (0)
 #define FM_ERROR(...) FM_LOG(error, __VA_ARGS__)
 #define FM_WARN(...) FM_LOG(warn, __VA_ARGS__)

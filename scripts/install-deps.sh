@@ -1,0 +1,20 @@
+#!/bin/sh
+# install-deps.sh - installs the Debian packages FM needs to build, test and benchmark.
+# Idempotent and quiet when everything is already there.  Run as root (or with sudo).
+set -eu
+PKGS="build-essential cmake ninja-build pkg-config ccache clang-format git
+libfabric-dev libfabric-bin libhwloc-dev mpich
+libgtest-dev libgmock-dev libbenchmark-dev
+gnuplot-nox iproute2 procps strace"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing

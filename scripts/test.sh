@@ -1,0 +1,26 @@
+#!/bin/sh
+# test.sh - installs what is missing, builds FM, and runs every test:
+#   1. format check (clang-format) of the sources,
+#   2. the full CTest suite: unit tests over the loopback transport and multi-process tests
+#      launched by Hydra's mpiexec over shm and tcp (2 and 4 ranks, kill -9, verbs refusal),
+#   3. the unit tests again, built with AddressSanitizer + UndefinedBehaviorSanitizer.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/scripts/install-deps.sh"
+cd "$top"
+
+echo "== format check"
+files=$(git ls-files '*.cpp' '*.hpp' '*.h' '*.c')
+# shellcheck disable=SC2086
+clang-format --dry-run -Werror $files
+
+echo "== build"
+"$top/scripts/build.sh" "$top/build"
+echo "== ctest (unit + multi-process)"
+(cd "$top/build" && ctest --output-on-failure --timeout 300)
+
+echo "== ASan+UBSan unit tests"
+"$top/scripts/build.sh" "$top/build-asan" -DFM_SANITIZE=ON -DFM_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+(cd "$top/build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+   ctest --output-on-failure --timeout 300 -L unit -j2)
+echo "== all tests passed"
