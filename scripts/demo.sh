@@ -4,7 +4,11 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/install-deps.sh"
-"$top/scripts/build.sh" "$top/build" >/dev/null
+if ! log=$("$top/scripts/build.sh" "$top/build" 2>&1); then
+  echo "$log" >&2
+  echo "demo: build failed" >&2
+  exit 1
+fi
 for prov in shm tcp; do
   echo
   echo "== FM over $prov (mpiexec.hydra -n 2 -genv FM_PROVIDER $prov build/examples/fm_demo)"
