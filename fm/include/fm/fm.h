@@ -105,7 +105,9 @@ size_t FM_stream_length(FM_stream* s);
 
 /* --- queries -----------------------------------------------------------------------------------
  */
-size_t FM_packet_payload(void);    /* payload bytes carried by one packet */
+/* Largest payload of a packet this node receives (per transport: shm packets are larger than
+ * tcp ones); a message longer than its packet spans several, and its handler may suspend. */
+size_t FM_packet_payload(void);
 size_t FM_max_message(void);       /* largest declared length accepted by FM_begin_message */
 int FM_in_handler(void);           /* 1 inside a handler */
 int FM_peer_failed(unsigned node); /* 1 if node has been declared failed */

@@ -105,6 +105,7 @@ int initialize() {
 
   std::unique_ptr<tr::Transport> tps[kSlots];
   std::uint32_t window[kSlots] = {0, 0};
+  std::size_t packet[kSlots] = {w.cfg.shm_packet_size, w.cfg.packet_size};
   for (int s = 0; s < kSlots; ++s) {
     if (count[s] == 0) continue;
     tr::OpenParams op;
@@ -112,7 +113,7 @@ int initialize() {
     op.iface = w.cfg.iface;
     op.rank = me;
     op.size = n;
-    op.packet_size = w.cfg.packet_size;
+    op.packet_size = packet[s];
     op.rx_depth = count[s] * (w.cfg.credits + kControlReserve);
     op.tx_depth = 256;
     rc = tr::open_ofi(op, &tps[s]);
@@ -130,6 +131,10 @@ int initialize() {
     std::uint32_t win = w.cfg.credits;
     if (count[s] * (win + kControlReserve) > depth)
       win = depth / count[s] > kControlReserve ? depth / count[s] - kControlReserve : 0;
+    // and within the receive-buffer memory budget (large shm packets, many peers)
+    const std::size_t fit = w.cfg.rx_memory / (count[s] * packet[s]);
+    if (win + kControlReserve > fit)
+      win = static_cast<std::uint32_t>(fit > kControlReserve + 2 ? fit - kControlReserve : 2);
     if (win < 2)
       return fm::fail(FM_ETRANSPORT,
                       "FM_initialize: %s can post only %u receives, too few for %u peers",
@@ -137,10 +142,10 @@ int initialize() {
     window[s] = win;
   }
 
-  // Round 2: endpoint addresses, credit windows and packet size.
-  std::string rec = std::to_string(w.cfg.packet_size);
+  // Round 2: per slot, the credit window we grant, the packet size we receive, our address.
+  std::string rec = "fm1";
   for (int s = 0; s < kSlots; ++s) {
-    rec += "," + std::to_string(window[s]) + ",";
+    rec += "," + std::to_string(window[s]) + "," + std::to_string(packet[s]) + ",";
     if (tps[s]) {
       auto a = tps[s]->address();
       rec += bs::hex_encode(a.data(), a.size());
@@ -152,27 +157,29 @@ int initialize() {
   std::vector<std::vector<std::byte>> addrs[kSlots];
   for (auto& a : addrs) a.resize(n);
   w.windows.assign(n, 0);
+  w.peer_packet.assign(n, 0);
   for (unsigned r = 0; r < n; ++r) {
     std::string v;
     if ((rc = boot.get(fmt("fm-a-%u", r), &v)) != FM_SUCCESS) return rc;
     auto f = split(v, ',');
-    if (f.size() != 1 + 2 * kSlots)
-      return fm::fail(FM_ELAUNCH, "FM_initialize: malformed address record of node %u", r);
-    if (std::stoul(f[0]) != w.cfg.packet_size)
-      return fm::fail(FM_EINVAL,
-                      "FM_initialize: node %u uses FM_PACKET_SIZE=%s, this node %zu; set the same "
-                      "value everywhere",
-                      r, f[0].c_str(), w.cfg.packet_size);
+    if (f.size() != 1 + 3 * kSlots || f[0] != "fm1")
+      return fm::fail(FM_ELAUNCH,
+                      "FM_initialize: malformed address record of node %u (another FM version?)",
+                      r);
     if (r == me || slot_of[r] < 0) continue;
     const int s = slot_of[r];
     std::string raw;
-    if (!bs::hex_decode(f[2 + 2 * s], &raw) || raw.empty())
+    if (!bs::hex_decode(f[3 + 3 * s], &raw) || raw.empty())
       return fm::fail(FM_ELAUNCH,
                       "FM_initialize: node %u published no %s address (inconsistent FM_PROVIDER?)",
                       r, s == kShm ? "shm" : "network");
     addrs[s][r].resize(raw.size());
     std::memcpy(addrs[s][r].data(), raw.data(), raw.size());
-    w.windows[r] = static_cast<std::uint32_t>(std::stoul(f[1 + 2 * s]));
+    w.windows[r] = static_cast<std::uint32_t>(std::stoul(f[1 + 3 * s]));
+    w.peer_packet[r] = std::stoul(f[2 + 3 * s]);
+    if (w.windows[r] < 2 || w.peer_packet[r] < 512)
+      return fm::fail(FM_ELAUNCH, "FM_initialize: node %u published window %u, packet %zu", r,
+                      w.windows[r], w.peer_packet[r]);
   }
   int index[kSlots] = {-1, -1};
   for (int s = 0; s < kSlots; ++s) {
@@ -180,6 +187,7 @@ int initialize() {
     if ((rc = tps[s]->insert_peers(addrs[s])) != FM_SUCCESS) return rc;
     index[s] = static_cast<int>(w.transports.size());
     w.my_window.push_back(window[s]);
+    w.tp_packet.push_back(packet[s]);
     w.transports.push_back(std::move(tps[s]));
   }
   w.peer_tp.assign(n, -1);
@@ -312,7 +320,7 @@ size_t FM_stream_length(FM_stream* s) {
 size_t FM_packet_payload(void) {
   Context* c = fm::core::current();
   if (c != nullptr) return c->payload();
-  fm::Config cfg;
+  fm::Config cfg;  // before FM_initialize: a singleton's packets
   (void)cfg.apply_env();
   return cfg.packet_size - sizeof(fm::core::PacketHeader);
 }

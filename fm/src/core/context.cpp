@@ -132,12 +132,15 @@ int Context::setup(Wiring&& w) {
   tps_ = std::move(w.transports);
   boot_ = std::move(w.boot);
   my_window_ = w.my_window;
-  packet_size_ = cfg_.packet_size;
-  payload_ = packet_size_ - sizeof(PacketHeader);
-  for (auto& t : tps_)
-    if (t->caps().max_msg < packet_size_)
-      return fail(FM_EINVAL, "FM_PACKET_SIZE=%zu exceeds transport %s's largest message (%zu)",
-                  packet_size_, t->caps().name.c_str(), t->caps().max_msg);
+  tp_packet_ = w.tp_packet;
+  std::size_t self_packet = cfg_.packet_size;
+  for (std::size_t t = 0; t < tps_.size(); ++t) {
+    if (tps_[t]->caps().max_msg < tp_packet_[t])
+      return fail(FM_EINVAL, "packet size %zu exceeds transport %s's largest message (%zu)",
+                  tp_packet_[t], tps_[t]->caps().name.c_str(), tps_[t]->caps().max_msg);
+    self_packet = std::max(self_packet, tp_packet_[t]);
+  }
+  max_rx_payload_ = self_packet - sizeof(PacketHeader);
 
   peers_.resize(size_);
   std::vector<std::uint32_t> rx_per_tp(tps_.size(), 0);
@@ -145,6 +148,8 @@ int Context::setup(Wiring&& w) {
     Peer& q = peers_[p];
     q.tp = w.peer_tp[p];
     q.window = p == rank_ ? cfg_.credits : w.windows[p];
+    q.payload = static_cast<std::uint32_t>((p == rank_ ? self_packet : w.peer_packet[p]) -
+                                           sizeof(PacketHeader));
     q.credits = q.window;
     q.host = p < w.hosts.size() ? w.hosts[p] : std::string();
     q.pid = p < w.pids.size() ? w.pids[p] : 0;
@@ -156,43 +161,48 @@ int Context::setup(Wiring&& w) {
   for (auto n : rx_per_tp) nrx += n;
   const std::uint32_t ntx = tps_.empty() ? 0 : kTxBufs;
   const std::uint32_t nself = cfg_.credits;
-  buf_stride_ = round_up(sizeof(Buf) + packet_size_, 64);
-  slab_size_ = round_up(buf_stride_ * (nrx + ntx + nself), 4096);
+  std::size_t tx_packet = 0;
+  for (unsigned p = 0; p < size_; ++p)
+    if (p != rank_) tx_packet = std::max(tx_packet, w.peer_packet[p]);
+  auto stride = [](std::size_t packet) { return round_up(sizeof(Buf) + packet, 64); };
+  slab_size_ = ntx * stride(tx_packet) + nself * stride(self_packet);
+  for (std::size_t t = 0; t < tps_.size(); ++t) slab_size_ += rx_per_tp[t] * stride(tp_packet_[t]);
+  slab_size_ = round_up(slab_size_, 4096);
   slab_ = static_cast<std::byte*>(std::aligned_alloc(4096, slab_size_));
   if (slab_ == nullptr)
     return fail(FM_ENOMEM, "FM_initialize: cannot allocate %zu bytes of packet buffers",
                 slab_size_);
   std::byte* cursor = slab_;
-  auto take = [&](Buf::Pool pool) {
+  auto take = [&](Buf::Pool pool, std::size_t packet) {
     Buf* b = reinterpret_cast<Buf*>(cursor);
-    cursor += buf_stride_;
+    cursor += stride(packet);
     std::memset(b, 0, sizeof *b);
     b->pool = pool;
     return b;
   };
   for (std::size_t t = 0; t < tps_.size(); ++t) {
     for (std::uint32_t i = 0; i < rx_per_tp[t]; ++i) {
-      Buf* b = take(Buf::kRx);
+      Buf* b = take(Buf::kRx, tp_packet_[t]);
       b->tp = static_cast<std::uint8_t>(t);
-      int rc = tps_[t]->post_recv(b->hdr(), packet_size_, b);
+      int rc = tps_[t]->post_recv(b->hdr(), tp_packet_[t], b);
       if (rc != FM_SUCCESS)
         return fail(rc, "FM_initialize: posting receive %u of %u on %s failed: %s", i, rx_per_tp[t],
                     tps_[t]->caps().name.c_str(), last_error());
     }
   }
   for (std::uint32_t i = 0; i < ntx; ++i) {
-    Buf* b = take(Buf::kTx);
+    Buf* b = take(Buf::kTx, tx_packet);
     b->next = tx_free_;
     tx_free_ = b;
   }
   for (std::uint32_t i = 0; i < nself; ++i) {
-    Buf* b = take(Buf::kSelf);
+    Buf* b = take(Buf::kSelf, self_packet);
     b->next = self_free_;
     self_free_ = b;
   }
   std::size_t inject_max = 0;
   for (auto& t : tps_) inject_max = std::max(inject_max, t->caps().inject_size);
-  scratch_.assign(std::min(inject_max, packet_size_) + 64, std::byte{0});
+  scratch_.assign(std::min(inject_max, tx_packet) + 64, std::byte{0});
   ready_.assign(size_, 0);
 
   // liveness of same-host peers through process descriptors (no polling of /proc)
@@ -250,7 +260,7 @@ int Context::progress() {
             on_send_done(b);
           } else if (b->pool == Buf::kRx && !closed_) {
             FM_WARN("receive completed in error on %s; reposting", tp->caps().name.c_str());
-            (void)tp->post_recv(b->hdr(), packet_size_, b);
+            (void)tp->post_recv(b->hdr(), tp_packet_[b->tp], b);
           }
           break;
       }
@@ -268,7 +278,7 @@ int Context::progress() {
 }
 
 void Context::repost(Buf* b) {
-  int rc = tps_[b->tp]->post_recv(b->hdr(), packet_size_, b);
+  int rc = tps_[b->tp]->post_recv(b->hdr(), tp_packet_[b->tp], b);
   if (rc != FM_SUCCESS) FM_ERROR("reposting a receive buffer failed: %s", last_error());
 }
 
@@ -324,6 +334,11 @@ void Context::on_data(unsigned p, Buf* b) {
 }
 
 void Context::on_send_done(Buf* b) {
+  if (b->gather) {
+    b->gather = 0;
+    Peer& q = peers_[b->dest];
+    if (q.gather_pending > 0) --q.gather_pending;
+  }
   b->next = tx_free_;
   tx_free_ = b;
   --tx_outstanding_;
@@ -579,13 +594,15 @@ int Context::wait_credit(unsigned p) {
   return FM_SUCCESS;
 }
 
-// Sends a filled packet: header completed here (sequence number, piggybacked credits).
-int Context::transmit(unsigned dest, Buf* b) {
+// Sends a packet: header completed here (sequence number, piggybacked credits).  Its payload is
+// b's own (b->len bytes), or ext_len bytes of the caller's buffer ext (a gathered send: b then
+// carries only the header, and its completion tells when ext may be reused).
+int Context::transmit(unsigned dest, Buf* b, const void* ext, std::size_t ext_len) {
   Peer& q = peers_[dest];
   PacketHeader* h = b->hdr();
   h->seq = q.tx_seq++;
-  h->len = b->len;
-  q.bytes_out += b->len;
+  h->len = static_cast<std::uint32_t>(b->len + ext_len);
+  q.bytes_out += h->len;
   if (dest == rank_) {
     h->credits = 0;
     b->off = 0;
@@ -596,17 +613,23 @@ int Context::transmit(unsigned dest, Buf* b) {
   q.owed = 0;
   q.starving = false;
   auto& tp = tps_[static_cast<std::size_t>(q.tp)];
-  const std::size_t total = sizeof(PacketHeader) + b->len;
+  const std::size_t inline_len = sizeof(PacketHeader) + b->len;
+  const iovec iov[2] = {{h, inline_len}, {const_cast<void*>(ext), ext_len}};
   std::uint64_t start = 0;
   for (std::uint32_t tries = 0;; ++tries) {
     int rc;
-    if (total <= tp->caps().inject_size) {
-      rc = tp->inject(dest, h, total);
+    if (ext == nullptr && inline_len <= tp->caps().inject_size) {
+      rc = tp->inject(dest, h, inline_len);
       if (rc == FM_SUCCESS) on_send_done_inject(b);
     } else {
-      iovec iov{h, total};
-      rc = tp->send(dest, &iov, 1, b);
-      if (rc == FM_SUCCESS) ++tx_outstanding_;
+      rc = tp->send(dest, iov, ext != nullptr ? 2 : 1, b);
+      if (rc == FM_SUCCESS) {
+        ++tx_outstanding_;
+        if (ext != nullptr) {
+          b->gather = 1;
+          ++q.gather_pending;
+        }
+      }
     }
     if (rc == FM_SUCCESS) return FM_SUCCESS;
     if (rc != FM_EAGAIN) {
@@ -667,13 +690,13 @@ FM_stream* Context::begin_message(unsigned dest, std::size_t length, int handler
   OutStream& o = q.out;
   o.reserved = 0;
   if (in_handler()) {  // the whole message must be guaranteed now, or NULL
-    const std::uint64_t npk = length == 0 ? 1 : (length + payload_ - 1) / payload_;
+    const std::uint64_t npk = length == 0 ? 1 : (length + q.payload - 1) / q.payload;
     if (npk > q.window) {
       fail(FM_ELENGTH,
            "FM_begin_message: %zu bytes need %llu packets, more than node %u's %u-packet credit "
            "window; inside a handler send at most %zu bytes",
            length, static_cast<unsigned long long>(npk), dest, q.window,
-           static_cast<std::size_t>(q.window) * payload_);
+           static_cast<std::size_t>(q.window) * q.payload);
       return nullptr;
     }
     if (q.credits < static_cast<std::int64_t>(npk)) {
@@ -697,6 +720,7 @@ FM_stream* Context::begin_message(unsigned dest, std::size_t length, int handler
   o.sent = 0;
   o.cur = nullptr;
   o.first = true;
+  o.last_sent = false;
   q.stream_open = true;
   ++q.msgs_out;
   return &o;
@@ -770,19 +794,67 @@ int Context::send_piece(FM_stream* s, const void* buf, std::size_t n) {
                 "FM_send_piece: %zu bytes go beyond the declared length %llu (%llu already sent)",
                 n, static_cast<unsigned long long>(o->declared),
                 static_cast<unsigned long long>(o->sent));
-  if (peers_[o->peer].failed) return peer_error(o->peer, "FM_send_piece");
+  Peer& q = peers_[o->peer];
+  if (q.failed) return peer_error(o->peer, "FM_send_piece");
+  const std::size_t pl = q.payload;
+  // Whole packets go straight from the caller's buffer (no copy) outside handlers; inside a
+  // handler FM may not wait for the receiver, so it copies.
+  const bool gather = o->peer != rank_ && !in_handler() && n >= pl;
   const std::byte* src = static_cast<const std::byte*>(buf);
   while (n > 0) {
     int rc = FM_SUCCESS;
-    if (o->cur != nullptr && o->cur->len == payload_ && (rc = flush(o, false)) != FM_SUCCESS)
-      return rc;
+    if (o->cur != nullptr && o->cur->len == pl && (rc = flush(o, false)) != FM_SUCCESS) return rc;
+    if (gather && o->cur == nullptr && n >= pl) {
+      if ((rc = send_direct(o, src, pl, o->sent + pl == o->declared)) != FM_SUCCESS) return rc;
+      o->sent += pl;
+      src += pl;
+      n -= pl;
+      continue;
+    }
     if (o->cur == nullptr && (o->cur = acquire(o, &rc)) == nullptr) return rc;
-    const std::size_t k = std::min<std::size_t>(n, payload_ - o->cur->len);
+    const std::size_t k = std::min<std::size_t>(n, pl - o->cur->len);
     std::memcpy(o->cur->payload() + o->cur->len, src, k);
     o->cur->len += static_cast<std::uint32_t>(k);
     o->sent += k;
     src += k;
     n -= k;
+  }
+  return gather ? wait_gathered(o->peer) : FM_SUCCESS;
+}
+
+// One packet whose payload is the caller's buffer: the header goes in a send buffer, the payload
+// is gathered from src by the transport (shm reads it with a single copy).
+int Context::send_direct(OutStream* o, const std::byte* src, std::size_t len, bool last) {
+  const unsigned dest = o->peer;
+  Peer& q = peers_[dest];
+  int rc = wait_credit(dest);
+  if (rc != FM_SUCCESS) return rc;
+  Buf* b = get_tx_buf(dest);
+  if (b == nullptr) return q.failed ? peer_error(dest, "FM_send_piece") : last_status();
+  --q.credits;
+  PacketHeader* h = b->hdr();
+  h->src = rank_;
+  h->handler = static_cast<std::uint16_t>(o->handler);
+  h->type = kData;
+  h->flags = static_cast<std::uint8_t>((o->first ? kFirst : 0) | (last ? kLast : 0));
+  h->magic = kWireMagic;
+  h->msg_len = o->declared;
+  o->first = false;
+  o->last_sent = last;
+  return transmit(dest, b, src, len);
+}
+
+// Waits until the transport is done with the caller's buffers of gathered sends to dest.
+int Context::wait_gathered(unsigned dest) {
+  Peer& q = peers_[dest];
+  for (std::uint32_t spins = 0; q.gather_pending > 0; ++spins) {
+    int rc = progress();
+    if (rc < 0) return rc;
+    if ((spins & 1023) == 1023) check_liveness(false);
+    if (q.failed) {
+      q.gather_pending = 0;
+      return peer_error(dest, "FM_send_piece");
+    }
   }
   return FM_SUCCESS;
 }
@@ -791,7 +863,9 @@ int Context::end_message(FM_stream* s) {
   OutStream* o = out_stream(s, "FM_end_message");
   if (o == nullptr) return last_status();
   Peer& q = peers_[o->peer];
-  int rc = q.failed ? peer_error(o->peer, "FM_end_message") : flush(o, true);
+  int rc = q.failed       ? peer_error(o->peer, "FM_end_message")
+           : o->last_sent ? FM_SUCCESS  // a gathered packet ended it
+                          : flush(o, true);
   if (o->cur != nullptr) {  // flush failed before sending it
     Buf* b = o->cur;
     o->cur = nullptr;
@@ -1078,6 +1152,8 @@ std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
     w.peer_tp[r] = -1;
     w.windows.assign(n, cfg.credits);
     w.my_window.assign(1, cfg.credits);
+    w.tp_packet.assign(1, cfg.packet_size);
+    w.peer_packet.assign(n, cfg.packet_size);
     w.hosts.assign(n, "loopback");
     w.pids.assign(n, 0);
     auto c = create(std::move(w), rc);

@@ -51,10 +51,11 @@ struct Buf {
   enum Pool : std::uint8_t { kRx, kTx, kSelf };
   Buf* next;
   Pool pool;
-  std::uint8_t tp;     // transport index (kRx)
-  std::uint32_t dest;  // destination (kTx)
-  std::uint32_t len;   // bytes of payload received / filled
-  std::uint32_t off;   // payload bytes consumed by the handler
+  std::uint8_t tp;      // transport index (kRx)
+  std::uint8_t gather;  // a send whose payload is the caller's buffer (kTx)
+  std::uint32_t dest;   // destination (kTx)
+  std::uint32_t len;    // bytes of payload received / filled
+  std::uint32_t off;    // payload bytes consumed by the handler
   PacketHeader* hdr() noexcept { return reinterpret_cast<PacketHeader*>(this + 1); }
   std::byte* payload() noexcept { return reinterpret_cast<std::byte*>(hdr() + 1); }
 };
@@ -102,6 +103,7 @@ struct OutStream : FM_stream {
   std::uint64_t sent = 0;      // bytes given to FM_send_piece
   Buf* cur = nullptr;          // packet being filled
   bool first = true;           // next packet is the message's first
+  bool last_sent = false;      // a gathered packet already ended the message
   std::uint32_t reserved = 0;  // credits reserved at begin (inside handlers)
 };
 
@@ -113,9 +115,11 @@ struct InStream : FM_stream {
 
 struct Peer {
   // --- send side ---
-  int tp = -1;               // transport index; -1 for self
-  std::int64_t credits = 0;  // packets we may still send there
-  std::uint32_t window = 0;  // its credit window for us
+  int tp = -1;                       // transport index; -1 for self
+  std::int64_t credits = 0;          // packets we may still send there
+  std::uint32_t window = 0;          // its credit window for us
+  std::uint32_t payload = 0;         // payload bytes per packet to it
+  std::uint32_t gather_pending = 0;  // gathered sends to it not yet complete
   std::uint32_t tx_seq = 0;
   bool stream_open = false;
   bool credit_requested = false;
@@ -156,6 +160,8 @@ struct Wiring {
   std::vector<int> peer_tp;                    // per node: transport index, -1 for self
   std::vector<std::uint32_t> windows;          // per node: its credit window for us
   std::vector<std::uint32_t> my_window;        // per transport: credits per sender we grant
+  std::vector<std::size_t> tp_packet;          // per transport: packet size we receive
+  std::vector<std::size_t> peer_packet;        // per node: packet size it receives from us
   std::vector<std::string> hosts;              // per node: host key
   std::vector<int> pids;                       // per node
   std::unique_ptr<bootstrap::Bootstrap> boot;  // may be null (tests)
@@ -174,7 +180,8 @@ class Context {
 
   unsigned rank() const noexcept { return rank_; }
   unsigned size() const noexcept { return size_; }
-  std::size_t payload() const noexcept { return payload_; }
+  // Largest payload of a packet this node receives (FM_packet_payload).
+  std::size_t payload() const noexcept { return max_rx_payload_; }
   const Peer& peer(unsigned i) const noexcept { return peers_[i]; }
   const char* transport_name(unsigned node) const noexcept;
   bool in_handler() const noexcept { return handler_depth_ > 0; }
@@ -228,7 +235,9 @@ class Context {
   Buf* acquire(OutStream* o, int* rc);
   OutStream* out_stream(FM_stream* s, const char* op);
   int check_dest(unsigned dest, int handler, const char* op);
-  int transmit(unsigned dest, Buf* b);
+  int transmit(unsigned dest, Buf* b, const void* ext = nullptr, std::size_t ext_len = 0);
+  int send_direct(OutStream* o, const std::byte* src, std::size_t len, bool last);
+  int wait_gathered(unsigned dest);
 
   // failures
   int check_liveness(bool force);
@@ -239,9 +248,8 @@ class Context {
   Config cfg_;
   unsigned rank_ = 0;
   unsigned size_ = 1;
-  std::size_t packet_size_ = 0;
-  std::size_t payload_ = 0;
-  std::size_t buf_stride_ = 0;
+  std::vector<std::size_t> tp_packet_;  // per transport: receive packet size
+  std::size_t max_rx_payload_ = 0;
   std::vector<std::unique_ptr<transport::Transport>> tps_;
   std::unique_ptr<bootstrap::Bootstrap> boot_;
   std::vector<Peer> peers_;

@@ -12,7 +12,11 @@ namespace {
 const ConfigEntry k_table[] = {
     {"FM_PROVIDER", "string", "auto",
      "transport: auto (shm for same-host peers, tcp otherwise), shm, tcp, verbs, loopback"},
-    {"FM_PACKET_SIZE", "size", "16384", "bytes per packet on the wire, header included (512..1M)"},
+    {"FM_PACKET_SIZE", "size", "16384",
+     "bytes per network (tcp, verbs) packet, 32-byte header included (512..1M)"},
+    {"FM_SHM_PACKET_SIZE", "size", "65568", "bytes per shm packet, header included (512..4M)"},
+    {"FM_RX_MEMORY", "size", "64M",
+     "receive-buffer memory per transport; credit windows shrink to fit (1M..16G)"},
     {"FM_CREDITS", "uint", "64", "packets a sender may have unconsumed at one receiver (2..4096)"},
     {"FM_HANDLER_STACK", "size", "262144", "stack bytes of a handler that may suspend"},
     {"FM_SPIN_US", "uint", "50", "FM_extract_wait spins this many microseconds before sleeping"},
@@ -84,6 +88,9 @@ int Config::apply_env() {
   if (const char* v = std::getenv("FM_IFACE"); v != nullptr) iface = v;
   int rc = FM_SUCCESS;
   if ((rc = env_number("FM_PACKET_SIZE", &packet_size, 512, 1u << 20)) != 0) return rc;
+  if ((rc = env_number("FM_SHM_PACKET_SIZE", &shm_packet_size, 512, (4u << 20) + 32)) != 0)
+    return rc;
+  if ((rc = env_number("FM_RX_MEMORY", &rx_memory, 1u << 20, 16ull << 30)) != 0) return rc;
   if ((rc = env_number("FM_CREDITS", &credits, 2, 4096)) != 0) return rc;
   if ((rc = env_number("FM_HANDLER_STACK", &handler_stack, 16384, 1u << 30)) != 0) return rc;
   if ((rc = env_number("FM_SPIN_US", &spin_us, 0, 10000000)) != 0) return rc;

@@ -10,7 +10,9 @@ namespace fm {
 
 struct Config {
   std::string provider = "auto";           // auto | shm | tcp | verbs | loopback
-  std::size_t packet_size = 16384;         // bytes on the wire per packet, header included
+  std::size_t packet_size = 16384;         // network packets: wire bytes, header included
+  std::size_t shm_packet_size = 65568;     // shm packets: 64 KiB payload + header
+  std::size_t rx_memory = 64u << 20;       // receive buffers per transport; windows shrink to fit
   std::uint32_t credits = 64;              // packets a sender may have unconsumed at one receiver
   std::size_t handler_stack = 256 * 1024;  // stack of a handler that may suspend
   std::uint32_t spin_us = 50;              // FM_extract_wait spins this long before sleeping
