@@ -1,7 +1,7 @@
 // fm_perf.cpp - FM's perftest: ping-pong latency and bandwidth, and streaming bandwidth, between
 // two FM nodes.  Launch with Hydra:
 //
-//   mpiexec.hydra -n 2 -genv FM_PROVIDER shm ./fm_perf -t latency|bw|stream [-S size|all] ...
+//   mpiexec.hydra -n 2 -genv FM_PROVIDER shm ./fm_perf -t latency|bw|stream|put|get|atomic ...
 //
 // Node 0 drives the test and prints; node 1 serves until node 0 says it is done.  latency and bw
 // run the same ping-pong (as fi_pingpong does): node 0 sends, node 1's handler replies from inside
@@ -43,9 +43,10 @@ enum Handler : int {
   kAck = 4,
   kSync = 5,
   kSyncReply = 6,
-  kDone = 7
+  kDone = 7,
+  kRegion = 8
 };
-enum class Test { kLatency, kBw, kStream };
+enum class Test { kLatency, kBw, kStream, kPut, kGet, kAtomic };
 
 constexpr std::size_t kMaxAllSize = std::size_t{4} << 20;  // -S all ends at 4 MiB
 constexpr std::size_t kMaxSize = std::size_t{1} << 30;
@@ -84,6 +85,9 @@ struct State {
   std::uint32_t deferred = 0;  // replies that could not be sent from inside the handler
   bool sync_requested = false;
   bool done = false;
+  // one-sided tests: the peer's registered receive buffer
+  FM_region peer_region{};
+  bool have_region = false;
 };
 State g;
 
@@ -178,6 +182,12 @@ int on_sync_reply(FM_stream* s, unsigned) {
   return FM_CONTINUE;
 }
 
+int on_region(FM_stream* s, unsigned) {
+  check(FM_receive(&g.peer_region, s, sizeof g.peer_region), "FM_receive (region)");
+  g.have_region = true;
+  return FM_CONTINUE;
+}
+
 int on_done(FM_stream*, unsigned) {
   g.done = true;
   return FM_CONTINUE;
@@ -236,14 +246,16 @@ void pingpong(Row* r, long warm, bool timed, std::vector<double>* rtt) {
   const std::size_t n = r->bytes;
   const auto warm_end = Clock::now() + kWarmTime;
   for (r->warm = 0; r->warm < warm || (timed && Clock::now() < warm_end); ++r->warm) {
-    check(send_msg(1, kPing, n), "ping");
-    wait_until(g.pongs, g.pongs + 1, "FM_extract (pong)");
+    const unsigned long want = g.pongs + 1;  // a send may run handlers (it extracts while
+    check(send_msg(1, kPing, n), "ping");    // it waits), the pong's among them
+    wait_until(g.pongs, want, "FM_extract (pong)");
   }
   const auto t0 = Clock::now();
   auto prev = t0;
   for (long i = 0; i < r->iters; ++i) {
-    check(send_msg(1, kPing, n), "ping");
-    wait_until(g.pongs, g.pongs + 1, "FM_extract (pong)");
+    const unsigned long want = g.pongs + 1;  // a send may run handlers (it extracts while
+    check(send_msg(1, kPing, n), "ping");    // it waits), the pong's among them
+    wait_until(g.pongs, want, "FM_extract (pong)");
     const auto t = Clock::now();
     (*rtt)[static_cast<std::size_t>(i)] = us_between(prev, t);
     prev = t;
@@ -258,12 +270,65 @@ void pingpong(Row* r, long warm, bool timed, std::vector<double>* rtt) {
   r->mmsgs = 1.0 / r->mean;                    // messages (either direction) per microsecond
 }
 
+// One-sided: latency of blocking operations (each a full round trip: not halved), and bandwidth
+// of windows of non-blocking ones closed by FM_flush.  Node 1 only extracts (serves them).
+void one_sided(Test t, Row* r, long warm, bool timed, unsigned window, std::vector<double>* lat) {
+  const std::size_t n = t == Test::kAtomic ? 8 : r->bytes;
+  const FM_region* R = &g.peer_region;
+  const std::uint64_t one = 1;
+  std::uint64_t old = 0;
+  auto op = [&](FM_request** req) {
+    switch (t) {
+      case Test::kPut:
+        return req ? FM_put_nb(R, 0, g.sbuf, n, req) : FM_put(R, 0, g.sbuf, n);
+      case Test::kGet:
+        return req ? FM_get_nb(R, 0, g.rbuf, n, req) : FM_get(R, 0, g.rbuf, n);
+      default:
+        return req ? FM_atomic_nb(R, 0, FM_ATOMIC_ADD, FM_UINT64, &one, nullptr, nullptr, req)
+                   : FM_atomic(R, 0, FM_ATOMIC_ADD, FM_UINT64, &one, nullptr, &old);
+    }
+  };
+  const auto warm_end = Clock::now() + kWarmTime;
+  for (r->warm = 0; r->warm < warm || (timed && Clock::now() < warm_end); ++r->warm)
+    check(op(nullptr), "one-sided warm-up");
+  auto prev = Clock::now();
+  const auto t0 = prev;
+  for (long i = 0; i < r->iters; ++i) {
+    check(op(nullptr), "blocking one-sided operation");
+    const auto now = Clock::now();
+    (*lat)[static_cast<std::size_t>(i)] = us_between(prev, now);
+    prev = now;
+  }
+  r->mean = us_between(t0, prev) / static_cast<double>(r->iters);
+  std::sort(lat->begin(), lat->begin() + r->iters);
+  r->p50 = percentile(*lat, static_cast<std::size_t>(r->iters), 50);
+  r->p99 = percentile(*lat, static_cast<std::size_t>(r->iters), 99);
+  // bandwidth: windows of non-blocking operations (no handles), each closed by FM_flush
+  const auto b0 = Clock::now();
+  for (long i = 0; i < r->iters; ++i) {
+    int rc;
+    if (t == Test::kPut)
+      rc = FM_put_nb(R, 0, g.sbuf, n, nullptr);
+    else if (t == Test::kGet)
+      rc = FM_get_nb(R, 0, g.rbuf, n, nullptr);
+    else
+      rc = FM_atomic_nb(R, 0, FM_ATOMIC_ADD, FM_UINT64, &one, nullptr, nullptr, nullptr);
+    check(rc, "non-blocking one-sided operation");
+    if ((i + 1) % window == 0 || i + 1 == r->iters) check(FM_flush(1), "FM_flush");
+  }
+  const double total = us_between(b0, Clock::now());
+  r->mbps = static_cast<double>(n) * static_cast<double>(r->iters) / total;
+  r->mmsgs = static_cast<double>(r->iters) / total;
+}
+
 void stream(Row* r, long warm, bool timed, unsigned window) {
   const std::size_t n = r->bytes;
   auto windows = [&](long msgs) {
+    const unsigned long acks0 = g.acks;  // acks may arrive while a send waits (it extracts)
     for (long i = 0; i < msgs; ++i) {
       check(send_msg(1, kData, n), "stream send");
-      if ((i + 1) % window == 0) wait_until(g.acks, g.acks + 1, "FM_extract (ack)");
+      if ((i + 1) % window == 0)
+        wait_until(g.acks, acks0 + static_cast<unsigned long>(i + 1) / window, "FM_extract (ack)");
     }
   };
   const auto warm_end = Clock::now() + kWarmTime;
@@ -299,7 +364,20 @@ std::vector<std::size_t> sizes_of(const Options& o) {
 }
 
 const char* test_name(Test t) {
-  return t == Test::kLatency ? "latency" : (t == Test::kBw ? "bw" : "stream");
+  switch (t) {
+    case Test::kLatency:
+      return "latency";
+    case Test::kBw:
+      return "bw";
+    case Test::kStream:
+      return "stream";
+    case Test::kPut:
+      return "put";
+    case Test::kGet:
+      return "get";
+    default:
+      return "atomic";
+  }
 }
 
 void print_header(const Options& o, const std::vector<std::size_t>& sizes) {
@@ -326,6 +404,14 @@ void print_header(const Options& o, const std::vector<std::size_t>& sizes) {
           "# test: stream (windows of %u messages, one ack per window; iterations are "
           "messages, rounded up to whole windows)\n",
           o.window);
+      break;
+    default:
+      std::printf(
+          "# test: %s (one-sided, node 1 only extracts; latency = time of one blocking operation, "
+          "a full round trip, NOT halved; bw = windows of %u non-blocking operations, each "
+          "closed by FM_flush)%s\n",
+          test_name(o.test), o.window,
+          o.test == Test::kAtomic ? "; atomic = 64-bit fetch-add, size ignored" : "");
       break;
   }
   if (o.all_sizes)
@@ -396,12 +482,15 @@ void drive(const Options& o) {
     if (o.test == Test::kStream) {
       r.iters = round_up(r.iters, o.window);
       stream(&r, warm, timed, o.window);
+    } else if (o.test == Test::kPut || o.test == Test::kGet || o.test == Test::kAtomic) {
+      one_sided(o.test, &r, warm, timed, o.window, &rtt);
     } else {
       pingpong(&r, warm, timed, &rtt);
       r.replies = r.warm + r.iters;
     }
+    const unsigned long want = g.sync_replies + 1;
     check(FM_send_4(1, kSync, 0, 0, 0, 0), "FM_send_4 (sync)");
-    wait_until(g.sync_replies, g.sync_replies + 1, "FM_extract (sync reply)");
+    wait_until(g.sync_replies, want, "FM_extract (sync reply)");
     r.deferred = g.peer_deferred;
     print_row(o, r);
   }
@@ -415,6 +504,8 @@ void usage(FILE* f) {
       f,
       "usage: mpiexec.hydra -n 2 -genv FM_PROVIDER shm|tcp fm_perf [options]\n"
       "  -t latency|bw|stream  test (default latency); latency and bw are the same ping-pong\n"
+      "  -t put|get|atomic     one-sided: blocking-operation latency (a round trip, not halved)\n"
+      "                        and bandwidth of -W non-blocking operations per FM_flush\n"
       "  -S size|all           message size in bytes (suffix k/m: KiB/MiB), or all: powers of 2\n"
       "                        from 1 B (latency) or 8 B (bw, stream) to 4 MiB (default all)\n"
       "  -I iterations         per size (default: 10000 up to 4 KiB, 2^27/size in [20, 10000])\n"
@@ -467,7 +558,13 @@ int parse(int argc, char** argv, Options* o, std::string* err) {
     bool ok = true;
     if (a == "-t") {
       const std::string t = v;
-      if (t == "latency")
+      if (t == "put")
+        o->test = Test::kPut;
+      else if (t == "get")
+        o->test = Test::kGet;
+      else if (t == "atomic")
+        o->test = Test::kAtomic;
+      else if (t == "latency")
         o->test = Test::kLatency;
       else if (t == "bw")
         o->test = Test::kBw;
@@ -521,9 +618,9 @@ int main(int argc, char** argv) {
   const struct {
     int id;
     FM_handler fn;
-  } handlers[] = {{kPing, on_ping}, {kPong, on_pong}, {kData, on_data},
-                  {kAck, on_ack},   {kSync, on_sync}, {kSyncReply, on_sync_reply},
-                  {kDone, on_done}};
+  } handlers[] = {{kPing, on_ping}, {kPong, on_pong},    {kData, on_data},
+                  {kAck, on_ack},   {kSync, on_sync},    {kSyncReply, on_sync_reply},
+                  {kDone, on_done}, {kRegion, on_region}};
   for (const auto& h : handlers) check(FM_register_handler(h.id, h.fn), "FM_register_handler");
   check(FM_initialize(), "FM_initialize");
   const unsigned me = FM_nodeid();
@@ -545,11 +642,19 @@ int main(int argc, char** argv) {
   std::memset(g.sbuf, 'a' + static_cast<int>(me), max);  // touch every page before timing
   std::memset(g.rbuf, 0, max);
 
+  // one-sided tests: each node registers its receive buffer and tells the other
+  FM_region mine{};
+  check(FM_register_memory(g.rbuf, std::max<std::size_t>(max, 8), FM_ACCESS_ALL, &mine),
+        "FM_register_memory");
+  check(FM_send(1 - me, kRegion, &mine, sizeof mine), "FM_send (region)");
+  while (!g.have_region) check(FM_extract(SIZE_MAX), "FM_extract (region)");
+
   if (me == 0)
     drive(o);
   else
     serve(o);
 
+  check(FM_deregister_memory(&mine), "FM_deregister_memory");
   check(FM_finalize(), "FM_finalize");
   std::free(g.sbuf);
   std::free(g.rbuf);

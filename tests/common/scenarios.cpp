@@ -2,10 +2,13 @@
 
 #include <fm/fm.h>
 
+#include <atomic>
 #include <chrono>
 #include <cinttypes>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <thread>
@@ -86,7 +89,8 @@ enum : int {
   H_SMALL,
   H_ACK,
   H_SELF,
-  H_WAKE
+  H_WAKE,
+  H_REGION
 };
 
 std::size_t P() {
@@ -96,24 +100,29 @@ std::size_t P() {
 // ---------------------------------------------------------------------------------------------
 // barrier
 
+// Per node, not per thread: with a progress thread, handlers run on another thread of the node.
 struct BarrierState {
   std::uint32_t round = 0;
-  std::uint32_t arrived[2] = {0, 0};
-  std::uint32_t released = 0;
+  std::atomic<std::uint32_t> arrived[2] = {0, 0};
+  std::atomic<std::uint32_t> released = 0;
 };
-thread_local BarrierState t_bar;
+constexpr unsigned kMaxTestNodes = 256;
+BarrierState g_bar[kMaxTestNodes];
+BarrierState& bar() {
+  return g_bar[FM_nodeid() % kMaxTestNodes];
+}
 
 int h_bar(FM_stream* s, unsigned) {
   std::uint32_t r = 0;
   CHECK(FM_receive(&r, s, 4) == 4, "barrier arrival");
-  ++t_bar.arrived[r & 1];
+  ++bar().arrived[r & 1];
   return FM_CONTINUE;
 }
 
 int h_rel(FM_stream* s, unsigned) {
   std::uint32_t r = 0;
   CHECK(FM_receive(&r, s, 4) == 4, "barrier release");
-  t_bar.released = r + 1;
+  bar().released = r + 1;
   return FM_CONTINUE;
 }
 
@@ -269,6 +278,18 @@ int run_streams(unsigned me, unsigned n, bool big) {
     }
   const std::uint32_t expect = msg;  // every node sends the same list
   wait_for([&] { return t_st.received == expect; }, "streams");
+  // Over shm, large pieces are pulled straight into the handler's buffers (zero-copy).
+  const unsigned from = (me + n - 1) % n;
+  FM_peer_stats st{};
+  CHECK(FM_get_peer_stats(from, &st) == FM_SUCCESS, "FM_get_peer_stats");
+  CHECK(st.msgs_in >= expect, "%llu messages counted from node %u, %u received",
+        (unsigned long long)st.msgs_in, from, expect);
+  const char* zc = std::getenv("FM_ZCOPY_SHM");
+  if (from != me && std::strcmp(FM_transport_name(from), "shm") == 0 &&
+      (zc == nullptr || std::strcmp(zc, "0") != 0))
+    CHECK(st.zcopy_bytes_in >= (big ? 16u << 20 : 4u << 20),
+          "only %llu bytes from node %u took the zero-copy path",
+          (unsigned long long)st.zcopy_bytes_in, from);
   fm_barrier();
   return t_fails;
 }
@@ -848,6 +869,369 @@ int run_wait(unsigned me, unsigned n, bool) {
   return t_fails;
 }
 
+// ---------------------------------------------------------------------------------------------
+// L. One-sided operations: registered memory, put/get (1 B .. 64 MiB), non-blocking operations
+// with many outstanding, fence ordering, quiet, atomics with exact totals, a compare-swap lock,
+// and bad input refused without harm to the target.
+
+thread_local std::vector<FM_region> t_regions;  // per node: the region it published
+thread_local std::uint32_t t_regions_got = 0;
+
+int h_region(FM_stream* s, unsigned src) {
+  FM_region r{};
+  CHECK(FM_receive(&r, s, sizeof r) == (long)sizeof r, "region descriptor from %u", src);
+  CHECK(r.node == src, "region descriptor from %u names node %u", src, r.node);
+  if (src < t_regions.size()) t_regions[src] = r;
+  ++t_regions_got;
+  return FM_CONTINUE;
+}
+
+// Registers buf on this node and learns every node's region (an all-to-all of descriptors).
+bool exchange_regions(void* buf, std::size_t len, unsigned access) {
+  const unsigned me = FM_nodeid(), n = FM_numnodes();
+  t_regions.assign(n, FM_region{});
+  t_regions_got = 0;
+  FM_region mine{};
+  int rc = FM_register_memory(buf, len, access, &mine);
+  CHECK(rc == FM_SUCCESS, "FM_register_memory(%zu): %s", len, FM_strerror(rc));
+  if (rc != FM_SUCCESS) return false;
+  for (unsigned d = 0; d < n; ++d)
+    CHECK(FM_send(d, H_REGION, &mine, sizeof mine) == FM_SUCCESS, "region to %u", d);
+  const bool ok = wait_for([&] { return t_regions_got == n; }, "region descriptors");
+  (void)me;
+  return ok;
+}
+
+void release_region() {
+  const unsigned me = FM_nodeid();
+  CHECK(FM_deregister_memory(&t_regions[me]) == FM_SUCCESS, "FM_deregister_memory");
+}
+
+int run_rma(unsigned me, unsigned n, bool big) {
+  const std::size_t region = big ? (64u << 20) : (1u << 20);
+  std::vector<std::uint8_t> mem(region + 64, 0);  // target memory (+64: a guard)
+  std::vector<std::uint8_t> src(region), back(region);
+  if (!exchange_regions(mem.data(), region, FM_ACCESS_ALL)) return t_fails;
+  const unsigned right = (me + 1) % n, left = (me + n - 1) % n;
+  const FM_region& R = t_regions[right];
+
+  // 1. put then get back, 1 B .. region, each size at its own spot of right's region
+  std::uint32_t round = 0;
+  for (std::size_t len = 1; len <= region; len *= 4, ++round) {
+    fill(src.data(), len, me, round);
+    const std::uint64_t off = (round * 4099u) % (region - len + 1);
+    int rc = FM_put(&R, off, src.data(), len);
+    CHECK(rc == FM_SUCCESS, "FM_put of %zu B to %u: %s", len, right, FM_strerror(rc));
+    std::memset(back.data(), 0, len);
+    rc = FM_get(&R, off, back.data(), len);
+    CHECK(rc == FM_SUCCESS, "FM_get of %zu B from %u: %s", len, right, FM_strerror(rc));
+    const std::size_t bad = verify(back.data(), len, me, round);
+    CHECK(bad == SIZE_MAX, "%zu B put/get via %u: byte %zu differs", len, right, bad);
+  }
+  // the whole region, written by the left neighbour and checked here after a barrier
+  fill(src.data(), region, me, 999);
+  int rc = FM_put_nb(&R, 0, src.data(), region, nullptr);
+  CHECK(rc == FM_SUCCESS, "FM_put_nb of the whole region: %s", FM_strerror(rc));
+  CHECK(FM_quiet() == FM_SUCCESS, "FM_quiet after a whole-region put");
+  fm_barrier();
+  std::size_t bad = verify(mem.data(), region, left, 999);
+  CHECK(bad == SIZE_MAX, "region written by %u: byte %zu differs", left, bad);
+  for (std::size_t i = region; i < region + 64; ++i)
+    CHECK(mem[i] == 0, "guard byte %zu past the region overwritten", i - region);
+  fm_barrier();
+
+  // 2. many outstanding non-blocking operations with handles: 2000 8-byte puts, then gets
+  constexpr unsigned kOps = 2000;
+  std::vector<FM_request*> reqs(kOps, nullptr);
+  std::vector<std::uint64_t> vals(kOps), got(kOps, 0);
+  for (unsigned i = 0; i < kOps; ++i) {
+    vals[i] = (std::uint64_t{me} << 40) ^ (i * 0x9e3779b97f4a7c15ull);
+    rc = FM_put_nb(&R, i * 8u, &vals[i], 8, &reqs[i]);
+    CHECK(rc == FM_SUCCESS && reqs[i] != nullptr, "FM_put_nb %u: %s", i, FM_strerror(rc));
+  }
+  for (unsigned i = 0; i < kOps; ++i)
+    if (reqs[i] != nullptr) CHECK(FM_wait(reqs[i]) == FM_SUCCESS, "FM_wait(put %u)", i);
+  for (unsigned i = 0; i < kOps; ++i) {
+    rc = FM_get_nb(&R, i * 8u, &got[i], 8, &reqs[i]);
+    CHECK(rc == FM_SUCCESS, "FM_get_nb %u: %s", i, FM_strerror(rc));
+  }
+  unsigned done = 0;  // FM_test until every one is done
+  std::vector<bool> fin(kOps, false);
+  for (int spins = 0; done < kOps && spins < 10000000; ++spins)
+    for (unsigned i = 0; i < kOps; ++i) {
+      if (fin[i] || reqs[i] == nullptr) continue;
+      int d = 0;
+      rc = FM_test(reqs[i], &d);
+      if (d) {
+        CHECK(rc == FM_SUCCESS, "get %u: %s", i, FM_strerror(rc));
+        fin[i] = true;
+        ++done;
+      }
+    }
+  CHECK(done == kOps, "%u of %u gets completed", done, kOps);
+  unsigned wrong = 0;
+  for (unsigned i = 0; i < kOps; ++i) wrong += got[i] != vals[i];
+  CHECK(wrong == 0, "%u of %u values read back wrong", wrong, kOps);
+  FM_peer_stats st{};
+  CHECK(FM_get_peer_stats(right, &st) == FM_SUCCESS && st.rma_ops_out >= 2 * kOps,
+        "statistics count %llu one-sided operations to node %u, issued at least %u",
+        (unsigned long long)st.rma_ops_out, right, 2 * kOps);
+  fm_barrier();
+
+  // 3. fence: a large put, a fence, then a flag; the target sees the flag only after the data
+  const std::size_t big_len = std::min<std::size_t>(region - 64, 4u << 20);
+  fill(src.data(), big_len, me, 77);
+  std::memset(mem.data(), 0, region);
+  fm_barrier();
+  const std::uint64_t flag = 1;
+  CHECK(FM_put_nb(&R, 64, src.data(), big_len, nullptr) == FM_SUCCESS, "fenced put");
+  CHECK(FM_fence(right) == FM_SUCCESS, "FM_fence");
+  CHECK(FM_put_nb(&R, 0, &flag, 8, nullptr) == FM_SUCCESS, "flag put");
+  auto* my_flag = reinterpret_cast<volatile std::uint64_t*>(mem.data());
+  wait_for([&] { return *my_flag == 1; }, "the fenced flag");
+  bad = verify(mem.data() + 64, big_len, left, 77);
+  CHECK(bad == SIZE_MAX, "flag seen before the data: byte %zu of %zu differs", bad, big_len);
+  CHECK(FM_quiet() == FM_SUCCESS, "FM_quiet");
+  fm_barrier();
+
+  // 4. strided: every 3rd 8-byte element
+  std::vector<std::uint64_t> col(100), col_back(100, 0);
+  for (unsigned i = 0; i < 100; ++i) col[i] = me * 1000u + i;
+  CHECK(FM_put_strided(&R, 8, 24, col.data(), 8, 8, 100) == FM_SUCCESS, "FM_put_strided");
+  CHECK(FM_get_strided(&R, 8, 24, col_back.data(), 8, 8, 100) == FM_SUCCESS, "FM_get_strided");
+  CHECK(col == col_back, "strided put/get mismatch");
+  fm_barrier();
+  release_region();
+  fm_barrier();
+  return t_fails;
+}
+
+int run_atomics(unsigned me, unsigned n, bool big) {
+  struct alignas(8) Counters {
+    std::uint64_t c64, lock, shared, bits;
+    std::uint32_t c32, pad;
+  } mem{};
+  if (!exchange_regions(&mem, sizeof mem, FM_ACCESS_ALL)) return t_fails;
+  const FM_region& Z = t_regions[0];
+  const unsigned iters = big ? 1000 : 300;
+
+  // 1. fetch-add from every node on node 0's counters: exact totals, distinct fetched values
+  std::vector<std::uint64_t> seen;
+  const std::uint64_t one = 1;
+  const std::uint32_t one32 = 1;
+  for (unsigned i = 0; i < iters; ++i) {
+    std::uint64_t old = 0;
+    int rc = FM_atomic(&Z, offsetof(Counters, c64), FM_ATOMIC_ADD, FM_UINT64, &one, nullptr, &old);
+    CHECK(rc == FM_SUCCESS, "fetch-add: %s", FM_strerror(rc));
+    seen.push_back(old);
+    rc = FM_atomic_nb(&Z, offsetof(Counters, c32), FM_ATOMIC_ADD, FM_INT32, &one32, nullptr,
+                      nullptr, nullptr);
+    CHECK(rc == FM_SUCCESS, "add (non-fetching, non-blocking): %s", FM_strerror(rc));
+  }
+  CHECK(FM_quiet() == FM_SUCCESS, "FM_quiet after atomics");
+  for (std::size_t i = 1; i < seen.size(); ++i)
+    CHECK(seen[i] > seen[i - 1], "fetch-add returned %llu after %llu", (unsigned long long)seen[i],
+          (unsigned long long)seen[i - 1]);
+  fm_barrier();
+  if (me == 0) {
+    CHECK(mem.c64 == std::uint64_t{iters} * n, "64-bit counter %llu, expected %llu",
+          (unsigned long long)mem.c64, (unsigned long long)iters * n);
+    CHECK(mem.c32 == iters * n, "32-bit counter %u, expected %u", mem.c32, iters * n);
+  }
+  fm_barrier();
+
+  // 2. a compare-swap lock around a non-atomic read-modify-write (get, +1, put)
+  const unsigned crit = big ? 100 : 50;
+  for (unsigned i = 0; i < crit; ++i) {
+    const std::uint64_t mine = me + 1, zero = 0;
+    std::uint64_t old = 1;
+    for (unsigned tries = 0; old != 0; ++tries) {
+      CHECK(FM_atomic(&Z, offsetof(Counters, lock), FM_ATOMIC_CSWAP, FM_UINT64, &mine, &zero,
+                      &old) == FM_SUCCESS,
+            "cswap");
+      if (tries > 50000000) {
+        CHECK(false, "lock never acquired");
+        break;
+      }
+    }
+    std::uint64_t v = 0;
+    CHECK(FM_get(&Z, offsetof(Counters, shared), &v, 8) == FM_SUCCESS, "get in critical section");
+    ++v;
+    CHECK(FM_put(&Z, offsetof(Counters, shared), &v, 8) == FM_SUCCESS, "put in critical section");
+    std::uint64_t holder = 0;
+    CHECK(FM_atomic(&Z, offsetof(Counters, lock), FM_ATOMIC_SWAP, FM_UINT64, &zero, nullptr,
+                    &holder) == FM_SUCCESS,
+          "unlock");
+    CHECK(holder == mine, "lock held by %llu while %u released it", (unsigned long long)holder, me);
+  }
+  fm_barrier();
+  if (me == 0)
+    CHECK(mem.shared == std::uint64_t{crit} * n, "locked counter %llu, expected %llu",
+          (unsigned long long)mem.shared, (unsigned long long)crit * n);
+  fm_barrier();
+
+  // 3. and/or/xor/read semantics: each node owns one bit of node 0's word
+  const std::uint64_t bit = std::uint64_t{1} << (me % 64);
+  CHECK(FM_atomic(&Z, offsetof(Counters, bits), FM_ATOMIC_OR, FM_UINT64, &bit, nullptr, nullptr) ==
+            FM_SUCCESS,
+        "or");
+  fm_barrier();
+  std::uint64_t all = 0;
+  CHECK(FM_atomic(&Z, offsetof(Counters, bits), FM_ATOMIC_READ, FM_UINT64, nullptr, nullptr,
+                  &all) == FM_SUCCESS,
+        "read");
+  const std::uint64_t want = n >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+  CHECK(all == want, "bits %#llx after every node's OR, expected %#llx", (unsigned long long)all,
+        (unsigned long long)want);
+  fm_barrier();
+  const std::uint64_t notbit = ~bit;
+  CHECK(FM_atomic(&Z, offsetof(Counters, bits), FM_ATOMIC_AND, FM_UINT64, &notbit, nullptr,
+                  nullptr) == FM_SUCCESS,
+        "and");
+  CHECK(FM_atomic(&Z, offsetof(Counters, bits), FM_ATOMIC_XOR, FM_UINT64, &bit, nullptr, nullptr) ==
+            FM_SUCCESS,
+        "xor");
+  CHECK(FM_quiet() == FM_SUCCESS, "quiet");
+  fm_barrier();
+  if (me == 0)
+    CHECK(mem.bits == want, "bits %#llx after AND+XOR, expected %#llx",
+          (unsigned long long)mem.bits, (unsigned long long)want);
+  fm_barrier();
+  release_region();
+  fm_barrier();
+  return t_fails;
+}
+
+int run_rma_bad(unsigned me, unsigned n, bool) {
+  std::vector<std::uint8_t> mem(4096 + 64, 0xAB);
+  std::vector<std::uint8_t> ro(256, 0xCD);
+  if (!exchange_regions(mem.data(), 4096, FM_ACCESS_ALL)) return t_fails;
+  const unsigned right = (me + 1) % n;
+  const FM_region R = t_regions[right];
+  std::uint8_t buf[64] = {};
+  // out of bounds: refused at the origin, naming the bytes
+  int rc = FM_put(&R, 4090, buf, 16);
+  CHECK(rc == FM_EACCESS, "out-of-bounds put: %s", FM_strerror(rc));
+  CHECK(std::strstr(FM_last_error(), "outside") != nullptr, "message \"%s\"", FM_last_error());
+  rc = FM_get(&R, UINT64_MAX - 2, buf, 8);
+  CHECK(rc == FM_EACCESS, "get at offset 2^64-3: %s", FM_strerror(rc));
+  // misaligned atomic
+  const std::uint64_t one = 1;
+  rc = FM_atomic(&R, 3, FM_ATOMIC_ADD, FM_UINT64, &one, nullptr, nullptr);
+  CHECK(rc == FM_EINVAL, "misaligned atomic: %s", FM_strerror(rc));
+  rc = FM_atomic(&R, 0, 99, FM_UINT64, &one, nullptr, nullptr);
+  CHECK(rc == FM_EINVAL, "atomic op 99: %s", FM_strerror(rc));
+  // wrong key (a forged descriptor): refused by the target, reported at the origin
+  FM_region forged = R;
+  forged.key ^= 0x5a5a0000000000ull;
+  rc = FM_put(&forged, 0, buf, 8);
+  CHECK(rc == FM_EACCESS, "put with a wrong key: %s", FM_strerror(rc));
+  forged = R;
+  forged.length = 1u << 30;  // claims more than was registered: the target checks its own bounds
+  rc = FM_put(&forged, 8192, buf, 64);
+  CHECK(rc == FM_EACCESS, "put beyond the registered length: %s", FM_strerror(rc));
+  rc = FM_put_nb(&forged, 8192, buf, 64, nullptr);  // handle-less: reported by FM_flush
+  if (right == me) {                                // applied at once: refused at once
+    CHECK(rc == FM_EACCESS, "handle-less bad put to oneself: %s", FM_strerror(rc));
+  } else {
+    CHECK(rc == FM_SUCCESS, "handle-less bad put issued: %s", FM_strerror(rc));
+    rc = FM_flush(right);
+    CHECK(rc == FM_EACCESS, "FM_flush after a refused put: %s", FM_strerror(rc));
+  }
+  CHECK(FM_flush(right) == FM_SUCCESS, "the error is reported once");
+  // NULL arguments, bad node, bad handle
+  CHECK(FM_put(nullptr, 0, buf, 8) == FM_EINVAL, "NULL region");
+  CHECK(FM_get(&R, 0, nullptr, 8) == FM_EINVAL, "NULL destination");
+  forged = R;
+  forged.node = n + 5;
+  CHECK(FM_put(&forged, 0, buf, 8) == FM_ENODEST, "node out of range");
+  CHECK(FM_wait(reinterpret_cast<FM_request*>(buf)) == FM_EINVAL, "a bogus handle");
+  CHECK(FM_register_memory(buf, 8, 0, &forged) == FM_EINVAL, "access 0");
+  // read-only region: writes refused
+  FM_region rro{};
+  CHECK(FM_register_memory(ro.data(), ro.size(), FM_ACCESS_READ, &rro) == FM_SUCCESS, "read-only");
+  CHECK(FM_put(&rro, 0, buf, 8) == FM_EACCESS, "put into a read-only region");
+  CHECK(FM_get(&rro, 0, buf, 8) == FM_SUCCESS && buf[0] == 0xCD, "get from a read-only region");
+  // registration cache: the same range again gives the same key; two deregistrations
+  FM_region again{};
+  CHECK(FM_register_memory(ro.data(), ro.size(), FM_ACCESS_READ, &again) == FM_SUCCESS &&
+            again.key == rro.key,
+        "cached registration key %#llx vs %#llx", (unsigned long long)again.key,
+        (unsigned long long)rro.key);
+  CHECK(FM_deregister_memory(&again) == FM_SUCCESS, "deregister 1");
+  CHECK(FM_deregister_memory(&rro) == FM_SUCCESS, "deregister 2");
+  CHECK(FM_deregister_memory(&rro) == FM_EINVAL, "deregister 3 refused");
+  CHECK(FM_get(&rro, 0, buf, 8) == FM_EACCESS, "get from a deregistered region (self)");
+  fm_barrier();
+  // the target kept running and its memory is intact: only valid writes landed
+  for (std::size_t i = 0; i < mem.size(); ++i)
+    if (mem[i] != 0xAB) {
+      CHECK(mem[i] == 0xAB, "target byte %zu changed to %#x by refused operations", i, mem[i]);
+      break;
+    }
+  fm_barrier();
+  const std::uint64_t v = 0x1122334455667788ull;
+  CHECK(FM_put(&R, 8, &v, 8) == FM_SUCCESS, "a valid put after the bad ones");
+  fm_barrier();
+  std::uint64_t seen = 0;
+  std::memcpy(&seen, mem.data() + 8, 8);
+  CHECK(seen == v, "valid put landed: %#llx", (unsigned long long)seen);
+  release_region();
+  fm_barrier();
+  // a deregistered region is refused at the target
+  rc = FM_put(&R, 0, buf, 8);
+  CHECK(rc == FM_EACCESS, "put into a deregistered region: %s", FM_strerror(rc));
+  fm_barrier();
+  return t_fails;
+}
+
+// M. Progress thread: node 0 computes (no FM calls) while every other node puts a flag into its
+// memory, adds to its counter and reads back; all of it completes through node 0's progress
+// thread.  Without the thread node 0 would never answer and the others would wait forever.
+int run_progress(unsigned me, unsigned n, bool) {
+  struct alignas(8) Mem {
+    std::uint64_t counter;
+    std::uint64_t flags[64];
+  } mem{};
+  if (!exchange_regions(&mem, sizeof mem, FM_ACCESS_ALL)) return t_fails;
+  fm_barrier();
+  int was = FM_progress_thread(1);
+  CHECK(was == 0, "FM_progress_thread(1) returned %d", was);
+  const FM_region& Z = t_regions[0];
+  const unsigned others = n - 1 < 64 ? n - 1 : 63;
+  if (me == 0) {
+    // compute: only local loads, until every flag is set (bounded: a failure, not a hang)
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    unsigned seen = 0;
+    while (seen < others && Clock::now() < deadline) {
+      seen = 0;
+      for (unsigned i = 1; i <= others; ++i)
+        seen += __atomic_load_n(&mem.flags[i], __ATOMIC_ACQUIRE) == 1000 + i;
+    }
+    CHECK(seen == others, "%u of %u flags arrived while node 0 computed", seen, others);
+  } else if (me <= others) {
+    const std::uint64_t add = 5;
+    for (int i = 0; i < 100; ++i)
+      CHECK(FM_atomic(&Z, 0, FM_ATOMIC_ADD, FM_UINT64, &add, nullptr, nullptr) == FM_SUCCESS,
+            "atomic add on a computing node");
+    std::uint64_t v = 0;
+    CHECK(FM_get(&Z, 0, &v, 8) == FM_SUCCESS && v >= 500, "get from a computing node: %llu",
+          (unsigned long long)v);
+    const std::uint64_t flag = 1000 + me;
+    CHECK(FM_put(&Z, 8 + 8 * me, &flag, 8) == FM_SUCCESS, "flag put to a computing node");
+  }
+  fm_barrier();
+  if (me == 0)
+    CHECK(mem.counter == 500ull * others, "counter %llu, expected %llu",
+          (unsigned long long)mem.counter, 500ull * others);
+  was = FM_progress_thread(0);
+  CHECK(was == 1, "FM_progress_thread(0) returned %d", was);
+  fm_barrier();
+  release_region();
+  fm_barrier();
+  return t_fails;
+}
+
 const std::vector<Scenario> k_scenarios = {
     {"send11", 1, run_send11},
     {"streams", 1, run_streams},
@@ -861,6 +1245,10 @@ const std::vector<Scenario> k_scenarios = {
     {"discard", 1, run_discard},
     {"suspend_other", 2, run_suspend_other},
     {"wait", 2, run_wait},
+    {"rma", 1, run_rma},
+    {"atomics", 1, run_atomics},
+    {"rma_bad", 1, run_rma_bad},
+    {"progress", 2, run_progress},
 };
 
 }  // namespace
@@ -889,23 +1277,32 @@ void register_handlers() {
                {H_STREAM, h_stream}, {H_FLOOD, h_flood}, {H_PACE, h_pace}, {H_PING, h_ping},
                {H_TRIG, h_trig},     {H_SINK, h_sink},   {H_SLOW, h_slow}, {H_BAD, h_bad},
                {H_PART, h_part},     {H_WHOLE, h_whole}, {H_SUSP, h_susp}, {H_SMALL, h_small},
-               {H_ACK, h_ack},       {H_SELF, h_self},   {H_WAKE, h_wake}};
+               {H_ACK, h_ack},       {H_SELF, h_self},   {H_WAKE, h_wake}, {H_REGION, h_region}};
   for (auto& e : table) FM_register_handler(e.id, e.fn);  // same ids everywhere
+}
+
+void reset_barriers() {
+  for (auto& b : g_bar) {
+    b.round = 0;
+    b.arrived[0] = b.arrived[1] = 0;
+    b.released = 0;
+  }
 }
 
 int fm_barrier() {
   t_me = FM_nodeid();
   const unsigned n = FM_numnodes();
-  const std::uint32_t r = t_bar.round++;
+  BarrierState& b = bar();
+  const std::uint32_t r = b.round++;
   if (n == 1) return 0;
   if (FM_nodeid() == 0) {
-    wait_for([&] { return t_bar.arrived[r & 1] == n - 1; }, "barrier arrivals");
-    t_bar.arrived[r & 1] = 0;
+    wait_for([&] { return b.arrived[r & 1] == n - 1; }, "barrier arrivals");
+    b.arrived[r & 1] = 0;
     for (unsigned d = 1; d < n; ++d)
       CHECK(FM_send(d, H_REL, &r, 4) == FM_SUCCESS, "barrier release to %u", d);
   } else {
     CHECK(FM_send(0, H_BAR, &r, 4) == FM_SUCCESS, "barrier arrival");
-    wait_for([&] { return t_bar.released == r + 1; }, "barrier release");
+    wait_for([&] { return b.released == r + 1; }, "barrier release");
   }
   return 0;
 }

@@ -29,5 +29,7 @@ void register_handlers();
 
 // A barrier made of FM messages (exercises FM itself; no launcher involvement).
 int fm_barrier();
+// Resets every node's barrier state (in-process jobs: before each job).
+void reset_barriers();
 
 }  // namespace fmtest

@@ -42,7 +42,8 @@ enum {
   FM_ETRANSPORT = -14,   /* transport (libfabric) error */
   FM_EUNSUPPORTED = -15, /* operation not supported by this transport */
   FM_ETIMEDOUT = -16,    /* a bounded wait expired */
-  FM_EALREADY = -17      /* already initialized */
+  FM_EALREADY = -17,     /* already initialized */
+  FM_EACCESS = -18 /* remote memory access refused: unknown key, out of bounds, not permitted */
 };
 
 /* Handler return values. */
@@ -111,6 +112,89 @@ size_t FM_packet_payload(void);
 size_t FM_max_message(void);       /* largest declared length accepted by FM_begin_message */
 int FM_in_handler(void);           /* 1 inside a handler */
 int FM_peer_failed(unsigned node); /* 1 if node has been declared failed */
+
+/* --- one-sided operations: registered memory, RMA, atomics -----------------------------------
+ * Memory a node registers can be read, written and updated atomically by peers that hold its
+ * FM_region descriptor (plain data: send it to them in a message).  Operations are emulated with
+ * FM's own messages on every transport: they complete when the target extracts (FM_extract, or a
+ * blocking FM call), are applied at the target in the order they were issued from one origin
+ * (per-sender FIFO), and are atomic with respect to each other.  Large puts and get replies take
+ * the zero-copy path where the transport has one.  Not allowed inside handlers (FM_EINHANDLER). */
+enum { FM_ACCESS_READ = 1, FM_ACCESS_WRITE = 2, FM_ACCESS_ATOMIC = 4, FM_ACCESS_ALL = 7 };
+typedef struct FM_region {
+  uint64_t base;   /* address of the region in its owner's memory */
+  uint64_t length; /* bytes */
+  uint64_t key;    /* owner's key for it */
+  uint32_t node;   /* owner */
+  uint32_t access; /* FM_ACCESS_* granted */
+} FM_region;
+/* Registers [buf, buf+len) for access by peers.  Registering the same range with the same access
+ * again returns the same key (a reference count: deregister as often as registered). */
+int FM_register_memory(void* buf, size_t len, unsigned access, FM_region* out);
+int FM_deregister_memory(const FM_region* region);
+
+/* A non-blocking operation's handle: FM_wait or FM_test (until done) releases it.  Passing NULL
+ * for it makes the operation complete silently; FM_flush/FM_quiet then report its failure. */
+typedef struct FM_request FM_request;
+/* Writes len bytes from src to offset of the region on its node.  src may be reused on return. */
+int FM_put_nb(const FM_region* dst, uint64_t offset, const void* src, size_t len, FM_request** req);
+/* Reads len bytes at offset of the region into dst; dst is valid when the request completes. */
+int FM_get_nb(const FM_region* src, uint64_t offset, void* dst, size_t len, FM_request** req);
+/* Blocking forms: on return the data is at the target (put, remotely complete) or in dst (get). */
+int FM_put(const FM_region* dst, uint64_t offset, const void* src, size_t len);
+int FM_get(const FM_region* src, uint64_t offset, void* dst, size_t len);
+/* Strided helpers (blocking): count blocks of elem_size bytes, strides in bytes. */
+int FM_put_strided(const FM_region* dst, uint64_t offset, ptrdiff_t dst_stride, const void* src,
+                   ptrdiff_t src_stride, size_t elem_size, size_t count);
+int FM_get_strided(const FM_region* src, uint64_t offset, ptrdiff_t src_stride, void* dst,
+                   ptrdiff_t dst_stride, size_t elem_size, size_t count);
+int FM_wait(FM_request* req);            /* waits; returns the operation's status; releases */
+int FM_test(FM_request* req, int* done); /* *done = 1: status returned, req released */
+int FM_fence(unsigned node); /* later operations to node are applied after earlier ones */
+int FM_flush(unsigned node); /* every operation issued to node is complete (remotely) */
+int FM_quiet(void);          /* FM_flush of every node */
+
+enum {                  /* atomic operations: the value at the target becomes ... */
+       FM_ATOMIC_ADD,   /* old + operand */
+       FM_ATOMIC_AND,   /* old & operand */
+       FM_ATOMIC_OR,    /* old | operand */
+       FM_ATOMIC_XOR,   /* old ^ operand */
+       FM_ATOMIC_SWAP,  /* operand */
+       FM_ATOMIC_CSWAP, /* operand if old == *compare */
+       FM_ATOMIC_READ   /* old (fetch only) */
+};
+enum { FM_INT32, FM_UINT32, FM_INT64, FM_UINT64 };
+/* Applies op to the aligned integer of the given type at offset of the region; with result
+ * non-NULL the old value is stored there (fetching form).  compare: FM_ATOMIC_CSWAP only. */
+int FM_atomic_nb(const FM_region* dst, uint64_t offset, int op, int type, const void* operand,
+                 const void* compare, void* result, FM_request** req);
+int FM_atomic(const FM_region* dst, uint64_t offset, int op, int type, const void* operand,
+              const void* compare, void* result);
+
+/* --- progress -----------------------------------------------------------------------------------
+ * A background thread that extracts while the program computes, so that handlers run and peers'
+ * one-sided operations on this node complete without FM calls here.  Off by default (also
+ * FM_PROGRESS_THREAD=1).  While it runs, handlers may run on it (one at a time with the program's
+ * FM calls: the program must synchronise the data its handlers share with other code), and every
+ * FM call takes a lock: the thread-safety level is "serialized" instead of "funneled".
+ * Returns the previous state (0/1), or < 0.  Not inside a handler. */
+int FM_progress_thread(int on);
+
+/* --- statistics ---------------------------------------------------------------------------------
+ */
+typedef struct FM_peer_stats {
+  uint64_t msgs_in, bytes_in;   /* messages started from node, payload bytes extracted from it */
+  uint64_t msgs_out, bytes_out; /* messages begun to node, payload bytes sent to it */
+  uint64_t credit_stalls;       /* sends to node that had to wait for credits */
+  uint64_t zcopy_bytes_in;      /* bytes pulled from node's memory by RMA read (zero-copy) */
+  uint64_t rma_ops_out;         /* puts, gets and atomics issued to node */
+  uint64_t rma_bytes_out;       /* their payload bytes */
+  uint64_t rma_ops_in;          /* ... served for node */
+  uint64_t rma_bytes_in;
+  uint64_t retransmissions; /* packets sent to node again (0 on reliable transports) */
+  uint64_t handler_ns;      /* time in handlers of node's messages (with FM_STATS set) */
+} FM_peer_stats;
+int FM_get_peer_stats(unsigned node, FM_peer_stats* out);
 
 /* --- errors ------------------------------------------------------------------------------------
  */

@@ -54,6 +54,7 @@ int initialize() {
   w.rank = boot.rank();
   w.size = boot.size();
   const unsigned me = w.rank, n = w.size;
+  const bool cfg_progress_thread = w.cfg.progress_thread != 0;
 
   // Round 1: where everybody is.
   const std::string my_host = bs::host_key();
@@ -188,6 +189,7 @@ int initialize() {
     index[s] = static_cast<int>(w.transports.size());
     w.my_window.push_back(window[s]);
     w.tp_packet.push_back(packet[s]);
+    w.tp_zcopy.push_back(s == kShm ? w.cfg.zcopy_shm : w.cfg.zcopy_net);
     w.transports.push_back(std::move(tps[s]));
   }
   w.peer_tp.assign(n, -1);
@@ -201,7 +203,13 @@ int initialize() {
   if (n > 1 && (rc = bp->barrier()) != FM_SUCCESS) return rc;
   g_ctx = std::move(ctx);
   fm::core::set_default(g_ctx.get());
+  if (cfg_progress_thread) g_ctx->start_progress_thread();
   return FM_SUCCESS;
+}
+
+// The Context's API lock when a progress thread runs (else nothing is locked).
+std::unique_lock<std::recursive_mutex> lock(Context* c) {
+  return c != nullptr ? c->api_lock() : std::unique_lock<std::recursive_mutex>();
 }
 
 Context* ctx_or_fail(const char* op) {
@@ -226,6 +234,7 @@ int FM_finalize(void) {
   if (Context* c = fm::core::current(); c != nullptr && c->in_handler())
     return fm::fail(FM_EINHANDLER, "FM_finalize: called inside a handler");
   if (g_ctx == nullptr) return fm::fail(FM_ENOTINIT, "FM_finalize: FM is not initialized");
+  g_ctx->stop_progress_thread();
   int rc = g_ctx->finalize();
   if (rc == FM_EINHANDLER) return rc;
   fm::core::set_default(nullptr);
@@ -245,6 +254,7 @@ unsigned FM_numnodes(void) {
 
 int FM_same_host(unsigned node) {
   Context* c = ctx_or_fail("FM_same_host");
+  const auto api_lock_ = lock(c);
   if (c == nullptr) return FM_ENOTINIT;
   if (node >= c->size())
     return fm::fail(FM_ENODEST, "FM_same_host: node %u out of range (%u nodes)", node, c->size());
@@ -265,41 +275,48 @@ int FM_unregister_handler(int id) {
 
 FM_stream* FM_begin_message(unsigned dest, size_t length, int handler) {
   Context* c = ctx_or_fail("FM_begin_message");
+  const auto api_lock_ = lock(c);
   return c != nullptr ? c->begin_message(dest, length, handler) : nullptr;
 }
 
 int FM_send_piece(FM_stream* s, const void* buf, size_t n) {
   if (s == nullptr) return fm::fail(FM_ESTREAM, "FM_send_piece: stream is NULL");
-  return s->magic == fm::core::kOutMagic
-             ? s->ctx->send_piece(s, buf, n)
-             : fm::fail(FM_ESTREAM, "FM_send_piece: not an open outgoing stream");
+  if (s->magic != fm::core::kOutMagic)
+    return fm::fail(FM_ESTREAM, "FM_send_piece: not an open outgoing stream");
+  const auto api_lock_ = lock(s->ctx);
+  return s->ctx->send_piece(s, buf, n);
 }
 
 int FM_end_message(FM_stream* s) {
   if (s == nullptr) return fm::fail(FM_ESTREAM, "FM_end_message: stream is NULL");
-  return s->magic == fm::core::kOutMagic
-             ? s->ctx->end_message(s)
-             : fm::fail(FM_ESTREAM, "FM_end_message: not an open outgoing stream");
+  if (s->magic != fm::core::kOutMagic)
+    return fm::fail(FM_ESTREAM, "FM_end_message: not an open outgoing stream");
+  const auto api_lock_ = lock(s->ctx);
+  return s->ctx->end_message(s);
 }
 
 int FM_send(unsigned dest, int handler, const void* buf, size_t n) {
   Context* c = ctx_or_fail("FM_send");
+  const auto api_lock_ = lock(c);
   return c != nullptr ? c->send(dest, handler, buf, n) : FM_ENOTINIT;
 }
 
 int FM_send_4(unsigned dest, int handler, uint32_t i0, uint32_t i1, uint32_t i2, uint32_t i3) {
   const uint32_t v[4] = {i0, i1, i2, i3};
   Context* c = ctx_or_fail("FM_send_4");
+  const auto api_lock_ = lock(c);
   return c != nullptr ? c->send(dest, handler, v, sizeof v) : FM_ENOTINIT;
 }
 
 long FM_extract(size_t maxbytes) {
   Context* c = ctx_or_fail("FM_extract");
+  const auto api_lock_ = lock(c);
   return c != nullptr ? c->extract(maxbytes) : long{FM_ENOTINIT};
 }
 
 long FM_extract_wait(size_t maxbytes, int timeout_ms) {
   Context* c = ctx_or_fail("FM_extract_wait");
+  const auto api_lock_ = lock(c);
   return c != nullptr ? c->extract_wait(maxbytes, timeout_ms) : long{FM_ENOTINIT};
 }
 
@@ -307,6 +324,7 @@ long FM_receive(void* buf, FM_stream* s, size_t n) {
   if (s == nullptr) return fm::fail(FM_ESTREAM, "FM_receive: stream is NULL");
   if (s->magic != fm::core::kInMagic)
     return fm::fail(FM_ESTREAM, "FM_receive: not the stream of a running handler");
+  const auto api_lock_ = lock(s->ctx);
   return s->ctx->receive(buf, s, n);
 }
 
@@ -336,10 +354,168 @@ int FM_in_handler(void) {
 
 int FM_peer_failed(unsigned node) {
   Context* c = ctx_or_fail("FM_peer_failed");
+  const auto api_lock_ = lock(c);
   if (c == nullptr) return FM_ENOTINIT;
   if (node >= c->size())
     return fm::fail(FM_ENODEST, "FM_peer_failed: node %u out of range (%u nodes)", node, c->size());
   return c->peer(node).failed ? 1 : 0;
+}
+
+int FM_get_peer_stats(unsigned node, FM_peer_stats* out) {
+  Context* c = ctx_or_fail("FM_get_peer_stats");
+  const auto api_lock_ = lock(c);
+  if (c == nullptr) return FM_ENOTINIT;
+  if (out == nullptr) return fm::fail(FM_EINVAL, "FM_get_peer_stats: out is NULL");
+  if (node >= c->size())
+    return fm::fail(FM_ENODEST, "FM_get_peer_stats: node %u out of range (%u nodes)", node,
+                    c->size());
+  const fm::core::Peer& q = c->peer(node);
+  *out = FM_peer_stats{q.msgs_in,
+                       q.bytes_in,
+                       q.msgs_out,
+                       q.bytes_out,
+                       q.credit_stalls,
+                       q.zcopy_bytes,
+                       q.rma_ops_out,
+                       q.rma_bytes_out,
+                       q.rma_ops_in,
+                       q.rma_bytes_in,
+                       0,
+                       q.handler_ns};
+  return FM_SUCCESS;
+}
+
+int FM_register_memory(void* buf, size_t len, unsigned access, FM_region* out) {
+  Context* c = ctx_or_fail("FM_register_memory");
+  const auto api_lock_ = lock(c);
+  return c != nullptr ? c->register_memory(buf, len, access, out) : FM_ENOTINIT;
+}
+int FM_deregister_memory(const FM_region* region) {
+  Context* c = ctx_or_fail("FM_deregister_memory");
+  const auto api_lock_ = lock(c);
+  return c != nullptr ? c->deregister_memory(region) : FM_ENOTINIT;
+}
+int FM_put_nb(const FM_region* dst, uint64_t offset, const void* src, size_t len,
+              FM_request** req) {
+  Context* c = ctx_or_fail("FM_put_nb");
+  const auto api_lock_ = lock(c);
+  return c != nullptr ? c->rma_start(0, dst, offset, const_cast<void*>(src), len, 0, 0, nullptr,
+                                     nullptr, req, "FM_put_nb")
+                      : FM_ENOTINIT;
+}
+int FM_get_nb(const FM_region* src, uint64_t offset, void* dst, size_t len, FM_request** req) {
+  Context* c = ctx_or_fail("FM_get_nb");
+  const auto api_lock_ = lock(c);
+  return c != nullptr
+             ? c->rma_start(1, src, offset, dst, len, 0, 0, nullptr, nullptr, req, "FM_get_nb")
+             : FM_ENOTINIT;
+}
+int FM_atomic_nb(const FM_region* dst, uint64_t offset, int op, int type, const void* operand,
+                 const void* compare, void* result, FM_request** req) {
+  Context* c = ctx_or_fail("FM_atomic_nb");
+  const auto api_lock_ = lock(c);
+  return c != nullptr ? c->rma_start(2, dst, offset, result, 0, op, type, operand, compare, req,
+                                     "FM_atomic_nb")
+                      : FM_ENOTINIT;
+}
+
+namespace {
+fm::core::RmaOp* op_of(FM_request* req, const char* what) {
+  Context* c = ctx_or_fail(what);
+  if (c == nullptr) return nullptr;
+  auto* op = reinterpret_cast<fm::core::RmaOp*>(req);
+  if (req == nullptr || !c->owns(op) || op->state == fm::core::RmaOp::kFree || op->detached) {
+    fm::fail(FM_EINVAL, "%s: not a live request handle", what);
+    return nullptr;
+  }
+  return op;
+}
+}  // namespace
+
+int FM_wait(FM_request* req) {
+  const auto api_lock_ = lock(fm::core::current());
+  fm::core::RmaOp* op = op_of(req, "FM_wait");
+  return op != nullptr ? op->ctx->rma_wait(op) : FM_last_status();
+}
+int FM_test(FM_request* req, int* done) {
+  if (done == nullptr) return fm::fail(FM_EINVAL, "FM_test: done is NULL");
+  *done = 0;
+  const auto api_lock_ = lock(fm::core::current());
+  fm::core::RmaOp* op = op_of(req, "FM_test");
+  return op != nullptr ? op->ctx->rma_test(op, done) : FM_last_status();
+}
+int FM_put(const FM_region* dst, uint64_t offset, const void* src, size_t len) {
+  FM_request* req = nullptr;
+  const int rc = FM_put_nb(dst, offset, src, len, &req);
+  return rc != FM_SUCCESS ? rc : FM_wait(req);
+}
+int FM_get(const FM_region* src, uint64_t offset, void* dst, size_t len) {
+  FM_request* req = nullptr;
+  const int rc = FM_get_nb(src, offset, dst, len, &req);
+  return rc != FM_SUCCESS ? rc : FM_wait(req);
+}
+int FM_atomic(const FM_region* dst, uint64_t offset, int op, int type, const void* operand,
+              const void* compare, void* result) {
+  FM_request* req = nullptr;
+  const int rc = FM_atomic_nb(dst, offset, op, type, operand, compare, result, &req);
+  return rc != FM_SUCCESS ? rc : FM_wait(req);
+}
+
+// Strided: one non-blocking operation per block, then a flush of that node.
+int FM_put_strided(const FM_region* dst, uint64_t offset, ptrdiff_t dst_stride, const void* src,
+                   ptrdiff_t src_stride, size_t elem_size, size_t count) {
+  if (dst == nullptr) return fm::fail(FM_EINVAL, "FM_put_strided: region is NULL");
+  const auto* s = static_cast<const std::byte*>(src);
+  for (size_t i = 0; i < count; ++i) {
+    const auto off = static_cast<std::int64_t>(offset) + static_cast<std::int64_t>(i) * dst_stride;
+    if (off < 0) return fm::fail(FM_EACCESS, "FM_put_strided: block %zu lies before the region", i);
+    const int rc = FM_put_nb(dst, static_cast<uint64_t>(off),
+                             s + static_cast<std::ptrdiff_t>(i) * src_stride, elem_size, nullptr);
+    if (rc != FM_SUCCESS) return rc;
+  }
+  return FM_flush(dst->node);
+}
+int FM_get_strided(const FM_region* src, uint64_t offset, ptrdiff_t src_stride, void* dst,
+                   ptrdiff_t dst_stride, size_t elem_size, size_t count) {
+  if (src == nullptr) return fm::fail(FM_EINVAL, "FM_get_strided: region is NULL");
+  auto* d = static_cast<std::byte*>(dst);
+  for (size_t i = 0; i < count; ++i) {
+    const auto off = static_cast<std::int64_t>(offset) + static_cast<std::int64_t>(i) * src_stride;
+    if (off < 0) return fm::fail(FM_EACCESS, "FM_get_strided: block %zu lies before the region", i);
+    const int rc = FM_get_nb(src, static_cast<uint64_t>(off),
+                             d + static_cast<std::ptrdiff_t>(i) * dst_stride, elem_size, nullptr);
+    if (rc != FM_SUCCESS) return rc;
+  }
+  return FM_flush(src->node);
+}
+int FM_progress_thread(int on) {
+  Context* c = ctx_or_fail("FM_progress_thread");
+  if (c == nullptr) return FM_ENOTINIT;
+  if (c->in_handler()) return fm::fail(FM_EINHANDLER, "FM_progress_thread: inside a handler");
+  const int was = c->threaded() ? 1 : 0;
+  if (on != 0 && on != 1)
+    return fm::fail(FM_EINVAL, "FM_progress_thread: on is %d, not 0 or 1", on);
+  if (on)
+    c->start_progress_thread();
+  else
+    c->stop_progress_thread();
+  return was;
+}
+
+int FM_fence(unsigned node) {
+  Context* c = ctx_or_fail("FM_fence");
+  const auto api_lock_ = lock(c);
+  return c != nullptr ? c->fence(node) : FM_ENOTINIT;
+}
+int FM_flush(unsigned node) {
+  Context* c = ctx_or_fail("FM_flush");
+  const auto api_lock_ = lock(c);
+  return c != nullptr ? c->flush_node(node, "FM_flush") : FM_ENOTINIT;
+}
+int FM_quiet(void) {
+  Context* c = ctx_or_fail("FM_quiet");
+  const auto api_lock_ = lock(c);
+  return c != nullptr ? c->quiet() : FM_ENOTINIT;
 }
 
 const char* FM_strerror(int status) {

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -53,7 +54,9 @@ int pidfd_open(int pid) {
 // handler table and current context
 
 FM_handler handler_at(int id) noexcept {
-  return (id >= 0 && id < FM_MAX_HANDLERS) ? g_handlers[id] : nullptr;
+  if (id >= FM_MAX_HANDLERS) [[unlikely]]
+    return internal_handler(id);
+  return id >= 0 ? g_handlers[id] : nullptr;
 }
 
 int register_handler(int id, FM_handler fn) noexcept {
@@ -133,6 +136,8 @@ int Context::setup(Wiring&& w) {
   boot_ = std::move(w.boot);
   my_window_ = w.my_window;
   tp_packet_ = w.tp_packet;
+  tp_zcopy_ = w.tp_zcopy;
+  tp_zcopy_.resize(tps_.size(), 0);
   std::size_t self_packet = cfg_.packet_size;
   for (std::size_t t = 0; t < tps_.size(); ++t) {
     if (tps_[t]->caps().max_msg < tp_packet_[t])
@@ -220,6 +225,7 @@ int Context::setup(Wiring&& w) {
 }
 
 Context::~Context() {
+  stop_progress_thread();
   tps_.clear();  // close endpoints before freeing the buffers posted to them
   for (auto& q : peers_) {
     if (q.pidfd >= 0) close(q.pidfd);
@@ -253,7 +259,15 @@ int Context::progress() {
         case transport::Completion::send:
           on_send_done(b);
           break;
+        case transport::Completion::read:
+          if (reads_outstanding_ > 0) --reads_outstanding_;
+          break;
         case transport::Completion::error:
+          if (comp[i].ctx == &reads_outstanding_) {
+            if (reads_outstanding_ > 0) --reads_outstanding_;
+            read_failed_ = true;
+            break;
+          }
           if (b == nullptr) break;
           if (b->pool == Buf::kTx) {
             fail_peer(b->dest, "a send to it failed in the transport");
@@ -294,12 +308,23 @@ void Context::on_arrival(Buf* b) {
   Peer& q = peers_[p];
   if (h->credits != 0) {
     q.credits += h->credits;
+    q.returned += h->credits;
     q.credit_requested = false;
   }
   switch (h->type) {
     case kData:
       b->len = h->len;
       b->off = 0;
+      if (h->flags & kRndv) {  // {addr, key, len}: the data stays at the sender until read
+        std::uint64_t len = 0;
+        if (h->len == 24) std::memcpy(&len, b->payload() + 16, 8);
+        if (h->len != 24 || len == 0 || len > UINT32_MAX) {
+          FM_ERROR("malformed zero-copy descriptor from node %u", p);
+          fail_peer(p, "it sent a malformed zero-copy descriptor");
+        }
+        b->len = static_cast<std::uint32_t>(len);
+        b->rndv = 1;
+      }
       if (h->seq != q.rx_seq) {
         FM_ERROR("packet %u from node %u arrived when %u was expected", h->seq, p, q.rx_seq);
         fail_peer(p, "packets arrived out of order (transport broke FIFO)");
@@ -315,6 +340,13 @@ void Context::on_arrival(Buf* b) {
     case kBye:
       q.bye = true;
       repost(b);
+      // It answered everything before its BYE (FIFO): what is still pending never will be.
+      if (q.rma_pending != 0)
+        for (RmaOp& op : ops_)
+          if (op.state == RmaOp::kPending && op.node == p) {
+            fail(FM_EPEERFAILED, "node %u finalized before answering a one-sided operation", p);
+            complete_op(&op, FM_EPEERFAILED);
+          }
       return;
     default:  // kCredit: its credits were taken above
       repost(b);
@@ -372,7 +404,7 @@ long Context::dispatch(std::size_t budget) {
 void Context::run_peer(unsigned p) {
   Peer& q = peers_[p];
   if (q.rx == Peer::kSuspended) {
-    if (q.q.empty() && !q.failed) return;
+    if (q.q.empty() && !q.failed && !q.budget_wait) return;
     resume_fiber(p);
   } else if (q.rx == Peer::kIdle) {
     if (q.q.empty()) return;
@@ -396,8 +428,7 @@ void Context::start_message(unsigned p) {
   in.declared = h->msg_len;
   in.received = 0;
   in.cur = b;
-  extracted_ += b->len;
-  q.bytes_in += b->len;
+  charge(q, b);
   ++q.msgs_in;
   q.handler = h->handler;
   FM_handler fn = (h->flags & kFirst) ? handler_at(h->handler) : nullptr;
@@ -411,7 +442,7 @@ void Context::start_message(unsigned p) {
     finish_message(p);
     return;
   }
-  if (h->flags & kLast) {  // the whole message is here: run on this stack, it cannot suspend
+  if ((h->flags & kLast) && !b->rndv) {  // the whole message is here: run on this stack
     q.rx = Peer::kRunning;
     run_handler(fn, p);
     finish_message(p);
@@ -442,10 +473,12 @@ void Context::run_handler(FM_handler fn, unsigned p) {
   current_in_ = &q.in;
   ++handler_depth_;
   int r;
+  const std::uint64_t t0 = cfg_.stats ? now_ns() : 0;
   {
     ScopedCurrent sc(this);
     r = fn(&q.in, p);
   }
+  if (cfg_.stats) q.handler_ns += now_ns() - t0;
   --handler_depth_;
   current_in_ = saved_in;
   if (r == FM_QUIT) quit_ = true;
@@ -466,10 +499,12 @@ void Context::resume_fiber(unsigned p) {
   InStream* saved_in = current_in_;
   current_in_ = &q.in;
   ++handler_depth_;
+  const std::uint64_t t0 = cfg_.stats ? now_ns() : 0;
   {
     ScopedCurrent sc(this);
     q.fiber->resume();
   }
+  if (cfg_.stats) q.handler_ns += now_ns() - t0;
   --handler_depth_;
   current_in_ = saved_in;
   if (q.fiber->finished()) {
@@ -508,8 +543,11 @@ void Context::release_rx(Buf* b) {
     return;
   }
   const unsigned p = b->hdr()->src;
+  const bool ack = (b->hdr()->flags & kAck) != 0;
+  b->rndv = 0;
   repost(b);
   ++peers_[p].owed;
+  if (ack) peers_[p].starving = true;  // its sender waits for this packet's credit
   return_credits(p, false);
 }
 
@@ -675,6 +713,11 @@ int Context::check_dest(unsigned dest, int handler, const char* op) {
   if (finalizing_ && dest != rank_)
     return fail(FM_ENOTINIT, "%s: FM_finalize is in progress; sends to node %u are refused", op,
                 dest);
+  if (q.stream_open && in_handler() && q.stream_owner != current_in_)  // a send it interrupted
+    return fail(FM_EAGAIN,
+                "%s: a stream to node %u opened outside this handler is in progress; send after "
+                "the handler",
+                op, dest);
   if (q.stream_open)
     return fail(FM_EBUSY, "%s: a stream to node %u is already open (end it first)", op, dest);
   return FM_SUCCESS;
@@ -722,6 +765,7 @@ FM_stream* Context::begin_message(unsigned dest, std::size_t length, int handler
   o.first = true;
   o.last_sent = false;
   q.stream_open = true;
+  q.stream_owner = current_in_;
   ++q.msgs_out;
   return &o;
 }
@@ -800,6 +844,11 @@ int Context::send_piece(FM_stream* s, const void* buf, std::size_t n) {
   // Whole packets go straight from the caller's buffer (no copy) outside handlers; inside a
   // handler FM may not wait for the receiver, so it copies.
   const bool gather = o->peer != rank_ && !in_handler() && n >= pl;
+  if (o->peer != rank_ && !in_handler()) {  // large pieces: zero-copy where the transport reads
+    const std::size_t zt = tp_zcopy_[static_cast<std::size_t>(q.tp)];
+    if (zt != 0 && n >= zt && tps_[static_cast<std::size_t>(q.tp)]->caps().rma_read)
+      return send_zcopy(o, static_cast<const std::byte*>(buf), n);
+  }
   const std::byte* src = static_cast<const std::byte*>(buf);
   while (n > 0) {
     int rc = FM_SUCCESS;
@@ -842,6 +891,114 @@ int Context::send_direct(OutStream* o, const std::byte* src, std::size_t len, bo
   o->first = false;
   o->last_sent = last;
   return transmit(dest, b, src, len);
+}
+
+// Zero-copy (receiver-driven rendezvous): the piece stays in the caller's buffer, exposed for RMA
+// reads; one descriptor packet (per GiB) tells the receiver where, and each FM_receive of the
+// handler reads what it asks for in one RMA read.  The receiver's
+// FM_receive reads the bytes straight into the handler's buffer.  Per-sender FIFO consumption
+// means the descriptors are consumed (read or discarded) once the receiver has returned credits
+// for them; the last one asks for that at once (kAck).  Then the buffer is the caller's again.
+int Context::send_zcopy(OutStream* o, const std::byte* src, std::size_t n) {
+  const unsigned dest = o->peer;
+  Peer& q = peers_[dest];
+  auto& tp = tps_[static_cast<std::size_t>(q.tp)];
+  int rc = FM_SUCCESS;
+  if (o->cur != nullptr && (rc = flush(o, false)) != FM_SUCCESS) return rc;  // bytes before it
+  transport::Transport::Region reg;
+  if ((rc = tp->expose(src, n, &reg)) != FM_SUCCESS) return rc;
+  std::uint64_t sent_rts = 0;
+  for (std::size_t off = 0; off < n;) {
+    const std::size_t chunk = std::min<std::size_t>(n - off, kMaxRndv);
+    const bool last = o->sent + chunk == o->declared;
+    if ((rc = wait_credit(dest)) != FM_SUCCESS) break;
+    Buf* b = get_tx_buf(dest);
+    if (b == nullptr) {
+      rc = q.failed ? peer_error(dest, "FM_send_piece") : last_status();
+      break;
+    }
+    --q.credits;
+    PacketHeader* h = b->hdr();
+    h->src = rank_;
+    h->handler = static_cast<std::uint16_t>(o->handler);
+    h->type = kData;
+    h->flags = static_cast<std::uint8_t>((o->first ? kFirst : 0) | (last ? kLast : 0) | kRndv |
+                                         (off + chunk == n ? kAck : 0));
+    h->magic = kWireMagic;
+    h->msg_len = o->declared;
+    const std::uint64_t desc[3] = {reg.addr + off, reg.key, chunk};
+    std::memcpy(b->payload(), desc, sizeof desc);
+    b->len = sizeof desc;
+    o->first = false;
+    o->last_sent = last;
+    if ((rc = transmit(dest, b)) != FM_SUCCESS) break;
+    ++sent_rts;
+    o->sent += chunk;
+    off += chunk;
+  }
+  // Even after an error, descriptors already sent may still be read: wait for them (unless the
+  // receiver is dead) before the region goes away.
+  if (sent_rts > 0) {
+    const int wrc = wait_returned(dest, q.tx_seq);
+    if (rc == FM_SUCCESS) rc = wrc;
+  }
+  tp->unexpose(&reg);
+  return rc;
+}
+
+// Waits until dest has consumed every packet we sent it (outside handlers: extracts meanwhile,
+// since dest may be waiting for us in the same way).
+int Context::wait_returned(unsigned dest, std::uint64_t target) {
+  Peer& q = peers_[dest];
+  while (q.returned < target) {
+    if (q.failed) return peer_error(dest, "FM_send_piece");
+    int rc = progress();
+    if (rc < 0) return rc;
+    dispatch(SIZE_MAX);
+    check_liveness(false);
+  }
+  return FM_SUCCESS;
+}
+
+// Reads k bytes of a zero-copy descriptor's region, from its current offset, into dst.
+int Context::rma_read(unsigned p, Buf* b, std::byte* dst, std::size_t k) {
+  Peer& q = peers_[p];
+  auto& tp = tps_[b->tp];
+  std::uint64_t desc[3];
+  std::memcpy(desc, b->payload(), sizeof desc);
+  const std::size_t most = tp->caps().max_rma;
+  for (std::size_t done = 0; done < k;) {  // in pieces the provider takes, all in flight at once
+    const std::size_t len = std::min(k - done, most);
+    int rc;
+    for (std::uint32_t tries = 0; (rc = tp->read(p, dst + done, len, desc[0] + b->off + done,
+                                                 desc[1], &reads_outstanding_)) == FM_EAGAIN;
+         ++tries) {
+      (void)progress();
+      if ((tries & 1023) == 1023) check_liveness(false);
+      if (q.failed) return peer_error(p, "FM_receive");
+    }
+    if (rc != FM_SUCCESS) {
+      fail_peer(p, last_error());
+      return peer_error(p, "FM_receive");
+    }
+    ++reads_outstanding_;
+    done += len;
+  }
+  for (std::uint32_t spins = 0; reads_outstanding_ > 0; ++spins) {
+    (void)progress();
+    if ((spins & 1023) == 1023) check_liveness(false);
+    if (q.failed && reads_outstanding_ > 0) {
+      reads_outstanding_ = 0;  // a read from a dead peer may never complete
+      return peer_error(p, "FM_receive");
+    }
+  }
+  if (read_failed_) {
+    read_failed_ = false;
+    fail_peer(p, "an RMA read of its memory failed");
+    return peer_error(p, "FM_receive");
+  }
+  q.zcopy_bytes += k;
+  return FM_SUCCESS;
 }
 
 // Waits until the transport is done with the caller's buffers of gathered sends to dest.
@@ -938,6 +1095,7 @@ long Context::extract(std::size_t maxbytes) {
   if (rc < 0) return rc;
   long n = dispatch(maxbytes);
   if ((++extract_calls_ & 63) == 0 || g_peer_event) check_liveness(false);
+  if (deferred_count_ != 0) flush_deferred();
   if (failures_unreported_) return report_failures();
   return n;
 }
@@ -981,11 +1139,38 @@ long Context::receive(void* buf, FM_stream* s, std::size_t n) {
       }
       b = q.q.pop();
       in->cur = b;
-      extracted_ += b->len;
-      q.bytes_in += b->len;
+      charge(q, b);
     }
-    const std::size_t k = std::min<std::size_t>(n - placed, b->len - b->off);
-    std::memcpy(dst + placed, b->payload() + b->off, k);
+    std::size_t k = std::min<std::size_t>(n - placed, b->len - b->off);
+    if (b->rndv) {  // zero-copy: straight from the sender's memory into the handler's buffer
+      // The budget counts a descriptor's bytes in packet-sized steps as they are read: with the
+      // budget spent the handler suspends, like one waiting for its next packet.
+      const std::size_t quantum = max_rx_payload_;
+      while (b->off + k > b->charged) {
+        if (extracted_ >= budget_ && q.fiber != nullptr) {
+          q.budget_wait = true;
+          q.rx = Peer::kSuspended;
+          q.fiber->yield();
+          if (q.failed) {
+            in->received += placed;
+            return peer_error(p, "FM_receive");
+          }
+          continue;
+        }
+        const std::size_t room = extracted_ < budget_ ? budget_ - extracted_ : quantum;
+        std::size_t more = std::min<std::size_t>(room, b->off + k - b->charged);
+        more = std::min<std::size_t>((more + quantum - 1) / quantum * quantum, b->len - b->charged);
+        b->charged += static_cast<std::uint32_t>(more);
+        extracted_ += more;
+      }
+      const int rc = rma_read(p, b, dst + placed, k);
+      if (rc != FM_SUCCESS) {
+        in->received += placed;
+        return rc;
+      }
+    } else {
+      std::memcpy(dst + placed, b->payload() + b->off, k);
+    }
     b->off += static_cast<std::uint32_t>(k);
     placed += k;
   }
@@ -1069,6 +1254,11 @@ void Context::fail_peer(unsigned p, const char* why) {
   FM_ERROR("node %u (pid %d on %s) failed: %s", p, q.pid, q.host.c_str(), why);
   if (q.rx == Peer::kSuspended) mark_ready(p);  // its handler gets FM_EPEERFAILED
   if (q.rx == Peer::kDiscarding) q.rx = Peer::kIdle;
+  for (RmaOp& op : ops_)  // one-sided operations on it will not be answered
+    if (op.state == RmaOp::kPending && op.node == p) complete_op(&op, FM_EPEERFAILED);
+  deferred_count_ -= q.deferred.size() - q.deferred_head;
+  q.deferred.clear();
+  q.deferred_head = 0;
 }
 
 int Context::peer_error(unsigned p, const char* op) {
@@ -1099,6 +1289,11 @@ int Context::report_failures() {
 int Context::finalize() {
   if (closed_) return fail(FM_ENOTINIT, "FM_finalize: FM is not initialized");
   if (in_handler()) return fail(FM_EINHANDLER, "FM_finalize: called inside a handler");
+  // 0. Our one-sided operations complete, and answers we owe go out (before our BYE).
+  for (unsigned p = 0; p < size_; ++p)
+    while (peers_[p].rma_pending != 0 && !peers_[p].failed && !peers_[p].bye)
+      if (rma_poll(p, "FM_finalize") != FM_SUCCESS) break;
+  if (deferred_count_ != 0) flush_deferred();
   // 1. BYE to every live node, after all our data (FIFO), so it knows our traffic is complete.
   for (unsigned p = 0; p < size_; ++p) {
     if (p == rank_ || peers_[p].failed) continue;
@@ -1123,6 +1318,7 @@ int Context::finalize() {
   bool any_failed = false;
   for (auto& q : peers_) any_failed = any_failed || q.failed;
   int rc = FM_SUCCESS;
+  if (cfg_.stats) print_stats(any_failed);
   // 3. Launcher barrier (skipped after a failure: the dead never arrive).
   if (boot_ != nullptr) {
     if (!any_failed && boot_->size() > 1) rc = boot_->barrier();
@@ -1132,6 +1328,103 @@ int Context::finalize() {
   closed_ = true;
   tps_.clear();
   return rc;
+}
+
+// ------------------------------------------------------------------------------------------------
+// progress thread
+
+void Context::start_progress_thread() {
+  if (threaded_ || closed_) return;
+  threaded_ = true;
+  stop_progress_ = false;
+  progress_thread_ = std::thread([this] { progress_thread_main(); });
+}
+
+void Context::stop_progress_thread() {
+  if (!progress_thread_.joinable()) return;
+  stop_progress_ = true;
+  progress_thread_.join();
+  threaded_ = false;
+}
+
+// Extracts whenever the program is not inside FM; failures are left for the program's own calls
+// to report.  Handlers run on this thread too, one at a time with the program's FM calls.
+void Context::progress_thread_main() {
+  t_current = this;
+  while (!stop_progress_.load(std::memory_order_relaxed)) {
+    bool busy = false;
+    {
+      std::unique_lock<std::recursive_mutex> lk(api_mu_, std::try_to_lock);
+      if (lk.owns_lock() && !closed_ && !finalizing_) {
+        if (progress() >= 0) {
+          busy = dispatch(SIZE_MAX) > 0;
+          if (deferred_count_ != 0) flush_deferred();
+          if ((++extract_calls_ & 63) == 0 || g_peer_event) check_liveness(false);
+        }
+      }
+    }
+    if (!busy && cfg_.progress_us > 0) {
+      timespec ts{0, static_cast<long>(cfg_.progress_us) * 1000};
+      nanosleep(&ts, nullptr);
+    }
+  }
+}
+
+// FM_STATS=1: this node's per-peer table on stderr, and on node 0 the job's traffic matrix
+// (payload bytes sent, messages plus one-sided, row = sender), gathered through the launcher.
+void Context::print_stats(bool any_failed) {
+  std::string out;
+  char line[320];
+  std::snprintf(line, sizeof line,
+                "fm stats, node %u of %u:\n%6s %10s %14s %10s %14s %8s %12s %8s %14s %8s %12s\n",
+                rank_, size_, "peer", "msgs_out", "bytes_out", "msgs_in", "bytes_in", "stalls",
+                "zcopy_in", "rma_out", "rma_bytes_out", "rma_in", "handler_ms");
+  out += line;
+  for (unsigned p = 0; p < size_; ++p) {
+    const Peer& q = peers_[p];
+    std::snprintf(line, sizeof line,
+                  "%6u %10llu %14llu %10llu %14llu %8llu %12llu %8llu %14llu %8llu %12.3f\n", p,
+                  (unsigned long long)q.msgs_out, (unsigned long long)q.bytes_out,
+                  (unsigned long long)q.msgs_in, (unsigned long long)q.bytes_in,
+                  (unsigned long long)q.credit_stalls, (unsigned long long)q.zcopy_bytes,
+                  (unsigned long long)q.rma_ops_out, (unsigned long long)q.rma_bytes_out,
+                  (unsigned long long)q.rma_ops_in, q.handler_ns / 1e6);
+    out += line;
+  }
+  std::fputs(out.c_str(), stderr);
+  if (boot_ == nullptr || boot_->size() < 2 || any_failed) return;
+  std::string row;
+  for (unsigned p = 0; p < size_; ++p)
+    row += (p ? "," : "") + std::to_string(peers_[p].bytes_out + peers_[p].rma_bytes_out);
+  if (row.size() > 1000) {  // beyond one PMI value: no matrix
+    if (rank_ == 0) std::fputs("fm stats: traffic matrix omitted (too many nodes)\n", stderr);
+    return;
+  }
+  if (boot_->put("fm-st-" + std::to_string(rank_), row) != FM_SUCCESS ||
+      boot_->fence() != FM_SUCCESS)
+    return;
+  if (rank_ != 0) return;
+  out = "fm stats: traffic matrix, payload bytes from row node to column node\n      ";
+  for (unsigned c = 0; c < size_; ++c) {
+    std::snprintf(line, sizeof line, " %12u", c);
+    out += line;
+  }
+  out += "\n";
+  for (unsigned r = 0; r < size_; ++r) {
+    std::string v;
+    if (boot_->get("fm-st-" + std::to_string(r), &v) != FM_SUCCESS) return;
+    std::snprintf(line, sizeof line, "%6u", r);
+    out += line;
+    std::size_t pos = 0;
+    for (unsigned c = 0; c < size_; ++c) {
+      const std::size_t end = v.find(',', pos);
+      std::snprintf(line, sizeof line, " %12s", v.substr(pos, end - pos).c_str());
+      out += line;
+      pos = end == std::string::npos ? v.size() : end + 1;
+    }
+    out += "\n";
+  }
+  std::fputs(out.c_str(), stderr);
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -14,10 +14,13 @@
 #include <poll.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bootstrap/bootstrap.hpp"
@@ -30,7 +33,9 @@ namespace fm::core {
 class Context;
 
 enum PacketType : std::uint8_t { kData = 1, kCredit = 2, kCreditRequest = 3, kBye = 4 };
-enum PacketFlags : std::uint8_t { kFirst = 1, kLast = 2 };
+// kRndv: the payload is {addr, key, len} of the sender's memory, read by the receiver (zero-copy);
+// kAck: return credits as soon as this packet is consumed (the sender is waiting for it).
+enum PacketFlags : std::uint8_t { kFirst = 1, kLast = 2, kRndv = 4, kAck = 8 };
 
 struct PacketHeader {
   std::uint32_t src;      // sender's node id
@@ -44,18 +49,22 @@ struct PacketHeader {
   std::uint64_t msg_len;  // declared message length (FIRST packets)
 };
 static_assert(sizeof(PacketHeader) == 32);
-inline constexpr std::uint32_t kWireMagic = 0x464d3232;  // "FM22"
+inline constexpr std::uint32_t kWireMagic = 0x464d3232;        // "FM22"
+inline constexpr std::size_t kMaxRndv = std::size_t{1} << 30;  // bytes per zero-copy descriptor
 
 // A packet buffer: receive buffers posted to a transport, send buffers, and self-send buffers.
 struct Buf {
   enum Pool : std::uint8_t { kRx, kTx, kSelf };
   Buf* next;
   Pool pool;
-  std::uint8_t tp;      // transport index (kRx)
-  std::uint8_t gather;  // a send whose payload is the caller's buffer (kTx)
-  std::uint32_t dest;   // destination (kTx)
-  std::uint32_t len;    // bytes of payload received / filled
-  std::uint32_t off;    // payload bytes consumed by the handler
+  std::uint8_t tp;        // transport index (kRx)
+  std::uint8_t gather;    // a send whose payload is the caller's buffer (kTx)
+  std::uint8_t rndv;      // len bytes to be read from the sender's memory (kRx)
+  std::uint32_t dest;     // destination (kTx)
+  std::uint32_t len;      // bytes of payload received / filled
+  std::uint32_t off;      // payload bytes consumed by the handler
+  std::uint32_t charged;  // rndv: bytes counted against FM_extract budgets so far
+  std::uint32_t pad;
   PacketHeader* hdr() noexcept { return reinterpret_cast<PacketHeader*>(this + 1); }
   std::byte* payload() noexcept { return reinterpret_cast<std::byte*>(hdr() + 1); }
 };
@@ -113,6 +122,59 @@ struct InStream : FM_stream {
   Buf* cur = nullptr;          // packet being read
 };
 
+// One-sided operations (rma.cpp).  Internal handler ids, after the application's.
+enum InternalHandler : int {
+  kHPut = FM_MAX_HANDLERS,  // RmaReq + data -> target memory; answered by kHReply
+  kHGet,                    // RmaReq -> answered by kHGetReply (RmaReply + data)
+  kHAtomic,                 // RmaReq -> answered by kHReply (with the old value)
+  kHReply,                  // RmaReply
+  kHGetReply,               // RmaReply + data
+  kInternalHandlers = kHGetReply - FM_MAX_HANDLERS + 1
+};
+struct RmaReq {
+  std::uint64_t id;  // origin's operation id
+  std::uint64_t key;
+  std::uint64_t offset;
+  std::uint64_t len;
+  std::uint32_t op, type;  // atomics
+  std::uint64_t operand, compare;
+};
+struct RmaReply {
+  std::uint64_t id;
+  std::int32_t status;
+  std::uint32_t pad;
+  std::uint64_t value;  // atomics: the old value
+};
+// An operation in flight at its origin (FM_request is one of these).
+struct RmaOp {
+  Context* ctx = nullptr;
+  std::uint32_t gen = 0;  // bumped on reuse: stale replies and handles are recognised
+  enum State : std::uint8_t { kFree, kPending, kDone } state = kFree;
+  bool detached = false;  // no handle: freed on completion, failures go to the peer's rma_error
+  int status = FM_SUCCESS;
+  unsigned node = 0;
+  void* dst = nullptr;  // get: where the data goes
+  std::size_t len = 0;
+  void* result = nullptr;  // fetching atomic
+  std::uint32_t type = 0;
+  std::uint32_t next_free = 0;
+};
+// A registered region of this node.
+struct Registration {
+  std::uintptr_t base = 0;
+  std::size_t len = 0;
+  unsigned access = 0;
+  std::uint32_t refs = 0;  // 0: free slot
+  std::uint32_t gen = 1;
+};
+// A reply a handler could not send at once (no credits): sent after the handler, in order.
+struct Deferred {
+  RmaReply reply;
+  const void* data = nullptr;  // get: the target memory to send after the reply
+  std::size_t len = 0;
+  int handler = kHReply;
+};
+
 struct Peer {
   // --- send side ---
   int tp = -1;                       // transport index; -1 for self
@@ -120,8 +182,11 @@ struct Peer {
   std::uint32_t window = 0;          // its credit window for us
   std::uint32_t payload = 0;         // payload bytes per packet to it
   std::uint32_t gather_pending = 0;  // gathered sends to it not yet complete
+  std::uint64_t returned = 0;        // credits it has returned, in all: packets it consumed
+  std::uint64_t zcopy_bytes = 0;     // bytes we pulled from it by RMA read
   std::uint32_t tx_seq = 0;
   bool stream_open = false;
+  const InStream* stream_owner = nullptr;  // the handler that opened it (nullptr: main program)
   bool credit_requested = false;
   OutStream out;
   // --- receive side ---
@@ -147,8 +212,15 @@ struct Peer {
   bool failed = false;
   bool failure_reported = false;
   std::string failure;
+  // --- one-sided operations ---
+  std::uint32_t rma_pending = 0;   // operations issued to it awaiting their reply
+  int rma_error = FM_SUCCESS;      // first failure of a handle-less operation, for FM_flush
+  std::vector<Deferred> deferred;  // replies to it not yet sent (FIFO)
+  std::size_t deferred_head = 0;
   // --- counters ---
   std::uint64_t msgs_in = 0, bytes_in = 0, msgs_out = 0, bytes_out = 0, credit_stalls = 0;
+  std::uint64_t rma_ops_out = 0, rma_bytes_out = 0, rma_ops_in = 0, rma_bytes_in = 0;
+  std::uint64_t handler_ns = 0;
 };
 
 // How a Context is wired: built by api.cpp from the launcher, or by tests over loopback.
@@ -162,6 +234,7 @@ struct Wiring {
   std::vector<std::uint32_t> my_window;        // per transport: credits per sender we grant
   std::vector<std::size_t> tp_packet;          // per transport: packet size we receive
   std::vector<std::size_t> peer_packet;        // per node: packet size it receives from us
+  std::vector<std::size_t> tp_zcopy;           // per transport: zero-copy threshold, 0 = off
   std::vector<std::string> hosts;              // per node: host key
   std::vector<int> pids;                       // per node
   std::unique_ptr<bootstrap::Bootstrap> boot;  // may be null (tests)
@@ -169,6 +242,7 @@ struct Wiring {
 
 // Process-wide handler table: handlers are named by id, the same on every node.
 FM_handler handler_at(int id) noexcept;
+FM_handler internal_handler(int id) noexcept;  // rma.cpp
 int register_handler(int id, FM_handler fn) noexcept;
 int unregister_handler(int id) noexcept;
 
@@ -196,6 +270,36 @@ class Context {
   long receive(void* buf, FM_stream* s, std::size_t n);
   // Quiesces (drains sends, exchanges BYE with every live node, launcher barrier) and closes.
   int finalize();
+
+  // One-sided operations (rma.cpp).
+  int register_memory(void* buf, std::size_t len, unsigned access, FM_region* out);
+  int deregister_memory(const FM_region* r);
+  int rma_start(int kind, const FM_region* r, std::uint64_t offset, void* local, std::size_t len,
+                int op, int type, const void* operand, const void* compare, FM_request** req,
+                const char* what);
+  int rma_wait(RmaOp* op);
+  int rma_test(RmaOp* op, int* done);
+  int flush_node(unsigned node, const char* what);
+  int quiet();
+  int fence(unsigned node);
+  // internal handlers (target and origin side)
+  int on_rma_put(FM_stream* s, unsigned sender);
+  int on_rma_get(FM_stream* s, unsigned sender);
+  int on_rma_atomic(FM_stream* s, unsigned sender);
+  int on_rma_reply(FM_stream* s, unsigned sender, bool with_data);
+  bool owns(const RmaOp* op) const noexcept {
+    return !ops_.empty() && op >= ops_.data() && op < ops_.data() + ops_.size();
+  }
+
+  // Progress thread (FM_PROGRESS_THREAD=1): extracts while the program computes.  With it, every
+  // API call takes the Context's lock (api_lock()); without it, api_lock() is a no-op.
+  void start_progress_thread();
+  void stop_progress_thread();
+  std::unique_lock<std::recursive_mutex> api_lock() {
+    return threaded_ ? std::unique_lock<std::recursive_mutex>(api_mu_)
+                     : std::unique_lock<std::recursive_mutex>();
+  }
+  bool threaded() const noexcept { return threaded_; }
 
   std::size_t max_message() const noexcept { return SIZE_MAX / 2; }
   std::uint64_t dropped() const noexcept { return dropped_; }
@@ -238,6 +342,29 @@ class Context {
   int transmit(unsigned dest, Buf* b, const void* ext = nullptr, std::size_t ext_len = 0);
   int send_direct(OutStream* o, const std::byte* src, std::size_t len, bool last);
   int wait_gathered(unsigned dest);
+  int send_zcopy(OutStream* o, const std::byte* src, std::size_t n);
+  int wait_returned(unsigned dest, std::uint64_t target);
+  int rma_read(unsigned p, Buf* b, std::byte* dst, std::size_t k);
+  // Counts a packet popped for a handler against the budget: all of it, or for a zero-copy
+  // descriptor its first packet's worth (the rest as FM_receive reads it).
+  void charge(Peer& q, Buf* b) noexcept {
+    b->charged = b->rndv
+                     ? std::min<std::uint32_t>(b->len, static_cast<std::uint32_t>(max_rx_payload_))
+                     : b->len;
+    extracted_ += b->charged;
+    q.bytes_in += b->len;
+  }
+
+  // one-sided operations
+  RmaOp* new_op(unsigned node);
+  void complete_op(RmaOp* op, int status);
+  int check_access(const RmaReq& rq, unsigned need, std::size_t align, std::byte** where);
+  void reply(unsigned dest, const RmaReply& r, const void* data, std::size_t len);
+  int send_reply(unsigned dest, const Deferred& d);
+  void flush_deferred();
+  int rma_poll(unsigned node, const char* what);  // one round of progress for a waiting origin
+
+  void print_stats(bool any_failed);
 
   // failures
   int check_liveness(bool force);
@@ -249,6 +376,9 @@ class Context {
   unsigned rank_ = 0;
   unsigned size_ = 1;
   std::vector<std::size_t> tp_packet_;  // per transport: receive packet size
+  std::vector<std::size_t> tp_zcopy_;   // per transport: zero-copy threshold, 0 = off
+  std::uint32_t reads_outstanding_ = 0;
+  bool read_failed_ = false;
   std::size_t max_rx_payload_ = 0;
   std::vector<std::unique_ptr<transport::Transport>> tps_;
   std::unique_ptr<bootstrap::Bootstrap> boot_;
@@ -280,6 +410,20 @@ class Context {
   std::vector<std::unique_ptr<Fiber>> fibers_;  // free fibers
   bool finalizing_ = false;
   bool closed_ = false;
+
+  // one-sided operations
+  std::vector<RmaOp> ops_;     // fixed pool: kMaxOps
+  std::uint32_t op_free_ = 0;  // index + 1 of the first free one, 0: none
+  std::vector<Registration> regs_;
+  std::size_t deferred_count_ = 0;
+  bool flushing_deferred_ = false;
+
+  // progress thread
+  std::recursive_mutex api_mu_;
+  bool threaded_ = false;
+  std::atomic<bool> stop_progress_{false};
+  std::thread progress_thread_;
+  void progress_thread_main();
 
   // liveness
   std::uint64_t last_liveness_ns_ = 0;

@@ -32,6 +32,7 @@
 #include <rdma/fi_endpoint.h>
 #include <rdma/fi_eq.h>
 #include <rdma/fi_errno.h>
+#include <rdma/fi_rma.h>
 
 #include <algorithm>
 #include <cstring>
@@ -84,6 +85,11 @@ class OfiRdmTransport final : public Transport {
   int inject(unsigned peer, const void* buf, std::size_t len) override;
   int poll(Completion* out, int max) override;
 
+  int expose(const void* buf, std::size_t len, Region* out) override;
+  void unexpose(Region* r) override;
+  int read(unsigned peer, void* buf, std::size_t len, std::uint64_t raddr, std::uint64_t key,
+           void* ctx) override;
+
   int wait_fd() override { return wait_fd_; }
   bool try_wait() override;
 
@@ -131,6 +137,8 @@ class OfiRdmTransport final : public Transport {
   fid_ep* ep_ = nullptr;
   int wait_fd_ = -1;
   std::size_t iov_limit_ = 1;
+  std::uint64_t mr_mode_ = 0;     // what the provider requires of registrations
+  std::uint64_t next_key_ = 1;    // requested keys when the provider does not choose them
   std::vector<fi_addr_t> peers_;  // by rank; FI_ADDR_NOTAVAIL when not reachable here
 
   bool need_ctx_ = false;  // provider mode has FI_CONTEXT or FI_CONTEXT2
@@ -169,7 +177,8 @@ int OfiRdmTransport::open(const OpenParams& params) {
   std::unique_ptr<fi_info, decltype(&fi_freeinfo)> hints(fi_allocinfo(), &fi_freeinfo);
   if (!hints) return fail(FM_ENOMEM, "ofi: fi_allocinfo failed");
   hints->ep_attr->type = FI_EP_RDM;
-  hints->caps = FI_MSG;
+  // RMA reads serve zero-copy receives; a provider without them still carries messages.
+  hints->caps = FI_MSG | FI_RMA | FI_READ | FI_REMOTE_READ;
   // Offered, not demanded: a provider that needs per-op scratch space tells us in info->mode.
   hints->mode = FI_CONTEXT | FI_CONTEXT2;
   hints->tx_attr->msg_order = FI_ORDER_SAS;
@@ -202,6 +211,15 @@ int OfiRdmTransport::open(const OpenParams& params) {
     hints->tx_attr->inject_size = 0;
     rc = fi_getinfo(version, nullptr, nullptr, 0, hints.get(), &info_);
   }
+  if (rc == -FI_ENODATA) {  // no RMA: messages only
+    hints->caps = FI_MSG;
+    hints->tx_attr->inject_size = std::min(params.packet_size, kWantInject);
+    rc = fi_getinfo(version, nullptr, nullptr, 0, hints.get(), &info_);
+    if (rc == -FI_ENODATA) {
+      hints->tx_attr->inject_size = 0;
+      rc = fi_getinfo(version, nullptr, nullptr, 0, hints.get(), &info_);
+    }
+  }
   if (rc == -FI_ENODATA)
     return fail(FM_ENOPROVIDER, "libfabric provider %s not available (fi_getinfo: %s)", prov_name,
                 fi_strerror(-rc));
@@ -228,6 +246,10 @@ int OfiRdmTransport::open(const OpenParams& params) {
                 info->fabric_attr->prov_name, info->ep_attr->max_msg_size);
 
   caps_.name = info->fabric_attr->prov_name;
+  caps_.rma_read =
+      (info->caps & (FI_RMA | FI_READ)) == (FI_RMA | FI_READ) && (info->caps & FI_REMOTE_READ) != 0;
+  mr_mode_ = info->domain_attr->mr_mode;
+  caps_.max_rma = std::min<std::size_t>(info->ep_attr->max_msg_size, std::size_t{1} << 30);
   caps_.max_msg = info->ep_attr->max_msg_size;
   caps_.inject_size = info->tx_attr->inject_size;
   caps_.rx_depth = static_cast<std::uint32_t>(std::min<std::size_t>(
@@ -417,7 +439,9 @@ int OfiRdmTransport::poll(Completion* out, int max) {
     if (n > 0) [[likely]] {
       for (ssize_t i = 0; i < n; ++i) {
         Completion& c = out[got++];
-        c.kind = (ent[i].flags & FI_RECV) ? Completion::recv : Completion::send;
+        c.kind = (ent[i].flags & FI_RECV)   ? Completion::recv
+                 : (ent[i].flags & FI_READ) ? Completion::read
+                                            : Completion::send;
         c.status = FM_SUCCESS;
         c.ctx = complete(ent[i].op_context);
         c.len = ent[i].len;
@@ -438,6 +462,48 @@ int OfiRdmTransport::poll(Completion* out, int max) {
                 fi_strerror(static_cast<int>(-n)));
   }
   return got;
+}
+
+// mr_mode normalised here, once: FI_MR_VIRT_ADDR decides whether peers address the region by
+// virtual address or by offset, FI_MR_PROV_KEY whether the provider or we choose the key, and
+// FI_MR_ENDPOINT whether the region must be bound to the endpoint before use.
+int OfiRdmTransport::expose(const void* buf, std::size_t len, Region* out) {
+  if (!caps_.rma_read) return fail(FM_EUNSUPPORTED, "%s: no RMA read", caps_.name.c_str());
+  fid_mr* mr = nullptr;
+  const std::uint64_t want_key = (mr_mode_ & FI_MR_PROV_KEY) ? 0 : next_key_++;
+  int rc = fi_mr_reg(domain_, buf, len, FI_REMOTE_READ, 0, want_key, 0, &mr, nullptr);
+  if (rc != 0) return ofi_fail("fi_mr_reg", rc);
+  if (mr_mode_ & FI_MR_ENDPOINT) {
+    rc = fi_mr_bind(mr, &ep_->fid, 0);
+    if (rc == 0) rc = fi_mr_enable(mr);
+    if (rc != 0) {
+      close_fid(&mr->fid, "mr");
+      return ofi_fail("fi_mr_bind/enable", rc);
+    }
+  }
+  out->handle = mr;
+  out->key = fi_mr_key(mr);
+  out->addr = (mr_mode_ & FI_MR_VIRT_ADDR) ? reinterpret_cast<std::uint64_t>(buf) : 0;
+  return FM_SUCCESS;
+}
+
+void OfiRdmTransport::unexpose(Region* r) {
+  if (r->handle != nullptr) close_fid(&static_cast<fid_mr*>(r->handle)->fid, "mr");
+  r->handle = nullptr;
+}
+
+int OfiRdmTransport::read(unsigned peer, void* buf, std::size_t len, std::uint64_t raddr,
+                          std::uint64_t key, void* ctx) {
+  if (peer >= peers_.size() || peers_[peer] == FI_ADDR_NOTAVAIL) [[unlikely]]
+    return bad_peer("read", peer);
+  void* op = acquire(&tx_free_, ctx);
+  if (need_ctx_ && op == nullptr) return FM_EAGAIN;
+  ssize_t rc = fi_read(ep_, buf, len, nullptr, peers_[peer], raddr, key, op);
+  if (rc == 0) [[likely]]
+    return FM_SUCCESS;
+  release(&tx_free_, op);
+  if (rc == -FI_EAGAIN) return FM_EAGAIN;
+  return post_error("fi_read", peer, rc);
 }
 
 bool OfiRdmTransport::try_wait() {

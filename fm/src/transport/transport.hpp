@@ -27,10 +27,12 @@ struct Caps {
   bool ordered = false;         // send-after-send order between a pair of endpoints
   bool reliable = false;        // no loss or duplication
   bool wait_fd = false;         // wait_fd() returns a pollable descriptor
+  bool rma_read = false;        // expose() and read() work
+  std::size_t max_rma = 0;      // largest single RMA transfer
 };
 
 struct Completion {
-  enum Kind : std::uint8_t { recv, send, error };
+  enum Kind : std::uint8_t { recv, send, read, error };
   Kind kind;
   int status;       // FM_SUCCESS, or the error (kind == error)
   void* ctx;        // context given to post_recv() or send()
@@ -60,6 +62,20 @@ class Transport {
   virtual int inject(unsigned peer, const void* buf, std::size_t len) = 0;
   // Reaps up to max completions; returns their number (0 if none), or < 0.
   virtual int poll(Completion* out, int max) = 0;
+
+  // --- RMA (optional: caps().rma_read; otherwise FM_EUNSUPPORTED) ---
+  // A memory region peers may read: addr and key go to them in a message.
+  struct Region {
+    void* handle = nullptr;
+    std::uint64_t addr = 0;
+    std::uint64_t key = 0;
+  };
+  // Exposes [buf, buf + len) to reads by peers (registration; may allocate: not a hot path).
+  virtual int expose(const void* buf, std::size_t len, Region* out);
+  virtual void unexpose(Region* r);
+  // Reads len bytes at (raddr, key) of peer into buf; a Completion::read carries ctx.
+  virtual int read(unsigned peer, void* buf, std::size_t len, std::uint64_t raddr,
+                   std::uint64_t key, void* ctx);
 
   // --- blocking support ---
   // A descriptor that becomes readable when completions may be pending, or -1.

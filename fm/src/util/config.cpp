@@ -17,6 +17,10 @@ const ConfigEntry k_table[] = {
     {"FM_SHM_PACKET_SIZE", "size", "65568", "bytes per shm packet, header included (512..4M)"},
     {"FM_RX_MEMORY", "size", "64M",
      "receive-buffer memory per transport; credit windows shrink to fit (1M..16G)"},
+    {"FM_ZCOPY_SHM", "size", "32768",
+     "shm: pieces of this many bytes or more are pulled by RMA read into the handler's buffer "
+     "(zero-copy rendezvous); 0 = never"},
+    {"FM_ZCOPY_NET", "size", "0", "the same for tcp and verbs; 0 = never"},
     {"FM_CREDITS", "uint", "64", "packets a sender may have unconsumed at one receiver (2..4096)"},
     {"FM_HANDLER_STACK", "size", "262144", "stack bytes of a handler that may suspend"},
     {"FM_SPIN_US", "uint", "50", "FM_extract_wait spins this many microseconds before sleeping"},
@@ -25,7 +29,12 @@ const ConfigEntry k_table[] = {
     {"FM_IFACE", "string", "", "network interface for tcp (e.g. eth0); default: provider's choice"},
     {"FM_PMI_TIMEOUT_S", "uint", "300", "bound on waiting for the launcher (PMI); 0 = none"},
     {"FM_LOG_LEVEL", "string", "warn", "none, error, warn, info, debug, trace"},
-    {"FM_STATS", "bool", "0", "print per-peer statistics at FM_finalize"},
+    {"FM_PROGRESS_THREAD", "bool", "0",
+     "1: a background thread extracts (handlers and one-sided operations progress while the "
+     "program computes); every FM call then takes a lock"},
+    {"FM_PROGRESS_US", "uint", "100", "the progress thread's sleep when nothing arrived"},
+    {"FM_STATS", "bool", "0",
+     "1: time handlers and print per-peer statistics and a traffic matrix at FM_finalize"},
     {nullptr, nullptr, nullptr, nullptr}};
 
 // Parses "123", "64K", "1M", "1G".
@@ -91,11 +100,16 @@ int Config::apply_env() {
   if ((rc = env_number("FM_SHM_PACKET_SIZE", &shm_packet_size, 512, (4u << 20) + 32)) != 0)
     return rc;
   if ((rc = env_number("FM_RX_MEMORY", &rx_memory, 1u << 20, 16ull << 30)) != 0) return rc;
+  if ((rc = env_number("FM_ZCOPY_SHM", &zcopy_shm, 0, SIZE_MAX)) != 0) return rc;
+  if ((rc = env_number("FM_ZCOPY_NET", &zcopy_net, 0, SIZE_MAX)) != 0) return rc;
   if ((rc = env_number("FM_CREDITS", &credits, 2, 4096)) != 0) return rc;
   if ((rc = env_number("FM_HANDLER_STACK", &handler_stack, 16384, 1u << 30)) != 0) return rc;
   if ((rc = env_number("FM_SPIN_US", &spin_us, 0, 10000000)) != 0) return rc;
   if ((rc = env_number("FM_PEER_TIMEOUT_MS", &peer_timeout_ms, 100, 3600000)) != 0) return rc;
   if ((rc = env_number("FM_LIVENESS_MS", &liveness_ms, 10, 60000)) != 0) return rc;
+  if ((rc = env_number("FM_STATS", &stats, 0, 1)) != 0) return rc;
+  if ((rc = env_number("FM_PROGRESS_THREAD", &progress_thread, 0, 1)) != 0) return rc;
+  if ((rc = env_number("FM_PROGRESS_US", &progress_us, 0, 1000000)) != 0) return rc;
   return FM_SUCCESS;
 }
 

@@ -67,6 +67,8 @@ const char* strerror(int status) noexcept {
       return "timed out";
     case FM_EALREADY:
       return "FM is already initialized";
+    case FM_EACCESS:
+      return "remote memory access refused (unknown key, out of bounds or not permitted)";
     default:
       return "unknown FM status";
   }
