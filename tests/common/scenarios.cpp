@@ -1121,24 +1121,18 @@ int run_rma_bad(unsigned me, unsigned n, bool) {
   CHECK(rc == FM_EINVAL, "misaligned atomic: %s", FM_strerror(rc));
   rc = FM_atomic(&R, 0, 99, FM_UINT64, &one, nullptr, nullptr);
   CHECK(rc == FM_EINVAL, "atomic op 99: %s", FM_strerror(rc));
-  // wrong key (a forged descriptor): refused by the target, reported at the origin
+  // modified descriptors (another key, a larger length): refused at the origin
   FM_region forged = R;
   forged.key ^= 0x5a5a0000000000ull;
   rc = FM_put(&forged, 0, buf, 8);
   CHECK(rc == FM_EACCESS, "put with a wrong key: %s", FM_strerror(rc));
+  CHECK(std::strstr(FM_last_error(), "modified") != nullptr, "message \"%s\"", FM_last_error());
   forged = R;
-  forged.length = 1u << 30;  // claims more than was registered: the target checks its own bounds
+  forged.length = 1u << 30;  // claims more than was registered
   rc = FM_put(&forged, 8192, buf, 64);
   CHECK(rc == FM_EACCESS, "put beyond the registered length: %s", FM_strerror(rc));
-  rc = FM_put_nb(&forged, 8192, buf, 64, nullptr);  // handle-less: reported by FM_flush
-  if (right == me) {                                // applied at once: refused at once
-    CHECK(rc == FM_EACCESS, "handle-less bad put to oneself: %s", FM_strerror(rc));
-  } else {
-    CHECK(rc == FM_SUCCESS, "handle-less bad put issued: %s", FM_strerror(rc));
-    rc = FM_flush(right);
-    CHECK(rc == FM_EACCESS, "FM_flush after a refused put: %s", FM_strerror(rc));
-  }
-  CHECK(FM_flush(right) == FM_SUCCESS, "the error is reported once");
+  rc = FM_get_nb(&forged, 8192, buf, 64, nullptr);
+  CHECK(rc == FM_EACCESS, "handle-less get beyond the registered length: %s", FM_strerror(rc));
   // NULL arguments, bad node, bad handle
   CHECK(FM_put(nullptr, 0, buf, 8) == FM_EINVAL, "NULL region");
   CHECK(FM_get(&R, 0, nullptr, 8) == FM_EINVAL, "NULL destination");
@@ -1178,9 +1172,27 @@ int run_rma_bad(unsigned me, unsigned n, bool) {
   CHECK(seen == v, "valid put landed: %#llx", (unsigned long long)seen);
   release_region();
   fm_barrier();
-  // a deregistered region is refused at the target
-  rc = FM_put(&R, 0, buf, 8);
-  CHECK(rc == FM_EACCESS, "put into a deregistered region: %s", FM_strerror(rc));
+  // A deregistered region (a genuine but stale descriptor) is refused by the target: blocking, and
+  // handle-less (reported by FM_flush).  With FM_RMA=native the provider would have to refuse it,
+  // and libfabric 1.17's shm and tcp never complete such an access: not exercised there.
+  const char* mode = std::getenv("FM_RMA");
+  if (mode != nullptr && std::strcmp(mode, "native") == 0 && right != me &&
+      std::strcmp(FM_transport_name(right), "loopback") != 0) {
+    if (me == 0) std::fprintf(stderr, "note: stale-region cases skipped with FM_RMA=native\n");
+  } else {
+    rc = FM_put(&R, 0, buf, 8);
+    CHECK(rc == FM_EACCESS, "put into a deregistered region: %s", FM_strerror(rc));
+    rc = FM_put_nb(&R, 0, buf, 8, nullptr);
+    if (right == me) {
+      CHECK(rc == FM_EACCESS, "handle-less put into one's own deregistered region: %s",
+            FM_strerror(rc));
+    } else {
+      CHECK(rc == FM_SUCCESS, "handle-less put issued: %s", FM_strerror(rc));
+      rc = FM_flush(right);
+      CHECK(rc == FM_EACCESS, "FM_flush after a refused put: %s", FM_strerror(rc));
+      CHECK(FM_flush(right) == FM_SUCCESS, "the error is reported once");
+    }
+  }
   fm_barrier();
   return t_fails;
 }

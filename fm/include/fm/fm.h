@@ -115,18 +115,21 @@ int FM_peer_failed(unsigned node); /* 1 if node has been declared failed */
 
 /* --- one-sided operations: registered memory, RMA, atomics -----------------------------------
  * Memory a node registers can be read, written and updated atomically by peers that hold its
- * FM_region descriptor (plain data: send it to them in a message).  Operations are emulated with
- * FM's own messages on every transport: they complete when the target extracts (FM_extract, or a
- * blocking FM call), are applied at the target in the order they were issued from one origin
- * (per-sender FIFO), and are atomic with respect to each other.  Large puts and get replies take
- * the zero-copy path where the transport has one.  Not allowed inside handlers (FM_EINHANDLER). */
+ * FM_region descriptor (plain data: send it to them in a message).  Puts and gets use the
+ * transport's native RMA where it has it (libfabric shm, tcp, verbs), else FM's own messages;
+ * atomics always use FM's messages (atomic with respect to each other at the target).  Emulated
+ * operations complete when the target extracts (any FM call, or the progress thread).  Not
+ * allowed inside handlers (FM_EINHANDLER).  See FM(3) for ordering and completion. */
 enum { FM_ACCESS_READ = 1, FM_ACCESS_WRITE = 2, FM_ACCESS_ATOMIC = 4, FM_ACCESS_ALL = 7 };
 typedef struct FM_region {
-  uint64_t base;   /* address of the region in its owner's memory */
-  uint64_t length; /* bytes */
-  uint64_t key;    /* owner's key for it */
-  uint32_t node;   /* owner */
-  uint32_t access; /* FM_ACCESS_* granted */
+  uint64_t base;    /* address of the region in its owner's memory */
+  uint64_t length;  /* bytes */
+  uint64_t key;     /* owner's key for it */
+  uint32_t node;    /* owner */
+  uint32_t access;  /* FM_ACCESS_* granted */
+  uint64_t tkey[2]; /* transport keys (shm, network) for native RMA; opaque */
+  uint32_t tflags;  /* which tkeys are valid, and how they address; opaque */
+  uint32_t check;   /* over the fields above: a modified descriptor is refused (FM_EACCESS) */
 } FM_region;
 /* Registers [buf, buf+len) for access by peers.  Registering the same range with the same access
  * again returns the same key (a reference count: deregister as often as registered). */
@@ -136,7 +139,8 @@ int FM_deregister_memory(const FM_region* region);
 /* A non-blocking operation's handle: FM_wait or FM_test (until done) releases it.  Passing NULL
  * for it makes the operation complete silently; FM_flush/FM_quiet then report its failure. */
 typedef struct FM_request FM_request;
-/* Writes len bytes from src to offset of the region on its node.  src may be reused on return. */
+/* Writes len bytes from src to offset of the region on its node.  src must stay unchanged until
+ * the operation completes (FM_wait/FM_test, or FM_flush/FM_quiet without a handle). */
 int FM_put_nb(const FM_region* dst, uint64_t offset, const void* src, size_t len, FM_request** req);
 /* Reads len bytes at offset of the region into dst; dst is valid when the request completes. */
 int FM_get_nb(const FM_region* src, uint64_t offset, void* dst, size_t len, FM_request** req);
@@ -150,9 +154,10 @@ int FM_get_strided(const FM_region* src, uint64_t offset, ptrdiff_t src_stride, 
                    ptrdiff_t dst_stride, size_t elem_size, size_t count);
 int FM_wait(FM_request* req);            /* waits; returns the operation's status; releases */
 int FM_test(FM_request* req, int* done); /* *done = 1: status returned, req released */
-int FM_fence(unsigned node); /* later operations to node are applied after earlier ones */
-int FM_flush(unsigned node); /* every operation issued to node is complete (remotely) */
-int FM_quiet(void);          /* FM_flush of every node */
+int FM_fence(unsigned node);             /* later operations to node are applied after earlier ones
+                                          * (waits for earlier ones where native RMA could reorder them) */
+int FM_flush(unsigned node);             /* every operation issued to node is complete (remotely) */
+int FM_quiet(void);                      /* FM_flush of every node */
 
 enum {                  /* atomic operations: the value at the target becomes ... */
        FM_ATOMIC_ADD,   /* old + operand */

@@ -260,12 +260,20 @@ int Context::progress() {
           on_send_done(b);
           break;
         case transport::Completion::read:
-          if (reads_outstanding_ > 0) --reads_outstanding_;
+          if (comp[i].ctx == &reads_outstanding_) {
+            if (reads_outstanding_ > 0) --reads_outstanding_;
+          } else if (owns(static_cast<RmaOp*>(comp[i].ctx))) {
+            on_native_done(static_cast<RmaOp*>(comp[i].ctx), true);
+          }
           break;
         case transport::Completion::error:
           if (comp[i].ctx == &reads_outstanding_) {
             if (reads_outstanding_ > 0) --reads_outstanding_;
             read_failed_ = true;
+            break;
+          }
+          if (owns(static_cast<RmaOp*>(comp[i].ctx))) {
+            on_native_done(static_cast<RmaOp*>(comp[i].ctx), false);
             break;
           }
           if (b == nullptr) break;

@@ -158,6 +158,7 @@ struct RmaOp {
   void* result = nullptr;  // fetching atomic
   std::uint32_t type = 0;
   std::uint32_t next_free = 0;
+  std::uint32_t parts = 0;  // native RMA: transfers still in flight
 };
 // A registered region of this node.
 struct Registration {
@@ -166,6 +167,8 @@ struct Registration {
   unsigned access = 0;
   std::uint32_t refs = 0;  // 0: free slot
   std::uint32_t gen = 1;
+  transport::Transport::Region native[2];  // per transport kind (shm, network), for native RMA
+  std::uint32_t tflags = 0;                // FM_region.tflags
 };
 // A reply a handler could not send at once (no credits): sent after the handler, in order.
 struct Deferred {
@@ -214,6 +217,7 @@ struct Peer {
   std::string failure;
   // --- one-sided operations ---
   std::uint32_t rma_pending = 0;   // operations issued to it awaiting their reply
+  bool native_rma = false;         // native RMA was used to it: a fence must wait
   int rma_error = FM_SUCCESS;      // first failure of a handle-less operation, for FM_flush
   std::vector<Deferred> deferred;  // replies to it not yet sent (FIFO)
   std::size_t deferred_head = 0;
@@ -363,6 +367,10 @@ class Context {
   int send_reply(unsigned dest, const Deferred& d);
   void flush_deferred();
   int rma_poll(unsigned node, const char* what);  // one round of progress for a waiting origin
+  int rma_native(RmaOp* op, int kind, const FM_region* r, std::uint64_t offset, void* local,
+                 std::size_t len, const char* what);
+  void on_native_done(RmaOp* op, bool ok);
+  int tp_kind(int tp) const noexcept;  // 0: shm, 1: network (FM_region.tkey index)
 
   void print_stats(bool any_failed);
 

@@ -49,6 +49,22 @@ int h_get_reply(FM_stream* s, unsigned sender) {
   return current()->on_rma_reply(s, sender, true);
 }
 
+// A descriptor's check word: catches descriptors modified or corrupted on their way (a length
+// made larger, a key changed), so that they are refused at the origin before any transfer.  Not a
+// security mechanism.
+std::uint32_t region_check(const FM_region& r) {
+  std::uint64_t h = 0x9e3779b97f4a7c15ull;
+  const std::uint64_t w[] = {
+      r.base,    r.length,  r.key,   (std::uint64_t{r.node} << 32) | r.access,
+      r.tkey[0], r.tkey[1], r.tflags};
+  for (std::uint64_t v : w) {
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+  }
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
+
 std::size_t type_size(int type) {
   return (type == FM_INT32 || type == FM_UINT32) ? 4 : 8;
 }
@@ -125,8 +141,26 @@ int Context::register_memory(void* buf, std::size_t len, unsigned access, FM_reg
     g.len = len;
     g.access = access;
     g.refs = 1;
+    g.tflags = 0;
+    // Native RMA: exposed once per kind of transport (shm, network) that offers it.
+    const bool rw = (access & (FM_ACCESS_READ | FM_ACCESS_WRITE)) != 0;
+    for (std::size_t t = 0; t < tps_.size() && rw && len > 0 && cfg_.rma == "native"; ++t) {
+      const int k = tp_kind(static_cast<int>(t));
+      const auto& caps = tps_[t]->caps();
+      if ((g.tflags & (1u << k)) || !caps.rma_read) continue;
+      const bool writable = (access & FM_ACCESS_WRITE) != 0;
+      if (writable && !caps.rma_write) continue;
+      if (tps_[t]->expose(buf, len, &g.native[k], writable) != FM_SUCCESS) {
+        FM_DEBUG("native RMA unavailable for a region on %s: %s", caps.name.c_str(), last_error());
+        continue;
+      }
+      g.tflags |= (1u << k) | (g.native[k].addr != 0 ? 4u << k : 0u);
+    }
   }
-  *out = FM_region{base, len, (std::uint64_t{g.gen} << 32) | (slot + 1), rank_, access};
+  *out = FM_region{base,     len,    (std::uint64_t{g.gen} << 32) | (slot + 1),
+                   rank_,    access, {g.native[0].key, g.native[1].key},
+                   g.tflags, 0};
+  out->check = region_check(*out);
   return FM_SUCCESS;
 }
 
@@ -140,7 +174,17 @@ int Context::deregister_memory(const FM_region* r) {
                 "FM_deregister_memory: key %#llx (node %u) is not a registration of this node",
                 static_cast<unsigned long long>(r->key), r->node);
   Registration& g = regs_[slot];
-  if (--g.refs == 0) ++g.gen;  // its key is dead from now on
+  if (--g.refs == 0) {
+    ++g.gen;  // its key is dead from now on
+    for (int k = 0; k < 2; ++k)
+      if (g.tflags & (1u << k))
+        for (auto& tp : tps_)
+          if (tp_kind(static_cast<int>(&tp - tps_.data())) == k) {
+            tp->unexpose(&g.native[k]);
+            break;
+          }
+    g.tflags = 0;
+  }
   return FM_SUCCESS;
 }
 
@@ -219,6 +263,11 @@ int Context::rma_start(int kind, const FM_region* r, std::uint64_t offset, void*
   const unsigned node = r->node;
   if (node >= size_)
     return fail(FM_ENODEST, "%s: region's node %u out of range (%u nodes)", what, node, size_);
+  if (r->check != region_check(*r))
+    return fail(FM_EACCESS,
+                "%s: the region descriptor (node %u, key %#llx) was modified or is not one "
+                "FM_register_memory made",
+                what, node, static_cast<unsigned long long>(r->key));
   std::size_t align = 1;
   unsigned need = kind == kPut ? FM_ACCESS_WRITE : kind == kGet ? FM_ACCESS_READ : FM_ACCESS_ATOMIC;
   if (kind == kAtomic) {
@@ -298,6 +347,31 @@ int Context::rma_start(int kind, const FM_region* r, std::uint64_t offset, void*
     return FM_SUCCESS;
   }
 
+  // Native RMA where the region is exposed on the transport that reaches its node.
+  if (kind != kAtomic && len > 0 && q.tp >= 0 && (r->tflags & (1u << tp_kind(q.tp))) != 0) {
+    const auto& caps = tps_[static_cast<std::size_t>(q.tp)]->caps();
+    if (kind == kGet ? caps.rma_read : caps.rma_write) {
+      RmaOp* op = new_op(node);
+      if (op == nullptr) return last_status();
+      op->detached = req == nullptr;
+      op->len = len;
+      ++q.rma_pending;
+      q.native_rma = true;
+      const int rc = rma_native(op, kind, r, offset, local, len, what);
+      if (rc != FM_SUCCESS) {
+        const std::string why = last_error();
+        op->detached = false;
+        complete_op(op, rc);
+        op->state = RmaOp::kFree;
+        op->next_free = op_free_;
+        op_free_ = static_cast<std::uint32_t>(op - ops_.data()) + 1;
+        return fail(rc, "%s", why.c_str());
+      }
+      if (req != nullptr) *req = reinterpret_cast<FM_request*>(op);
+      return FM_SUCCESS;
+    }
+  }
+
   RmaOp* op = new_op(node);
   if (op == nullptr) return last_status();
   op->detached = req == nullptr;
@@ -331,6 +405,51 @@ int Context::rma_start(int kind, const FM_region* r, std::uint64_t offset, void*
   }
   if (req != nullptr) *req = reinterpret_cast<FM_request*>(op);
   return FM_SUCCESS;
+}
+
+int Context::tp_kind(int tp) const noexcept {
+  return tps_[static_cast<std::size_t>(tp)]->caps().name == "shm" ? 0 : 1;
+}
+
+// Posts the transfers of a native put/get (split at the provider's largest RMA), all in flight at
+// once; each completion counts down op->parts.
+int Context::rma_native(RmaOp* op, int kind, const FM_region* r, std::uint64_t offset, void* local,
+                        std::size_t len, const char* what) {
+  const unsigned node = op->node;
+  Peer& q = peers_[node];
+  auto& tp = tps_[static_cast<std::size_t>(q.tp)];
+  const int k = tp_kind(q.tp);
+  const std::uint64_t key = r->tkey[k];
+  const std::uint64_t raddr0 = ((r->tflags & (4u << k)) ? r->base : 0) + offset;
+  const std::size_t most = std::max<std::size_t>(tp->caps().max_rma, 4096);
+  op->parts = static_cast<std::uint32_t>((len + most - 1) / most);
+  std::uint32_t posted = 0;
+  for (std::size_t done = 0; done < len; done += most, ++posted) {
+    const std::size_t n = std::min(len - done, most);
+    auto* buf = static_cast<std::byte*>(local) + done;
+    int rc;
+    while ((rc = kind == kGet ? tp->read(node, buf, n, raddr0 + done, key, op)
+                              : tp->write(node, buf, n, raddr0 + done, key, op)) == FM_EAGAIN) {
+      if (progress() < 0 || q.failed) break;
+    }
+    if (rc == FM_EAGAIN && q.failed) rc = peer_error(node, what);
+    if (rc != FM_SUCCESS) {
+      if (posted == 0) return fail(rc, "%s: %s", what, std::string(last_error()).c_str());
+      op->status = rc;  // some transfers are in flight: the request reports the failure
+      op->parts = posted;
+      return FM_SUCCESS;
+    }
+  }
+  return FM_SUCCESS;
+}
+
+void Context::on_native_done(RmaOp* op, bool ok) {
+  if (op->state != RmaOp::kPending || op->parts == 0) return;
+  if (!ok && op->status == FM_SUCCESS) {
+    op->status = FM_EACCESS;
+    fail(FM_EACCESS, "node %u refused a native RMA access (key, bounds or permission)", op->node);
+  }
+  if (--op->parts == 0) complete_op(op, op->status);
 }
 
 // One round for a caller waiting on operations to node: progress, handlers, queued answers.
@@ -407,13 +526,21 @@ int Context::quiet() {
   return first == FM_SUCCESS ? FM_SUCCESS : fail(first, "%s", why.c_str());
 }
 
-// Operations from one origin reach the target in issue order and are applied in that order
-// (per-sender FIFO, one handler at a time): a fence needs no waiting.
+// Emulated operations from one origin reach the target in issue order and are applied in that
+// order (per-sender FIFO, one handler at a time): among them a fence needs no waiting.  Native
+// RMA transfers are not ordered with each other or with messages, so once native RMA has been
+// used to the node a fence waits for everything issued to it.
 int Context::fence(unsigned node) {
   if (closed_) return fail(FM_ENOTINIT, "FM_fence: FM is finalized");
+  if (in_handler()) return fail(FM_EINHANDLER, "FM_fence: not allowed inside a handler");
   if (node >= size_)
     return fail(FM_ENODEST, "FM_fence: node %u out of range (%u nodes)", node, size_);
-  if (peers_[node].failed) return peer_error(node, "FM_fence");
+  Peer& q = peers_[node];
+  while (q.native_rma && q.rma_pending != 0) {
+    const int rc = rma_poll(node, "FM_fence");
+    if (rc != FM_SUCCESS) return rc;
+  }
+  if (q.failed) return peer_error(node, "FM_fence");
   return FM_SUCCESS;
 }
 

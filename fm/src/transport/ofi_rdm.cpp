@@ -85,10 +85,12 @@ class OfiRdmTransport final : public Transport {
   int inject(unsigned peer, const void* buf, std::size_t len) override;
   int poll(Completion* out, int max) override;
 
-  int expose(const void* buf, std::size_t len, Region* out) override;
+  int expose(const void* buf, std::size_t len, Region* out, bool writable) override;
   void unexpose(Region* r) override;
   int read(unsigned peer, void* buf, std::size_t len, std::uint64_t raddr, std::uint64_t key,
            void* ctx) override;
+  int write(unsigned peer, const void* buf, std::size_t len, std::uint64_t raddr, std::uint64_t key,
+            void* ctx) override;
 
   int wait_fd() override { return wait_fd_; }
   bool try_wait() override;
@@ -178,7 +180,7 @@ int OfiRdmTransport::open(const OpenParams& params) {
   if (!hints) return fail(FM_ENOMEM, "ofi: fi_allocinfo failed");
   hints->ep_attr->type = FI_EP_RDM;
   // RMA reads serve zero-copy receives; a provider without them still carries messages.
-  hints->caps = FI_MSG | FI_RMA | FI_READ | FI_REMOTE_READ;
+  hints->caps = FI_MSG | FI_RMA | FI_READ | FI_WRITE | FI_REMOTE_READ | FI_REMOTE_WRITE;
   // Offered, not demanded: a provider that needs per-op scratch space tells us in info->mode.
   hints->mode = FI_CONTEXT | FI_CONTEXT2;
   hints->tx_attr->msg_order = FI_ORDER_SAS;
@@ -248,6 +250,8 @@ int OfiRdmTransport::open(const OpenParams& params) {
   caps_.name = info->fabric_attr->prov_name;
   caps_.rma_read =
       (info->caps & (FI_RMA | FI_READ)) == (FI_RMA | FI_READ) && (info->caps & FI_REMOTE_READ) != 0;
+  caps_.rma_write =
+      caps_.rma_read && (info->caps & (FI_WRITE | FI_REMOTE_WRITE)) == (FI_WRITE | FI_REMOTE_WRITE);
   mr_mode_ = info->domain_attr->mr_mode;
   caps_.max_rma = std::min<std::size_t>(info->ep_attr->max_msg_size, std::size_t{1} << 30);
   caps_.max_msg = info->ep_attr->max_msg_size;
@@ -439,9 +443,9 @@ int OfiRdmTransport::poll(Completion* out, int max) {
     if (n > 0) [[likely]] {
       for (ssize_t i = 0; i < n; ++i) {
         Completion& c = out[got++];
-        c.kind = (ent[i].flags & FI_RECV)   ? Completion::recv
-                 : (ent[i].flags & FI_READ) ? Completion::read
-                                            : Completion::send;
+        c.kind = (ent[i].flags & FI_RECV)                ? Completion::recv
+                 : (ent[i].flags & (FI_READ | FI_WRITE)) ? Completion::read
+                                                         : Completion::send;
         c.status = FM_SUCCESS;
         c.ctx = complete(ent[i].op_context);
         c.len = ent[i].len;
@@ -467,11 +471,14 @@ int OfiRdmTransport::poll(Completion* out, int max) {
 // mr_mode normalised here, once: FI_MR_VIRT_ADDR decides whether peers address the region by
 // virtual address or by offset, FI_MR_PROV_KEY whether the provider or we choose the key, and
 // FI_MR_ENDPOINT whether the region must be bound to the endpoint before use.
-int OfiRdmTransport::expose(const void* buf, std::size_t len, Region* out) {
+int OfiRdmTransport::expose(const void* buf, std::size_t len, Region* out, bool writable) {
   if (!caps_.rma_read) return fail(FM_EUNSUPPORTED, "%s: no RMA read", caps_.name.c_str());
+  if (writable && !caps_.rma_write)
+    return fail(FM_EUNSUPPORTED, "%s: no RMA write", caps_.name.c_str());
   fid_mr* mr = nullptr;
   const std::uint64_t want_key = (mr_mode_ & FI_MR_PROV_KEY) ? 0 : next_key_++;
-  int rc = fi_mr_reg(domain_, buf, len, FI_REMOTE_READ, 0, want_key, 0, &mr, nullptr);
+  const std::uint64_t access = FI_REMOTE_READ | (writable ? FI_REMOTE_WRITE : 0);
+  int rc = fi_mr_reg(domain_, buf, len, access, 0, want_key, 0, &mr, nullptr);
   if (rc != 0) return ofi_fail("fi_mr_reg", rc);
   if (mr_mode_ & FI_MR_ENDPOINT) {
     rc = fi_mr_bind(mr, &ep_->fid, 0);
@@ -504,6 +511,30 @@ int OfiRdmTransport::read(unsigned peer, void* buf, std::size_t len, std::uint64
   release(&tx_free_, op);
   if (rc == -FI_EAGAIN) return FM_EAGAIN;
   return post_error("fi_read", peer, rc);
+}
+
+int OfiRdmTransport::write(unsigned peer, const void* buf, std::size_t len, std::uint64_t raddr,
+                           std::uint64_t key, void* ctx) {
+  if (peer >= peers_.size() || peers_[peer] == FI_ADDR_NOTAVAIL) [[unlikely]]
+    return bad_peer("write", peer);
+  void* op = acquire(&tx_free_, ctx);
+  if (need_ctx_ && op == nullptr) return FM_EAGAIN;
+  iovec iov{const_cast<void*>(buf), len};
+  fi_rma_iov rma{raddr, len, key};
+  fi_msg_rma msg{};
+  msg.msg_iov = &iov;
+  msg.iov_count = 1;
+  msg.addr = peers_[peer];
+  msg.rma_iov = &rma;
+  msg.rma_iov_count = 1;
+  msg.context = op;
+  // Delivery complete: the completion means the bytes are in the target's memory (FM_flush).
+  ssize_t rc = fi_writemsg(ep_, &msg, FI_COMPLETION | FI_DELIVERY_COMPLETE);
+  if (rc == 0) [[likely]]
+    return FM_SUCCESS;
+  release(&tx_free_, op);
+  if (rc == -FI_EAGAIN) return FM_EAGAIN;
+  return post_error("fi_writemsg", peer, rc);
 }
 
 bool OfiRdmTransport::try_wait() {

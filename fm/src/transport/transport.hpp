@@ -28,11 +28,12 @@ struct Caps {
   bool reliable = false;        // no loss or duplication
   bool wait_fd = false;         // wait_fd() returns a pollable descriptor
   bool rma_read = false;        // expose() and read() work
+  bool rma_write = false;       // ... and write()
   std::size_t max_rma = 0;      // largest single RMA transfer
 };
 
 struct Completion {
-  enum Kind : std::uint8_t { recv, send, read, error };
+  enum Kind : std::uint8_t { recv, send, read, error };  // read: any RMA (read or write) done
   Kind kind;
   int status;       // FM_SUCCESS, or the error (kind == error)
   void* ctx;        // context given to post_recv() or send()
@@ -70,12 +71,17 @@ class Transport {
     std::uint64_t addr = 0;
     std::uint64_t key = 0;
   };
-  // Exposes [buf, buf + len) to reads by peers (registration; may allocate: not a hot path).
-  virtual int expose(const void* buf, std::size_t len, Region* out);
+  // Exposes [buf, buf + len) to reads (and with writable, writes) by peers (registration; may
+  // allocate: not a hot path).
+  virtual int expose(const void* buf, std::size_t len, Region* out, bool writable = false);
   virtual void unexpose(Region* r);
   // Reads len bytes at (raddr, key) of peer into buf; a Completion::read carries ctx.
   virtual int read(unsigned peer, void* buf, std::size_t len, std::uint64_t raddr,
                    std::uint64_t key, void* ctx);
+  // Writes len bytes of buf to (raddr, key) of peer; its Completion::read (ctx) means the data is
+  // in the peer's memory (delivery complete).
+  virtual int write(unsigned peer, const void* buf, std::size_t len, std::uint64_t raddr,
+                    std::uint64_t key, void* ctx);
 
   // --- blocking support ---
   // A descriptor that becomes readable when completions may be pending, or -1.

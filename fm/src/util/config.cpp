@@ -29,6 +29,9 @@ const ConfigEntry k_table[] = {
     {"FM_IFACE", "string", "", "network interface for tcp (e.g. eth0); default: provider's choice"},
     {"FM_PMI_TIMEOUT_S", "uint", "300", "bound on waiting for the launcher (PMI); 0 = none"},
     {"FM_LOG_LEVEL", "string", "warn", "none, error, warn, info, debug, trace"},
+    {"FM_RMA", "string", "emulated",
+     "put/get: emulated (FM messages; every access checked by the target) or native (the "
+     "transport's RMA where it has it: faster over tcp; a stale region is not reported)"},
     {"FM_PROGRESS_THREAD", "bool", "0",
      "1: a background thread extracts (handlers and one-sided operations progress while the "
      "program computes); every FM call then takes a lock"},
@@ -95,6 +98,11 @@ int Config::apply_env() {
     provider = v;
   }
   if (const char* v = std::getenv("FM_IFACE"); v != nullptr) iface = v;
+  if (const char* v = std::getenv("FM_RMA"); v != nullptr) {
+    if (std::strcmp(v, "native") != 0 && std::strcmp(v, "emulated") != 0)
+      return fail(FM_EINVAL, "FM_RMA=\"%s\": expected emulated or native", v);
+    rma = v;
+  }
   int rc = FM_SUCCESS;
   if ((rc = env_number("FM_PACKET_SIZE", &packet_size, 512, 1u << 20)) != 0) return rc;
   if ((rc = env_number("FM_SHM_PACKET_SIZE", &shm_packet_size, 512, (4u << 20) + 32)) != 0)

@@ -22,6 +22,7 @@ struct Config {
   std::uint32_t liveness_ms = 200;         // how often idle/stalled callers check peers' liveness
   std::uint32_t progress_thread = 0;       // FM_PROGRESS_THREAD: extract in a background thread
   std::uint32_t progress_us = 100;         // its sleep between idle polls
+  std::string rma = "emulated";  // FM_RMA: emulated | native (where the transport has RMA)
   std::uint32_t stats = 0;                 // FM_STATS: time handlers, print statistics at finalize
   std::string iface;  // network interface for tcp (default: the provider's choice)
 
