@@ -67,6 +67,7 @@ struct Options {
   unsigned window = 64;
   double scale = 1.0;  // multiplies automatic iteration counts
   bool csv = false;
+  bool reply_main = false;  // node 1 replies from its main loop, not from inside the handler
 };
 
 // Everything the handlers touch.  FM is single-threaded here: handlers run inside FM_extract on
@@ -85,6 +86,7 @@ struct State {
   std::uint32_t deferred = 0;  // replies that could not be sent from inside the handler
   bool sync_requested = false;
   bool done = false;
+  bool reply_main = false;
   // one-sided tests: the peer's registered receive buffer
   FM_region peer_region{};
   bool have_region = false;
@@ -138,6 +140,11 @@ std::size_t receive_all(FM_stream* s, const char* what) {
 
 int on_ping(FM_stream* s, unsigned sender) {
   const std::size_t n = receive_all(s, "FM_receive (ping)");
+  if (g.reply_main) {  // --reply main: the main loop sends it (zero-copy applies there)
+    g.reply_pending = true;
+    g.reply_len = n;
+    return FM_CONTINUE;
+  }
   const int rc = send_msg(sender, kPong, n);  // the reply, from inside the handler
   if (rc == FM_EAGAIN || rc == FM_ELENGTH) {  // cannot be guaranteed here: main loop sends it
     g.reply_pending = true;
@@ -396,8 +403,9 @@ void print_header(const Options& o, const std::vector<std::size_t>& sizes) {
   switch (o.test) {
     case Test::kLatency:
     case Test::kBw:
-      std::printf("# test: %s (ping-pong: node 1's handler replies from inside itself)\n",
-                  test_name(o.test));
+      std::printf("# test: %s (ping-pong: node 1 replies %s)\n", test_name(o.test),
+                  o.reply_main ? "from its main loop after the handler (--reply main)"
+                               : "from inside its handler");
       break;
     case Test::kStream:
       std::printf(
@@ -504,6 +512,8 @@ void usage(FILE* f) {
       f,
       "usage: mpiexec.hydra -n 2 -genv FM_PROVIDER shm|tcp fm_perf [options]\n"
       "  -t latency|bw|stream  test (default latency); latency and bw are the same ping-pong\n"
+      "  --reply main|handler  latency/bw: node 1 replies from its main loop, or from inside\n"
+      "                        the handler (default)\n"
       "  -t put|get|atomic     one-sided: blocking-operation latency (a round trip, not halved)\n"
       "                        and bandwidth of -W non-blocking operations per FM_flush\n"
       "  -S size|all           message size in bytes (suffix k/m: KiB/MiB), or all: powers of 2\n"
@@ -547,6 +557,15 @@ int parse(int argc, char** argv, Options* o, std::string* err) {
     if (a == "-h" || a == "--help") return 1;
     if (a == "--csv") {
       o->csv = true;
+      continue;
+    }
+    if (a == "--reply") {
+      if (i + 1 >= argc ||
+          (std::strcmp(argv[i + 1], "main") && std::strcmp(argv[i + 1], "handler"))) {
+        *err = "--reply needs main or handler";
+        return 2;
+      }
+      o->reply_main = std::strcmp(argv[++i], "main") == 0;
       continue;
     }
     if (i + 1 >= argc) {
@@ -632,6 +651,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   g.payload = FM_packet_payload();
+  g.reply_main = o.reply_main;
   const std::size_t max = o.all_sizes ? kMaxAllSize : o.size;
   g.sbuf = static_cast<std::byte*>(std::aligned_alloc(4096, (max + 4095) / 4096 * 4096));
   g.rbuf = static_cast<std::byte*>(std::aligned_alloc(4096, (max + 4095) / 4096 * 4096));

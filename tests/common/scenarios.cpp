@@ -278,15 +278,16 @@ int run_streams(unsigned me, unsigned n, bool big) {
     }
   const std::uint32_t expect = msg;  // every node sends the same list
   wait_for([&] { return t_st.received == expect; }, "streams");
-  // Over shm, large pieces are pulled straight into the handler's buffers (zero-copy).
+  // Over shm and tcp, large pieces are pulled straight into the handler's buffers (zero-copy).
   const unsigned from = (me + n - 1) % n;
   FM_peer_stats st{};
   CHECK(FM_get_peer_stats(from, &st) == FM_SUCCESS, "FM_get_peer_stats");
   CHECK(st.msgs_in >= expect, "%llu messages counted from node %u, %u received",
         (unsigned long long)st.msgs_in, from, expect);
-  const char* zc = std::getenv("FM_ZCOPY_SHM");
-  if (from != me && std::strcmp(FM_transport_name(from), "shm") == 0 &&
-      (zc == nullptr || std::strcmp(zc, "0") != 0))
+  const char* via = FM_transport_name(from);
+  const bool shm = std::strcmp(via, "shm") == 0, tcp = std::strncmp(via, "tcp", 3) == 0;
+  const char* zc = std::getenv(shm ? "FM_ZCOPY_SHM" : "FM_ZCOPY_NET");
+  if (from != me && (shm || tcp) && (zc == nullptr || std::strcmp(zc, "0") != 0))
     CHECK(st.zcopy_bytes_in >= (big ? 16u << 20 : 4u << 20),
           "only %llu bytes from node %u took the zero-copy path",
           (unsigned long long)st.zcopy_bytes_in, from);

@@ -362,6 +362,7 @@ class Context {
   // one-sided operations
   RmaOp* new_op(unsigned node);
   void complete_op(RmaOp* op, int status);
+  void free_op(RmaOp* op);
   int check_access(const RmaReq& rq, unsigned need, std::size_t align, std::byte** where);
   void reply(unsigned dest, const RmaReply& r, const void* data, std::size_t len);
   int send_reply(unsigned dest, const Deferred& d);

@@ -238,6 +238,12 @@ RmaOp* Context::new_op(unsigned node) {
   return op;
 }
 
+void Context::free_op(RmaOp* op) {
+  op->state = RmaOp::kFree;
+  op->next_free = op_free_;
+  op_free_ = static_cast<std::uint32_t>(op - ops_.data()) + 1;
+}
+
 void Context::complete_op(RmaOp* op, int status) {
   if (op->state != RmaOp::kPending) return;
   Peer& q = peers_[op->node];
@@ -245,9 +251,7 @@ void Context::complete_op(RmaOp* op, int status) {
   op->status = status;
   if (op->detached) {
     if (status != FM_SUCCESS && q.rma_error == FM_SUCCESS) q.rma_error = status;
-    op->state = RmaOp::kFree;
-    op->next_free = op_free_;
-    op_free_ = static_cast<std::uint32_t>(op - ops_.data()) + 1;
+    free_op(op);
   } else {
     op->state = RmaOp::kDone;
   }
@@ -362,9 +366,7 @@ int Context::rma_start(int kind, const FM_region* r, std::uint64_t offset, void*
         const std::string why = last_error();
         op->detached = false;
         complete_op(op, rc);
-        op->state = RmaOp::kFree;
-        op->next_free = op_free_;
-        op_free_ = static_cast<std::uint32_t>(op - ops_.data()) + 1;
+        free_op(op);
         return fail(rc, "%s", why.c_str());
       }
       if (req != nullptr) *req = reinterpret_cast<FM_request*>(op);
@@ -398,9 +400,7 @@ int Context::rma_start(int kind, const FM_region* r, std::uint64_t offset, void*
     const std::string why = last_error();
     op->detached = false;
     complete_op(op, rc);
-    op->state = RmaOp::kFree;  // never handed out
-    op->next_free = op_free_;
-    op_free_ = static_cast<std::uint32_t>(op - ops_.data()) + 1;
+    free_op(op);
     return fail(rc, "%s: %s", what, why.c_str());
   }
   if (req != nullptr) *req = reinterpret_cast<FM_request*>(op);
@@ -471,9 +471,7 @@ int Context::rma_wait(RmaOp* op) {
     if (rc != FM_SUCCESS && op->state == RmaOp::kPending) complete_op(op, rc);
   }
   const int status = op->status;
-  op->state = RmaOp::kFree;
-  op->next_free = op_free_;
-  op_free_ = static_cast<std::uint32_t>(op - ops_.data()) + 1;
+  free_op(op);
   if (status != FM_SUCCESS && last_status() != status)
     return fail(status, "FM_wait: the operation on node %u failed (%s)", op->node,
                 fm::strerror(status));

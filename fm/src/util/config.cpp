@@ -20,7 +20,7 @@ const ConfigEntry k_table[] = {
     {"FM_ZCOPY_SHM", "size", "32768",
      "shm: pieces of this many bytes or more are pulled by RMA read into the handler's buffer "
      "(zero-copy rendezvous); 0 = never"},
-    {"FM_ZCOPY_NET", "size", "0", "the same for tcp and verbs; 0 = never"},
+    {"FM_ZCOPY_NET", "size", "32768", "the same for tcp and verbs; 0 = never"},
     {"FM_CREDITS", "uint", "64", "packets a sender may have unconsumed at one receiver (2..4096)"},
     {"FM_HANDLER_STACK", "size", "262144", "stack bytes of a handler that may suspend"},
     {"FM_SPIN_US", "uint", "50", "FM_extract_wait spins this many microseconds before sleeping"},

@@ -14,7 +14,7 @@ struct Config {
   std::size_t shm_packet_size = 65568;  // shm packets: 64 KiB payload + header
   std::size_t rx_memory = 64u << 20;    // receive buffers per transport; windows shrink to fit
   std::size_t zcopy_shm = 32768;  // pieces this large are pulled by RMA read over shm (0: never)
-  std::size_t zcopy_net = 0;      // the same over tcp/verbs (0: never)
+  std::size_t zcopy_net = 32768;  // the same over tcp/verbs (0: never)
   std::uint32_t credits = 64;     // packets a sender may have unconsumed at one receiver
   std::size_t handler_stack = 256 * 1024;  // stack of a handler that may suspend
   std::uint32_t spin_us = 50;              // FM_extract_wait spins this long before sleeping
@@ -23,8 +23,8 @@ struct Config {
   std::uint32_t progress_thread = 0;       // FM_PROGRESS_THREAD: extract in a background thread
   std::uint32_t progress_us = 100;         // its sleep between idle polls
   std::string rma = "emulated";  // FM_RMA: emulated | native (where the transport has RMA)
-  std::uint32_t stats = 0;                 // FM_STATS: time handlers, print statistics at finalize
-  std::string iface;  // network interface for tcp (default: the provider's choice)
+  std::uint32_t stats = 0;       // FM_STATS: time handlers, print statistics at finalize
+  std::string iface;             // network interface for tcp (default: the provider's choice)
 
   // Applies FM_* environment overrides.  Returns 0, or FM_EINVAL with FM_last_error() naming the
   // variable.
