@@ -54,6 +54,42 @@ TEST(CppApi, SessionStreamsAndStatuses) {
   EXPECT_EQ(FM_unregister_handler(id), FM_SUCCESS);
 }
 
+// One-sided operations through the C++ API, on oneself (a singleton): RAII registration, put/get
+// with spans, typed atomics, and the descriptor refused once deregistered.
+TEST(CppApi, RegistrationPutGetAtomics) {
+  fm::Session session;
+  std::vector<std::byte> mem(4096);
+  FM_region stale{};
+  {
+    fm::Registration reg{std::span<std::byte>(mem)};
+    ASSERT_TRUE(reg);
+    const FM_region& r = reg.region();
+    std::vector<std::byte> src(100, std::byte{0x5a}), back(100);
+    EXPECT_EQ(fm::put(r, 8, std::span<const std::byte>(src)), fm::Status::ok);
+    EXPECT_EQ(mem[8], std::byte{0x5a});
+    EXPECT_EQ(mem[7], std::byte{0});
+    EXPECT_EQ(fm::get(r, 8, std::span<std::byte>(back)), fm::Status::ok);
+    EXPECT_EQ(back, src);
+    EXPECT_EQ(fm::put(r, 4090, std::span<const std::byte>(src)), fm::Status::access);
+    std::uint64_t old = 99;
+    EXPECT_EQ(fm::atomic<std::uint64_t>(r, 1024, FM_ATOMIC_ADD, 5, &old), fm::Status::ok);
+    EXPECT_EQ(old, 0u);
+    EXPECT_EQ(fm::atomic<std::uint64_t>(r, 1024, FM_ATOMIC_CSWAP, 7, &old, 5), fm::Status::ok);
+    EXPECT_EQ(old, 5u);
+    std::int32_t old32 = 0;
+    EXPECT_EQ(fm::atomic<std::int32_t>(r, 2048, FM_ATOMIC_ADD, -3, &old32), fm::Status::ok);
+    EXPECT_EQ(fm::atomic<std::int32_t>(r, 2048, FM_ATOMIC_READ, 0, &old32), fm::Status::ok);
+    EXPECT_EQ(old32, -3);
+    EXPECT_EQ(fm::atomic<std::uint64_t>(r, 1025, FM_ATOMIC_ADD, 1), fm::Status::invalid)
+        << "misaligned";
+    EXPECT_EQ(fm::quiet(), fm::Status::ok);
+    stale = r;
+  }  // deregistered here
+  char b[8];
+  EXPECT_EQ(FM_get(&stale, 0, b, 8), FM_EACCESS);
+  EXPECT_EQ(session.finalize(), fm::Status::ok);
+}
+
 // A session that cannot start throws, with the one-line reason.
 TEST(CppApi, SessionThrowsWhenTheProviderIsMissing) {
   ::setenv("FM_PROVIDER", "verbs", 1);  // no RDMA device on these machines

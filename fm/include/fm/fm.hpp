@@ -5,6 +5,7 @@
 
 #include <fm/fm.h>
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -32,6 +33,7 @@ enum class Status : int {
   unsupported = FM_EUNSUPPORTED,
   timed_out = FM_ETIMEDOUT,
   already = FM_EALREADY,
+  access = FM_EACCESS,
 };
 
 inline const char* to_string(Status s) noexcept {
@@ -144,6 +146,83 @@ class Outgoing {
 // Registers a handler; returns its id or a negative status.
 [[nodiscard]] inline int register_handler(FM_handler fn, int id = FM_ANY_ID) noexcept {
   return FM_register_handler(id, fn);
+}
+
+// --- one-sided operations (see FM(3)) ------------------------------------------------------------
+
+// Memory of this node registered for peers' one-sided operations, deregistered on destruction.
+// region() is the descriptor to send to them.
+class Registration {
+ public:
+  Registration() noexcept = default;
+  explicit Registration(std::span<std::byte> mem, unsigned access = FM_ACCESS_ALL) {
+    const int rc = FM_register_memory(mem.data(), mem.size(), access, &r_);
+    if (rc != FM_SUCCESS) throw Error(rc);
+    live_ = true;
+  }
+  Registration(Registration&& o) noexcept : r_(o.r_), live_(o.live_) { o.live_ = false; }
+  Registration& operator=(Registration&& o) noexcept {
+    if (this != &o) {
+      reset();
+      r_ = o.r_;
+      live_ = o.live_;
+      o.live_ = false;
+    }
+    return *this;
+  }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+  ~Registration() { reset(); }
+  const FM_region& region() const noexcept { return r_; }
+  explicit operator bool() const noexcept { return live_; }
+  void reset() noexcept {
+    if (live_) (void)FM_deregister_memory(&r_);
+    live_ = false;
+  }
+
+ private:
+  FM_region r_{};
+  bool live_ = false;
+};
+
+// Blocking put/get: on return the bytes are at the target / in dst.
+[[nodiscard]] inline Status put(const FM_region& dst, std::uint64_t offset,
+                                std::span<const std::byte> src) noexcept {
+  return static_cast<Status>(FM_put(&dst, offset, src.data(), src.size()));
+}
+[[nodiscard]] inline Status get(const FM_region& src, std::uint64_t offset,
+                                std::span<std::byte> dst) noexcept {
+  return static_cast<Status>(FM_get(&src, offset, dst.data(), dst.size()));
+}
+
+template <typename T>
+concept AtomicWord = std::same_as<T, std::int32_t> || std::same_as<T, std::uint32_t> ||
+    std::same_as<T, std::int64_t> || std::same_as<T, std::uint64_t>;
+
+template <AtomicWord T>
+constexpr int atomic_type() noexcept {
+  if constexpr (std::same_as<T, std::int32_t>) return FM_INT32;
+  if constexpr (std::same_as<T, std::uint32_t>) return FM_UINT32;
+  if constexpr (std::same_as<T, std::int64_t>) return FM_INT64;
+  return FM_UINT64;
+}
+
+// Blocking atomic op (FM_ATOMIC_*) on the word at offset; with old non-null, the old value.
+template <AtomicWord T>
+[[nodiscard]] Status atomic(const FM_region& dst, std::uint64_t offset, int op, T operand,
+                            T* old = nullptr, T compare = T{}) noexcept {
+  return static_cast<Status>(
+      FM_atomic(&dst, offset, op, atomic_type<T>(), &operand, &compare, old));
+}
+
+[[nodiscard]] inline Status fence(unsigned node) noexcept {
+  return static_cast<Status>(FM_fence(node));
+}
+[[nodiscard]] inline Status flush(unsigned node) noexcept {
+  return static_cast<Status>(FM_flush(node));
+}
+[[nodiscard]] inline Status quiet() noexcept {
+  return static_cast<Status>(FM_quiet());
 }
 
 }  // namespace fm
