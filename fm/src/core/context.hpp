@@ -309,8 +309,11 @@ class Context {
   std::uint64_t dropped() const noexcept { return dropped_; }
 
   // n Contexts in this process joined by the loopback transport (unit tests).
+  // With fault, node fault_node's transport (every node's when fault_node is -1) is wrapped in
+  // the fault-injecting decorator.
   static std::vector<std::unique_ptr<Context>> create_loopback_job(
-      unsigned n, const Config& cfg, int* rc, transport::LoopbackFabric** fabric = nullptr);
+      unsigned n, const Config& cfg, int* rc, transport::LoopbackFabric** fabric = nullptr,
+      const transport::FaultParams* fault = nullptr, int fault_node = -1);
 
  private:
   Context() = default;

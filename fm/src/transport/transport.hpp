@@ -109,6 +109,18 @@ struct OpenParams {
 // explanation in FM_last_error() (e.g. "libfabric provider verbs;ofi_rxm not available").
 int open_ofi(const OpenParams& params, std::unique_ptr<Transport>* out);
 
+// Fault injection (tests): a decorator over any transport that drops, duplicates, reorders
+// (holds a packet up to 200 us so that later ones overtake it) and delays packets.  Each rate is a
+// probability per packet; the generator is seeded, so a run is repeatable for a given order of
+// sends.  RMA passes through undisturbed.
+struct FaultParams {
+  double drop = 0, dup = 0, reorder = 0;
+  double delay_rate = 0;  // share of packets delayed by delay_us
+  std::uint32_t delay_us = 0;
+  std::uint64_t seed = 1;
+};
+std::unique_ptr<Transport> open_fault(std::unique_ptr<Transport> lower, const FaultParams& p);
+
 // In-process loopback: a fabric of n endpoints living in one process (unit tests).
 class LoopbackFabric;
 std::shared_ptr<LoopbackFabric> make_loopback_fabric(unsigned n);
