@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -122,5 +123,70 @@ INSTANTIATE_TEST_SUITE_P(Fault, FaultDetected,
                          [](const ::testing::TestParamInfo<FaultCase>& i) {
                            return std::string(i.param.name);
                          });
+
+// FM's reliability layer over a faulty transport: the scenarios pass (exactly once, in order,
+// byte-exact) while packets are dropped, duplicated and reordered; retransmissions are counted.
+struct RelCase {
+  const char* name;
+  fm::transport::FaultParams p;
+  const char* scenario;
+  unsigned nodes;
+};
+
+class Reliable : public ::testing::TestWithParam<RelCase> {};
+
+TEST_P(Reliable, ScenarioPassesOverFaults) {
+  const RelCase& c = GetParam();
+  const fmtest::Scenario* sc = fmtest::find_scenario(c.scenario);
+  ASSERT_NE(sc, nullptr);
+  fmtest::register_handlers();
+  fmtest::reset_barriers();
+  fm::Config cfg;
+  cfg.credits = 16;
+  int rc = 0;
+  auto job = Context::create_loopback_job(c.nodes, cfg, &rc, nullptr, &c.p, -1, true);
+  ASSERT_EQ(job.size(), c.nodes) << FM_last_error();
+  std::vector<int> fails(c.nodes, -1), frc(c.nodes, -1);
+  std::vector<std::uint64_t> resent(c.nodes, 0);
+  std::vector<std::thread> threads;
+  for (unsigned r = 0; r < c.nodes; ++r)
+    threads.emplace_back([&, r] {
+      fm::core::ScopedCurrent cur(job[r].get());
+      fails[r] = fmtest::run_scenario(*sc, r, c.nodes, false);
+      for (unsigned d = 0; d < c.nodes; ++d) {
+        FM_peer_stats st{};
+        if (FM_get_peer_stats(d, &st) == FM_SUCCESS) resent[r] += st.retransmissions;
+      }
+      frc[r] = job[r]->finalize();
+    });
+  for (auto& t : threads) t.join();
+  std::uint64_t total = 0;
+  for (unsigned r = 0; r < c.nodes; ++r) {
+    EXPECT_EQ(fails[r], 0) << "node " << r;
+    EXPECT_EQ(frc[r], FM_SUCCESS) << "node " << r;
+    total += resent[r];
+  }
+  std::printf("[ %s ] %s on %u nodes: %llu retransmissions\n", c.name, c.scenario, c.nodes,
+              static_cast<unsigned long long>(total));
+  if (c.p.drop > 0) {
+    EXPECT_GT(total, 0u) << "packets were dropped but none was sent again";
+  }
+}
+
+fm::transport::FaultParams faults(double drop, double dup, double reorder, std::uint64_t seed) {
+  fm::transport::FaultParams p = make(drop, dup, reorder);
+  p.seed = seed;
+  return p;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fault, Reliable,
+    ::testing::Values(RelCase{"drop1", faults(0.01, 0, 0, 1), "flood", 4},
+                      RelCase{"drop5", faults(0.05, 0, 0, 2), "flood", 4},
+                      RelCase{"drop20", faults(0.20, 0, 0, 3), "send11", 2},
+                      RelCase{"drop5_streams", faults(0.05, 0, 0, 4), "streams", 2},
+                      RelCase{"dup5_reorder5", faults(0, 0.05, 0.05, 5), "flood", 4},
+                      RelCase{"mixed", faults(0.05, 0.02, 0.05, 6), "send11", 4}),
+    [](const ::testing::TestParamInfo<RelCase>& i) { return std::string(i.param.name); });
 
 }  // namespace

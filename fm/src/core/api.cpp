@@ -380,7 +380,7 @@ int FM_get_peer_stats(unsigned node, FM_peer_stats* out) {
                        q.rma_bytes_out,
                        q.rma_ops_in,
                        q.rma_bytes_in,
-                       0,
+                       c->retransmissions(node),
                        q.handler_ns};
   return FM_SUCCESS;
 }

@@ -266,6 +266,11 @@ int Context::progress() {
             on_native_done(static_cast<RmaOp*>(comp[i].ctx), true);
           }
           break;
+        case transport::Completion::peer_failed:
+          if (comp[i].len < size_)
+            fail_peer(static_cast<unsigned>(comp[i].len),
+                      "it acknowledged nothing for the peer time-out (unreachable or dead)");
+          break;
         case transport::Completion::error:
           if (comp[i].ctx == &reads_outstanding_) {
             if (reads_outstanding_ > 0) --reads_outstanding_;
@@ -628,10 +633,11 @@ int Context::wait_credit(unsigned p) {
   if (in_handler())
     return fail(FM_EAGAIN, "no credits for node %u inside a handler; return and retry", p);
   ++q.credit_stalls;
-  if (p != rank_ && !q.credit_requested && send_control(p, kCreditRequest) == FM_SUCCESS)
-    q.credit_requested = true;
   while (q.credits <= 0) {
     if (q.failed) return peer_error(p, "send (waiting for credits)");
+    // ask once; a request the transport could not take now (full) is asked again
+    if (p != rank_ && !q.credit_requested && send_control(p, kCreditRequest) == FM_SUCCESS)
+      q.credit_requested = true;
     int rc = progress();
     if (rc < 0) return rc;
     dispatch(SIZE_MAX);
@@ -1317,11 +1323,25 @@ int Context::finalize() {
     bool done = tx_outstanding_ == 0 && ready_count_ == 0;
     for (unsigned p = 0; p < size_ && done; ++p)
       done = p == rank_ || peers_[p].failed || peers_[p].bye;
+    for (auto& tp : tps_) done = done && tp->quiescent();  // everything sent is acknowledged
     if (done) break;
     if (spins > 1000) {
       timespec ts{0, 50000};
       nanosleep(&ts, nullptr);
     }
+  }
+  // Transports with their own reliability keep answering a while: a peer whose last packets'
+  // acknowledgements were lost retransmits them and must hear from us.
+  // Until nothing has arrived for linger_ms (at most 2 s).
+  std::uint32_t linger = 0;
+  for (auto& tp : tps_) linger = std::max(linger, tp->linger_ms());
+  const std::uint64_t t0 = now_ns(), cap = t0 + 2000000000ull;
+  while (linger != 0) {
+    const std::uint64_t now = now_ns();
+    std::uint64_t last = t0;
+    for (auto& tp : tps_) last = std::max(last, tp->last_rx_ns());
+    if (now >= cap || now - last > linger * 1000000ull) break;
+    (void)progress();
   }
   bool any_failed = false;
   for (auto& q : peers_) any_failed = any_failed || q.failed;
@@ -1440,7 +1460,7 @@ void Context::print_stats(bool any_failed) {
 
 std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
     unsigned n, const Config& cfg, int* rc, transport::LoopbackFabric** fab,
-    const transport::FaultParams* fault, int fault_node) {
+    const transport::FaultParams* fault, int fault_node, bool reliable) {
   std::vector<std::unique_ptr<Context>> job;
   auto fabric = transport::make_loopback_fabric(n);
   if (fab != nullptr) *fab = fabric.get();
@@ -1450,11 +1470,20 @@ std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
     w.rank = r;
     w.size = n;
     if (n > 1) {
-      auto tp = transport::open_loopback(fabric, r, cfg.packet_size);
+      auto tp = transport::open_loopback(
+          fabric, r, cfg.packet_size + (reliable ? transport::kReliableHeader : 0));
       if (fault != nullptr && (fault_node < 0 || static_cast<unsigned>(fault_node) == r)) {
         transport::FaultParams fp = *fault;
         fp.seed += r;  // each node its own stream
         tp = transport::open_fault(std::move(tp), fp);
+      }
+      if (reliable) {
+        transport::ReliableParams rp;
+        rp.rank = r;
+        rp.size = n;
+        rp.window = std::max<std::uint32_t>(64, cfg.credits * 2);
+        rp.peer_timeout_ms = cfg.peer_timeout_ms;
+        tp = transport::open_reliable(std::move(tp), rp);
       }
       w.transports.push_back(std::move(tp));
     }

@@ -262,6 +262,11 @@ class Context {
   std::size_t payload() const noexcept { return max_rx_payload_; }
   const Peer& peer(unsigned i) const noexcept { return peers_[i]; }
   const char* transport_name(unsigned node) const noexcept;
+  std::uint64_t retransmissions(unsigned node) const noexcept {
+    return node < size_ && peers_[node].tp >= 0
+               ? tps_[static_cast<std::size_t>(peers_[node].tp)]->retransmissions(node)
+               : 0;
+  }
   bool in_handler() const noexcept { return handler_depth_ > 0; }
 
   // FM API.
@@ -310,10 +315,10 @@ class Context {
 
   // n Contexts in this process joined by the loopback transport (unit tests).
   // With fault, node fault_node's transport (every node's when fault_node is -1) is wrapped in
-  // the fault-injecting decorator.
+  // the fault-injecting decorator; with reliable, every transport then in FM's reliability layer.
   static std::vector<std::unique_ptr<Context>> create_loopback_job(
       unsigned n, const Config& cfg, int* rc, transport::LoopbackFabric** fabric = nullptr,
-      const transport::FaultParams* fault = nullptr, int fault_node = -1);
+      const transport::FaultParams* fault = nullptr, int fault_node = -1, bool reliable = false);
 
  private:
   Context() = default;

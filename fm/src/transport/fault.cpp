@@ -35,6 +35,8 @@ class FaultTransport final : public Transport {
     }
   }
 
+  ~FaultTransport() override { lower_.reset(); }
+
   std::vector<std::byte> address() const override { return lower_->address(); }
   int insert_peers(std::span<const std::vector<std::byte>> addrs) override {
     return lower_->insert_peers(addrs);

@@ -33,7 +33,8 @@ struct Caps {
 };
 
 struct Completion {
-  enum Kind : std::uint8_t { recv, send, read, error };  // read: any RMA (read or write) done
+  // read: any RMA (read or write) done; peer_failed: len is a peer the transport gave up on
+  enum Kind : std::uint8_t { recv, send, read, error, peer_failed };
   Kind kind;
   int status;       // FM_SUCCESS, or the error (kind == error)
   void* ctx;        // context given to post_recv() or send()
@@ -83,6 +84,18 @@ class Transport {
   virtual int write(unsigned peer, const void* buf, std::size_t len, std::uint64_t raddr,
                     std::uint64_t key, void* ctx);
 
+  // Transports with their own reliability: true when every packet sent has been acknowledged
+  // (or its peer given up on); and how long to keep answering peers after the last packet, so
+  // that their retransmissions still get acknowledgements.
+  virtual bool quiescent() const { return true; }
+  virtual std::uint32_t linger_ms() const { return 0; }  // ... after the last packet received
+  virtual std::uint64_t last_rx_ns() const { return 0; }
+  // Packets sent to peer again (transports with their own reliability), else 0.
+  virtual std::uint64_t retransmissions(unsigned peer) const {
+    (void)peer;
+    return 0;
+  }
+
   // --- blocking support ---
   // A descriptor that becomes readable when completions may be pending, or -1.
   virtual int wait_fd() = 0;
@@ -120,6 +133,21 @@ struct FaultParams {
   std::uint64_t seed = 1;
 };
 std::unique_ptr<Transport> open_fault(std::unique_ptr<Transport> lower, const FaultParams& p);
+
+// FM's reliability over an unreliable transport (datagrams): sequence numbers, cumulative and
+// selective acknowledgements (piggybacked, or after ack_delay_us), retransmission on an adaptive
+// time-out (RTT estimate, backoff, Karn's rule), duplicate suppression and a reorder window of
+// `window` packets per peer.  A peer that acknowledges nothing for peer_timeout_ms is reported
+// with a Completion::peer_failed.  See reliable.cpp.
+inline constexpr std::size_t kReliableHeader = 24;  // bytes it adds to every packet
+struct ReliableParams {
+  unsigned rank = 0, size = 1;
+  std::uint32_t window = 64;
+  std::uint32_t ack_delay_us = 50;
+  std::uint32_t initial_rto_us = 2000, min_rto_us = 200, max_rto_us = 200000;
+  std::uint32_t peer_timeout_ms = 10000;
+};
+std::unique_ptr<Transport> open_reliable(std::unique_ptr<Transport> lower, const ReliableParams& p);
 
 // In-process loopback: a fabric of n endpoints living in one process (unit tests).
 class LoopbackFabric;

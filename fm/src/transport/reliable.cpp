@@ -1,0 +1,370 @@
+// reliable.cpp - FM's own reliability over an unreliable packet transport (datagrams): a
+// decorator that gives the core what it needs (exactly-once, in-order delivery per sender) over a
+// lower transport that may lose, duplicate and reorder packets.
+//
+// Per peer and direction: sequence numbers; the receiver acknowledges cumulatively (the next
+// sequence it expects) plus selectively (a bitmap of the 32 after it), piggybacked on every
+// packet it sends to that peer and on its own after a short delay (at once for a duplicate or a
+// gap, which speeds up recovery); the sender keeps a copy of every unacknowledged packet and
+// retransmits those not selectively acknowledged when the oldest has waited a retransmission
+// time-out: RTT estimated (Jacobson/Karels) from packets sent once only (Karn's rule), doubled
+// on every time-out (backoff), reset by progress.  The receiver keeps out-of-order packets in a
+// reorder window of the same size as the send window and drops duplicates.  A peer that
+// acknowledges nothing for the peer time-out is reported failed (Completion::peer_failed).
+//
+// The decorator posts its own receive buffers to the lower transport and copies each packet into
+// one the core posted when it is next in order: one copy per packet on each side, kept off the
+// core's path by the copy the core's send buffer is released after.
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <vector>
+
+#include "transport/transport.hpp"
+#include "util/clock.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace fm::transport {
+namespace {
+
+constexpr std::uint32_t kRelMagic = 0x524c4231;  // "RLB1"
+enum : std::uint16_t { kRelData = 1, kRelAck = 2 };
+
+struct RelHdr {
+  std::uint32_t magic;
+  std::uint16_t type;
+  std::uint16_t pad;
+  std::uint32_t src;
+  std::uint32_t seq;   // kRelData
+  std::uint32_t ack;   // next sequence expected from the receiver of this packet
+  std::uint32_t sack;  // bit i: ack + 1 + i received
+};
+static_assert(sizeof(RelHdr) == kReliableHeader);
+
+class ReliableTransport final : public Transport {
+ public:
+  ReliableTransport(std::unique_ptr<Transport> lower, const ReliableParams& p)
+      : lower_(std::move(lower)), p_(p) {
+    const Caps& lc = lower_->caps();
+    caps_ = lc;
+    caps_.name = lc.name + "+rel";
+    caps_.reliable = caps_.ordered = true;
+    caps_.max_msg = lc.max_msg - sizeof(RelHdr);
+    caps_.inject_size = caps_.max_msg;  // every packet is copied anyway
+    caps_.wait_fd = false;              // time-outs need polling
+    caps_.rma_read = caps_.rma_write = false;
+    pkt_ = lc.max_msg;
+    peers_.resize(p.size);
+    for (auto& q : peers_) {
+      q.tx.resize(p.window);
+      q.rx.resize(p.window);
+      q.rto_ns = p.initial_rto_us * 1000ull;
+    }
+    tx_pool_.resize(std::size_t{p.size} * p.window * pkt_);
+    rx_pool_.resize(std::size_t{p.size} * p.window * pkt_);
+    for (std::size_t i = 0; i < peers_.size(); ++i)
+      for (std::uint32_t k = 0; k < p.window; ++k) {
+        peers_[i].tx[k].data = tx_pool_.data() + (i * p.window + k) * pkt_;
+        peers_[i].rx[k].data = rx_pool_.data() + (i * p.window + k) * pkt_;
+      }
+    const std::size_t nlow = std::max<std::size_t>(64, std::size_t{p.size} * 16);
+    low_bufs_.resize(nlow * pkt_);
+    low_ctx_.resize(nlow);
+    ack_buf_.resize(sizeof(RelHdr));
+    for (std::size_t i = 0; i < nlow; ++i) {  // our receives on the lower transport
+      low_ctx_[i] = i;
+      if (lower_->post_recv(low_bufs_.data() + i * pkt_, pkt_, &low_ctx_[i]) != FM_SUCCESS)
+        FM_WARN("reliable: could post only %zu of %zu receives on %s", i, nlow, lc.name.c_str());
+    }
+  }
+
+  // The lower transport goes first: it may still hold (and, in-process, fill) our receives.
+  ~ReliableTransport() override { lower_.reset(); }
+
+  bool quiescent() const override {
+    for (const auto& q : peers_)
+      if (!q.failed && q.base != q.next_seq) return false;
+    return true;
+  }
+  std::uint32_t linger_ms() const override { return 50; }
+  std::uint64_t last_rx_ns() const override { return last_rx_ns_; }
+
+  std::vector<std::byte> address() const override { return lower_->address(); }
+  int insert_peers(std::span<const std::vector<std::byte>> addrs) override {
+    return lower_->insert_peers(addrs);
+  }
+
+  int post_recv(void* buf, std::size_t len, void* ctx) override {
+    posted_.push_back(Posted{buf, len, ctx});
+    return FM_SUCCESS;
+  }
+
+  int send(unsigned peer, const iovec* iov, std::size_t iovcnt, void* ctx) override {
+    const int rc = queue(peer, iov, iovcnt);
+    if (rc == FM_SUCCESS) done_.push_back(Completion{Completion::send, FM_SUCCESS, ctx, 0});
+    return rc;
+  }
+  int inject(unsigned peer, const void* buf, std::size_t len) override {
+    iovec iov{const_cast<void*>(buf), len};
+    return queue(peer, &iov, 1);
+  }
+
+  int poll(Completion* out, int max) override {
+    Completion c[32];
+    const int n = lower_->poll(c, 32);
+    if (n < 0) return n;
+    for (int i = 0; i < n; ++i) {
+      if (c[i].kind == Completion::recv && is_low(c[i].ctx)) {
+        on_packet(*static_cast<std::size_t*>(c[i].ctx), c[i].len);
+      } else if (c[i].kind == Completion::send || c[i].kind == Completion::error) {
+        // our own copies: nothing to free (they stay until acknowledged); errors are losses
+        if (c[i].kind == Completion::error && !is_low(c[i].ctx)) ++lower_errors_;
+      }
+    }
+    timers();
+    int got = 0;
+    while (got < max && !done_.empty()) {
+      out[got++] = done_.front();
+      done_.pop_front();
+    }
+    return got;
+  }
+
+  std::uint64_t retransmissions(unsigned peer) const override {
+    return peer < peers_.size() ? peers_[peer].retransmitted : 0;
+  }
+  int wait_fd() override { return -1; }
+  bool try_wait() override { return false; }
+
+ private:
+  struct TxSlot {
+    std::byte* data = nullptr;
+    std::size_t len = 0;
+    std::uint64_t sent_ns = 0;
+    bool used = false, sacked = false, resent = false;
+  };
+  struct RxSlot {
+    std::byte* data = nullptr;
+    std::size_t len = 0;
+    bool present = false;
+  };
+  struct Peer {
+    // send side
+    std::uint32_t next_seq = 0, base = 0;  // [base, next_seq) unacknowledged
+    std::vector<TxSlot> tx;
+    std::uint64_t rto_ns = 0, srtt_ns = 0, rttvar_ns = 0, stall_since_ns = 0;
+    std::uint64_t retransmitted = 0;
+    std::uint32_t high_sack = 0;  // one past the highest sequence selectively acknowledged
+    bool failed = false;
+    // receive side
+    std::uint32_t expected = 0;  // next sequence to deliver
+    std::vector<RxSlot> rx;
+    std::uint64_t ack_due_ns = 0;  // 0: no acknowledgement owed
+  };
+  struct Posted {
+    void* buf;
+    std::size_t len;
+    void* ctx;
+  };
+
+  bool is_low(const void* ctx) const noexcept {
+    const auto* p = static_cast<const std::size_t*>(ctx);
+    return !low_ctx_.empty() && p >= low_ctx_.data() && p < low_ctx_.data() + low_ctx_.size();
+  }
+
+  void fill_ack(unsigned peer, RelHdr* h) {
+    Peer& q = peers_[peer];
+    h->ack = q.expected;
+    h->sack = 0;
+    for (std::uint32_t i = 0; i < 32 && i + 1 < p_.window; ++i)
+      if (q.rx[(q.expected + 1 + i) % p_.window].present) h->sack |= 1u << i;
+    q.ack_due_ns = 0;
+  }
+
+  int queue(unsigned peer, const iovec* iov, std::size_t iovcnt) {
+    if (peer >= peers_.size()) return fail(FM_ENODEST, "reliable: peer %u out of range", peer);
+    Peer& q = peers_[peer];
+    if (q.failed) return fail(FM_EPEERFAILED, "reliable: node %u stopped acknowledging", peer);
+    if (q.next_seq - q.base >= p_.window) return FM_EAGAIN;  // window full: poll() and retry
+    TxSlot& s = q.tx[q.next_seq % p_.window];
+    auto* h = reinterpret_cast<RelHdr*>(s.data);
+    std::size_t len = sizeof(RelHdr);
+    for (std::size_t i = 0; i < iovcnt; ++i) {
+      if (len + iov[i].iov_len > pkt_) return fail(FM_ELENGTH, "reliable: packet too long");
+      std::memcpy(s.data + len, iov[i].iov_base, iov[i].iov_len);
+      len += iov[i].iov_len;
+    }
+    *h = RelHdr{kRelMagic, kRelData, 0, p_.rank, q.next_seq, 0, 0};
+    s.len = len;
+    s.used = true;
+    s.sacked = s.resent = false;
+    if (q.next_seq == q.base) q.stall_since_ns = now_ns();
+    ++q.next_seq;
+    transmit(peer, s);
+    return FM_SUCCESS;
+  }
+
+  void transmit(unsigned peer, TxSlot& s) {
+    fill_ack(peer, reinterpret_cast<RelHdr*>(s.data));  // latest acknowledgement, piggybacked
+    s.sent_ns = now_ns();
+    int rc = s.len <= lower_->caps().inject_size ? lower_->inject(peer, s.data, s.len)
+                                                 : send_lower(peer, s.data, s.len);
+    if (rc != FM_SUCCESS && rc != FM_EAGAIN) ++lower_errors_;  // a loss: retransmission covers it
+  }
+
+  int send_lower(unsigned peer, const void* buf, std::size_t len) {
+    iovec iov{const_cast<void*>(buf), len};
+    return lower_->send(peer, &iov, 1, nullptr);
+  }
+
+  void send_ack(unsigned peer) {
+    auto* h = reinterpret_cast<RelHdr*>(ack_buf_.data());
+    *h = RelHdr{kRelMagic, kRelAck, 0, p_.rank, 0, 0, 0};
+    fill_ack(peer, h);
+    (void)lower_->inject(peer, h, sizeof *h);
+  }
+
+  void on_packet(std::size_t index, std::size_t len) {
+    std::byte* data = low_bufs_.data() + index * pkt_;
+    const auto* h = reinterpret_cast<const RelHdr*>(data);
+    last_rx_ns_ = now_ns();
+    if (len >= sizeof(RelHdr) && h->magic == kRelMagic && h->src < peers_.size()) {
+      on_ack(h->src, h->ack, h->sack);
+      if (h->type == kRelData) on_data(h->src, h->seq, data, len);
+    }
+    (void)lower_->post_recv(data, pkt_, &low_ctx_[index]);
+  }
+
+  void on_ack(unsigned peer, std::uint32_t ack, std::uint32_t sack) {
+    Peer& q = peers_[peer];
+    if (ack - q.base > q.next_seq - q.base) return;  // stale or bogus
+    bool progress = false;
+    while (q.base != ack) {
+      TxSlot& s = q.tx[q.base % p_.window];
+      if (!s.resent) {  // Karn: only packets sent once give RTT samples
+        const std::uint64_t rtt = now_ns() - s.sent_ns;
+        if (q.srtt_ns == 0) {
+          q.srtt_ns = rtt;
+          q.rttvar_ns = rtt / 2;
+        } else {
+          const std::uint64_t d = rtt > q.srtt_ns ? rtt - q.srtt_ns : q.srtt_ns - rtt;
+          q.rttvar_ns = (3 * q.rttvar_ns + d) / 4;
+          q.srtt_ns = (7 * q.srtt_ns + rtt) / 8;
+        }
+      }
+      s.used = false;
+      ++q.base;
+      progress = true;
+    }
+    if (progress) {
+      q.rto_ns = std::clamp<std::uint64_t>(q.srtt_ns + 4 * q.rttvar_ns, p_.min_rto_us * 1000ull,
+                                           p_.max_rto_us * 1000ull);
+      q.stall_since_ns = now_ns();
+    }
+    if (q.high_sack - q.base > q.next_seq - q.base) q.high_sack = q.base;  // behind base
+    for (std::uint32_t i = 0; i < 32; ++i)
+      if (sack & (1u << i)) {
+        const std::uint32_t seq = ack + 1 + i;
+        if (seq - q.base < q.next_seq - q.base) {
+          q.tx[seq % p_.window].sacked = true;
+          if (seq + 1 - q.base > q.high_sack - q.base) q.high_sack = seq + 1;
+        }
+      }
+  }
+
+  void on_data(unsigned peer, std::uint32_t seq, const std::byte* data, std::size_t len) {
+    Peer& q = peers_[peer];
+    const std::uint32_t ahead = seq - q.expected;
+    if (ahead >= p_.window) {  // a duplicate (behind) or beyond the window: acknowledge at once
+      if (ahead > 0x80000000u) ++duplicates_;
+      q.ack_due_ns = 1;
+      return;
+    }
+    RxSlot& r = q.rx[seq % p_.window];
+    if (r.present) {
+      ++duplicates_;
+      q.ack_due_ns = 1;
+      return;
+    }
+    r.len = len - sizeof(RelHdr);
+    std::memcpy(r.data, data + sizeof(RelHdr), r.len);
+    r.present = true;
+    deliver(peer);
+    // a gap (something lost or overtaken): tell the sender now; else after the ack delay
+    if (ahead != 0 || q.rx[q.expected % p_.window].present)
+      q.ack_due_ns = 1;
+    else if (q.ack_due_ns == 0)
+      q.ack_due_ns = now_ns() + p_.ack_delay_us * 1000ull;
+  }
+
+  // Hands in-order packets to the core's posted receives.
+  void deliver(unsigned peer) {
+    Peer& q = peers_[peer];
+    while (!posted_.empty()) {
+      RxSlot& r = q.rx[q.expected % p_.window];
+      if (!r.present) break;
+      const Posted p = posted_.front();
+      posted_.pop_front();
+      const std::size_t n = std::min(r.len, p.len);
+      std::memcpy(p.buf, r.data, n);
+      done_.push_back(Completion{Completion::recv, FM_SUCCESS, p.ctx, n});
+      r.present = false;
+      ++q.expected;
+    }
+  }
+
+  void timers() {
+    const std::uint64_t now = now_ns();
+    for (unsigned p = 0; p < peers_.size(); ++p) {
+      Peer& q = peers_[p];
+      if (q.failed) continue;
+      deliver(p);  // receives the core posted since
+      if (q.ack_due_ns != 0 && q.ack_due_ns <= now) send_ack(p);
+      if (q.base == q.next_seq) continue;
+      if (now - q.stall_since_ns > p_.peer_timeout_ms * 1000000ull) {
+        q.failed = true;
+        done_.push_back(Completion{Completion::peer_failed, FM_EPEERFAILED, nullptr, p});
+        continue;
+      }
+      // Fast retransmission: a hole below a selectively acknowledged packet is a loss (or a
+      // reordering) once it is older than the smoothed RTT; resend it without waiting for the
+      // time-out, at most once per RTT.
+      const std::uint64_t fast_after =
+          std::max<std::uint64_t>(q.srtt_ns + q.rttvar_ns, p_.min_rto_us * 250ull);
+      for (std::uint32_t seq = q.base; seq - q.base < q.high_sack - q.base; ++seq) {
+        TxSlot& s = q.tx[seq % p_.window];
+        if (s.sacked || now - s.sent_ns < fast_after) continue;
+        s.resent = true;
+        ++q.retransmitted;
+        transmit(p, s);
+      }
+      // Time-out: the oldest packet again, and the time-out doubles until progress resets it.
+      TxSlot& oldest = q.tx[q.base % p_.window];
+      if (oldest.sacked || now - oldest.sent_ns < q.rto_ns) continue;
+      oldest.resent = true;
+      ++q.retransmitted;
+      transmit(p, oldest);
+      q.rto_ns = std::min<std::uint64_t>(q.rto_ns * 2, p_.max_rto_us * 1000ull);  // backoff
+    }
+  }
+
+  std::unique_ptr<Transport> lower_;
+  ReliableParams p_;
+  std::size_t pkt_ = 0;  // lower packet size
+  std::vector<Peer> peers_;
+  std::vector<std::byte> tx_pool_, rx_pool_, low_bufs_, ack_buf_;
+  std::vector<std::size_t> low_ctx_;
+  std::deque<Posted> posted_;
+  std::deque<Completion> done_;
+  std::uint64_t duplicates_ = 0, lower_errors_ = 0, last_rx_ns_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> open_reliable(std::unique_ptr<Transport> lower,
+                                         const ReliableParams& p) {
+  return std::make_unique<ReliableTransport>(std::move(lower), p);
+}
+
+}  // namespace fm::transport
