@@ -100,7 +100,7 @@ int initialize() {
   if (prov == "loopback" && n > 1)
     return fm::fail(FM_ENOPROVIDER, "FM_PROVIDER=loopback serves a single process (job has %u)", n);
   // An explicitly chosen provider is opened even by a singleton, so that its absence shows.
-  const bool explicit_net = prov == "tcp" || prov == "verbs";
+  const bool explicit_net = prov == "tcp" || prov == "verbs" || prov == "udp";
   if (n == 1 && prov == "shm") count[kShm] = 1;
   if (n == 1 && explicit_net) count[kNet] = 1;
 
@@ -110,12 +110,13 @@ int initialize() {
   for (int s = 0; s < kSlots; ++s) {
     if (count[s] == 0) continue;
     tr::OpenParams op;
-    op.provider = s == kShm ? "shm" : (prov == "verbs" ? "verbs" : "tcp");
+    op.provider = s == kShm ? "shm" : (prov == "verbs" || prov == "udp" ? prov : "tcp");
+    const bool udp = s == kNet && prov == "udp";
     op.iface = w.cfg.iface;
     op.rank = me;
     op.size = n;
-    op.packet_size = packet[s];
-    op.rx_depth = count[s] * (w.cfg.credits + kControlReserve);
+    op.packet_size = udp ? 512 : packet[s];  // udp: sized to the datagram limit below
+    op.rx_depth = udp ? 1024 : count[s] * (w.cfg.credits + kControlReserve);
     op.tx_depth = 256;
     rc = tr::open_ofi(op, &tps[s]);
     if (rc != FM_SUCCESS && s == kShm && prov == "auto") {
@@ -127,6 +128,15 @@ int initialize() {
       continue;  // kNet is opened next
     }
     if (rc != FM_SUCCESS) return rc;
+    if (udp) {  // datagrams: FM's own reliability on top; packets as large as a datagram
+      packet[s] = std::min(w.cfg.packet_size, tps[s]->caps().max_msg) - tr::kReliableHeader;
+      tr::ReliableParams rp;
+      rp.rank = me;
+      rp.size = n;
+      rp.window = std::max<std::uint32_t>(64, 2 * (w.cfg.credits + kControlReserve));
+      rp.peer_timeout_ms = w.cfg.peer_timeout_ms;
+      tps[s] = tr::open_reliable(std::move(tps[s]), rp);
+    }
     // credits per sender, within what the endpoint lets us post
     const std::uint32_t depth = tps[s]->caps().rx_depth;
     std::uint32_t win = w.cfg.credits;

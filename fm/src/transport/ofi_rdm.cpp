@@ -169,22 +169,26 @@ int OfiRdmTransport::open(const OpenParams& params) {
     prov_name = "tcp;ofi_rxm";
   } else if (params.provider == "verbs") {
     prov_name = "verbs;ofi_rxm";
+  } else if (params.provider == "udp") {
+    prov_name = "udp";  // datagrams: FM's reliability layer goes on top (open_reliable)
   } else {
-    return fail(FM_EINVAL, "transport provider \"%s\" unknown (expected shm, tcp or verbs)",
+    return fail(FM_EINVAL, "transport provider \"%s\" unknown (expected shm, tcp, verbs or udp)",
                 params.provider.c_str());
   }
+  const bool dgram = params.provider == "udp";
   if (params.rx_depth == 0 || params.tx_depth == 0 || params.packet_size == 0)
     return fail(FM_EINVAL, "ofi: rx_depth, tx_depth and packet_size must be non-zero");
 
   std::unique_ptr<fi_info, decltype(&fi_freeinfo)> hints(fi_allocinfo(), &fi_freeinfo);
   if (!hints) return fail(FM_ENOMEM, "ofi: fi_allocinfo failed");
-  hints->ep_attr->type = FI_EP_RDM;
+  hints->ep_attr->type = dgram ? FI_EP_DGRAM : FI_EP_RDM;
   // RMA reads serve zero-copy receives; a provider without them still carries messages.
-  hints->caps = FI_MSG | FI_RMA | FI_READ | FI_WRITE | FI_REMOTE_READ | FI_REMOTE_WRITE;
+  hints->caps =
+      dgram ? FI_MSG : FI_MSG | FI_RMA | FI_READ | FI_WRITE | FI_REMOTE_READ | FI_REMOTE_WRITE;
   // Offered, not demanded: a provider that needs per-op scratch space tells us in info->mode.
   hints->mode = FI_CONTEXT | FI_CONTEXT2;
-  hints->tx_attr->msg_order = FI_ORDER_SAS;
-  hints->rx_attr->msg_order = FI_ORDER_SAS;
+  hints->tx_attr->msg_order = dgram ? FI_ORDER_NONE : FI_ORDER_SAS;
+  hints->rx_attr->msg_order = dgram ? FI_ORDER_NONE : FI_ORDER_SAS;
   hints->domain_attr->mr_mode = FI_MR_VIRT_ADDR | FI_MR_ALLOCATED | FI_MR_PROV_KEY;
   hints->domain_attr->threading = FI_THREAD_DOMAIN;
   hints->domain_attr->data_progress = FI_PROGRESS_MANUAL;
@@ -260,8 +264,8 @@ int OfiRdmTransport::open(const OpenParams& params) {
       info->rx_attr->size ? info->rx_attr->size : params.rx_depth, params.rx_depth));
   caps_.tx_depth = static_cast<std::uint32_t>(std::min<std::size_t>(
       info->tx_attr->size ? info->tx_attr->size : params.tx_depth, params.tx_depth));
-  caps_.ordered = true;   // FI_ORDER_SAS was required in the hints
-  caps_.reliable = true;  // FI_EP_RDM
+  caps_.ordered = !dgram;   // FI_ORDER_SAS was required in the hints
+  caps_.reliable = !dgram;  // FI_EP_RDM
   iov_limit_ = std::max<std::size_t>(info->tx_attr->iov_limit, 1);
 
   rc = fi_fabric(info->fabric_attr, &fabric_, nullptr);

@@ -68,7 +68,9 @@ class ReliableTransport final : public Transport {
         peers_[i].tx[k].data = tx_pool_.data() + (i * p.window + k) * pkt_;
         peers_[i].rx[k].data = rx_pool_.data() + (i * p.window + k) * pkt_;
       }
-    const std::size_t nlow = std::max<std::size_t>(64, std::size_t{p.size} * 16);
+    const std::size_t nlow =
+        std::min<std::size_t>(std::max<std::size_t>(64, std::size_t{p.size} * p.window / 2),
+                              lc.rx_depth ? lc.rx_depth : 1024);
     low_bufs_.resize(nlow * pkt_);
     low_ctx_.resize(nlow);
     ack_buf_.resize(sizeof(RelHdr));

@@ -11,7 +11,8 @@ namespace {
 
 const ConfigEntry k_table[] = {
     {"FM_PROVIDER", "string", "auto",
-     "transport: auto (shm for same-host peers, tcp otherwise), shm, tcp, verbs, loopback"},
+     "transport: auto (shm for same-host peers, tcp otherwise), shm, tcp, verbs, udp (datagrams "
+     "with FM's reliability), loopback"},
     {"FM_PACKET_SIZE", "size", "16384",
      "bytes per network (tcp, verbs) packet, 32-byte header included (512..1M)"},
     {"FM_SHM_PACKET_SIZE", "size", "65568", "bytes per shm packet, header included (512..4M)"},
@@ -90,11 +91,12 @@ const ConfigEntry* config_table() noexcept {
 
 int Config::apply_env() {
   if (const char* v = std::getenv("FM_PROVIDER"); v != nullptr && *v != '\0') {
-    static const char* ok[] = {"auto", "shm", "tcp", "verbs", "loopback"};
+    static const char* ok[] = {"auto", "shm", "tcp", "verbs", "udp", "loopback"};
     bool known = false;
     for (const char* o : ok) known = known || std::strcmp(v, o) == 0;
     if (!known)
-      return fail(FM_EINVAL, "FM_PROVIDER=\"%s\": expected auto, shm, tcp, verbs or loopback", v);
+      return fail(FM_EINVAL, "FM_PROVIDER=\"%s\": expected auto, shm, tcp, verbs, udp or loopback",
+                  v);
     provider = v;
   }
   if (const char* v = std::getenv("FM_IFACE"); v != nullptr) iface = v;
