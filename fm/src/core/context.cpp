@@ -138,6 +138,7 @@ int Context::setup(Wiring&& w) {
   tp_packet_ = w.tp_packet;
   tp_zcopy_ = w.tp_zcopy;
   tp_zcopy_.resize(tps_.size(), 0);
+  for (auto& tp : tps_) tp_kind_.push_back(tp->caps().name == "shm" ? 0 : 1);
   std::size_t self_packet = cfg_.packet_size;
   for (std::size_t t = 0; t < tps_.size(); ++t) {
     if (tps_[t]->caps().max_msg < tp_packet_[t])

@@ -292,9 +292,7 @@ class Context {
   int quiet();
   int fence(unsigned node);
   // internal handlers (target and origin side)
-  int on_rma_put(FM_stream* s, unsigned sender);
-  int on_rma_get(FM_stream* s, unsigned sender);
-  int on_rma_atomic(FM_stream* s, unsigned sender);
+  int on_rma_request(FM_stream* s, unsigned sender, int kind);  // 0 put, 1 get, 2 atomic
   int on_rma_reply(FM_stream* s, unsigned sender, bool with_data);
   bool owns(const RmaOp* op) const noexcept {
     return !ops_.empty() && op >= ops_.data() && op < ops_.data() + ops_.size();
@@ -394,6 +392,7 @@ class Context {
   unsigned size_ = 1;
   std::vector<std::size_t> tp_packet_;  // per transport: receive packet size
   std::vector<std::size_t> tp_zcopy_;   // per transport: zero-copy threshold, 0 = off
+  std::vector<std::uint8_t> tp_kind_;   // per transport: 0 shm, 1 network (FM_region.tkey index)
   std::uint32_t reads_outstanding_ = 0;
   bool read_failed_ = false;
   std::size_t max_rx_payload_ = 0;

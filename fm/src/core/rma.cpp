@@ -34,13 +34,13 @@ constexpr std::uint32_t kMaxOps = 4096;  // operations in flight per node (then 
 enum Kind : int { kPut, kGet, kAtomic };
 
 int h_put(FM_stream* s, unsigned sender) {
-  return current()->on_rma_put(s, sender);
+  return current()->on_rma_request(s, sender, kPut);
 }
 int h_get(FM_stream* s, unsigned sender) {
-  return current()->on_rma_get(s, sender);
+  return current()->on_rma_request(s, sender, kGet);
 }
 int h_atomic(FM_stream* s, unsigned sender) {
-  return current()->on_rma_atomic(s, sender);
+  return current()->on_rma_request(s, sender, kAtomic);
 }
 int h_reply(FM_stream* s, unsigned sender) {
   return current()->on_rma_reply(s, sender, false);
@@ -408,7 +408,7 @@ int Context::rma_start(int kind, const FM_region* r, std::uint64_t offset, void*
 }
 
 int Context::tp_kind(int tp) const noexcept {
-  return tps_[static_cast<std::size_t>(tp)]->caps().name == "shm" ? 0 : 1;
+  return tp_kind_[static_cast<std::size_t>(tp)];
 }
 
 // Posts the transfers of a native put/get (split at the provider's largest RMA), all in flight at
@@ -545,66 +545,45 @@ int Context::fence(unsigned node) {
 // ------------------------------------------------------------------------------------------------
 // target side
 
-int Context::on_rma_put(FM_stream* s, unsigned sender) {
+// One handler for the three requests: the same checks and accounting, then the access itself.
+int Context::on_rma_request(FM_stream* s, unsigned sender, int kind) {
   RmaReq rq;
   if (receive(&rq, s, sizeof rq) != static_cast<long>(sizeof rq)) return FM_CONTINUE;
-  std::byte* where = nullptr;
-  RmaReply r{rq.id, FM_SUCCESS, 0, 0};
-  r.status = check_access(rq, FM_ACCESS_WRITE, 1, &where);
-  if (r.status != FM_SUCCESS) {
-    FM_DEBUG("put from node %u refused: %s", sender, last_error());
-  } else if (rq.len > 0) {
-    const long got = receive(where, s, rq.len);
-    if (got != static_cast<long>(rq.len)) r.status = got < 0 ? static_cast<int>(got) : FM_ELENGTH;
-  }
   Peer& q = peers_[sender];
   ++q.rma_ops_in;
   q.rma_bytes_in += rq.len;
-  reply(sender, r, nullptr, 0);
-  return FM_CONTINUE;
-}
-
-int Context::on_rma_get(FM_stream* s, unsigned sender) {
-  RmaReq rq;
-  if (receive(&rq, s, sizeof rq) != static_cast<long>(sizeof rq)) return FM_CONTINUE;
-  std::byte* where = nullptr;
   RmaReply r{rq.id, FM_SUCCESS, 0, 0};
-  r.status = check_access(rq, FM_ACCESS_READ, 1, &where);
-  if (r.status != FM_SUCCESS) FM_DEBUG("get from node %u refused: %s", sender, last_error());
-  Peer& q = peers_[sender];
-  ++q.rma_ops_in;
-  q.rma_bytes_in += rq.len;
-  if (r.status == FM_SUCCESS)
-    reply(sender, r, where, rq.len);
+  std::byte* where = nullptr;
+  if (kind == kAtomic && !(rq.type <= FM_UINT64 && rq.op <= FM_ATOMIC_READ &&
+                           rq.len == type_size(static_cast<int>(rq.type))))
+    r.status = fail(FM_EINVAL, "malformed atomic request");
   else
+    r.status = check_access(rq,
+                            kind == kPut   ? FM_ACCESS_WRITE
+                            : kind == kGet ? FM_ACCESS_READ
+                                           : FM_ACCESS_ATOMIC,
+                            kind == kAtomic ? rq.len : 1, &where);
+  if (r.status != FM_SUCCESS) {
+    FM_DEBUG("one-sided request from node %u refused: %s", sender, last_error());
     reply(sender, r, nullptr, 0);
-  return FM_CONTINUE;
-}
-
-int Context::on_rma_atomic(FM_stream* s, unsigned sender) {
-  RmaReq rq;
-  if (receive(&rq, s, sizeof rq) != static_cast<long>(sizeof rq)) return FM_CONTINUE;
-  std::byte* where = nullptr;
-  RmaReply r{rq.id, FM_SUCCESS, 0, 0};
-  const bool ok_type = rq.type <= FM_UINT64 && rq.op <= FM_ATOMIC_READ &&
-                       rq.len == type_size(static_cast<int>(rq.type));
-  r.status = ok_type ? check_access(rq, FM_ACCESS_ATOMIC, rq.len, &where)
-                     : fail(FM_EINVAL, "malformed atomic request");
-  if (r.status == FM_SUCCESS) {
-    const int op = static_cast<int>(rq.op);
-    if (rq.len == 4) {
-      r.value =
-          apply(reinterpret_cast<std::uint32_t*>(where), op, static_cast<std::uint32_t>(rq.operand),
-                static_cast<std::uint32_t>(rq.compare));
-    } else {
-      r.value = apply(reinterpret_cast<std::uint64_t*>(where), op, rq.operand, rq.compare);
-    }
-  } else {
-    FM_DEBUG("atomic from node %u refused: %s", sender, last_error());
+    return FM_CONTINUE;
   }
-  Peer& q = peers_[sender];
-  ++q.rma_ops_in;
-  q.rma_bytes_in += rq.len;
+  if (kind == kGet) {
+    reply(sender, r, where, rq.len);  // the data follows the answer
+    return FM_CONTINUE;
+  }
+  if (kind == kPut) {
+    if (rq.len > 0) {  // straight into the region (zero-copy where the transport reads)
+      const long got = receive(where, s, rq.len);
+      if (got != static_cast<long>(rq.len)) r.status = got < 0 ? static_cast<int>(got) : FM_ELENGTH;
+    }
+  } else if (rq.len == 4) {
+    r.value = apply(reinterpret_cast<std::uint32_t*>(where), static_cast<int>(rq.op),
+                    static_cast<std::uint32_t>(rq.operand), static_cast<std::uint32_t>(rq.compare));
+  } else {
+    r.value = apply(reinterpret_cast<std::uint64_t*>(where), static_cast<int>(rq.op), rq.operand,
+                    rq.compare);
+  }
   reply(sender, r, nullptr, 0);
   return FM_CONTINUE;
 }
