@@ -1,8 +1,9 @@
 #!/bin/sh
 # test.sh - installs what is missing, builds FM, and runs every test:
 #   1. format check (clang-format) of the sources,
-#   2. the full CTest suite: unit tests over the loopback transport and multi-process tests
-#      launched by Hydra's mpiexec over shm and tcp (2 and 4 ranks, kill -9, verbs refusal),
+#   2. the full CTest suite: unit tests over the loopback transport (also with injected faults)
+#      and multi-process tests launched by Hydra's mpiexec over shm, tcp and udp (2 and 4 ranks,
+#      kill -9, verbs refusal), and across network-namespace hosts (skipped without root),
 #   3. the unit tests again, built with AddressSanitizer + UndefinedBehaviorSanitizer.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
