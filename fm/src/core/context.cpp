@@ -1331,18 +1331,20 @@ int Context::finalize() {
       nanosleep(&ts, nullptr);
     }
   }
-  // Transports with their own reliability keep answering a while: a peer whose last packets'
-  // acknowledgements were lost retransmits them and must hear from us.
-  // Until nothing has arrived for linger_ms (at most 2 s).
-  std::uint32_t linger = 0;
-  for (auto& tp : tps_) linger = std::max(linger, tp->linger_ms());
-  const std::uint64_t t0 = now_ns(), cap = t0 + 2000000000ull;
-  while (linger != 0) {
-    const std::uint64_t now = now_ns();
-    std::uint64_t last = t0;
-    for (auto& tp : tps_) last = std::max(last, tp->last_rx_ns());
-    if (now >= cap || now - last > linger * 1000000ull) break;
+  // Transports with their own reliability keep answering until every peer says it needs nothing
+  // more (a peer whose last acknowledgements were lost still retransmits and must hear from us);
+  // bounded by the peer time-out for a peer that died meanwhile.
+  for (auto& tp : tps_) tp->begin_close();
+  const std::uint64_t close_cap = now_ns() + cfg_.peer_timeout_ms * 1000000ull;
+  for (std::uint32_t spins = 0;; ++spins) {
+    bool closed = true;
+    for (auto& tp : tps_) closed = closed && tp->peers_closed();
+    if (closed || now_ns() >= close_cap) break;
     (void)progress();
+    if (spins > 1000) {
+      timespec ts{0, 50000};
+      nanosleep(&ts, nullptr);
+    }
   }
   bool any_failed = false;
   for (auto& q : peers_) any_failed = any_failed || q.failed;

@@ -25,6 +25,7 @@ class LoopbackFabric {
     std::deque<Posted> posted;
     std::deque<std::vector<std::byte>> unexpected;
     std::deque<Completion> cq;
+    bool closed = false;  // its transport is gone: packets to it vanish, as on a closed endpoint
   };
   explicit LoopbackFabric(unsigned n) : eps(n) {}
 
@@ -35,6 +36,7 @@ class LoopbackFabric {
   // Delivers bytes to endpoint dst (lock held).
   int deliver(unsigned dst, const iovec* iov, std::size_t iovcnt) {
     Endpoint& ep = eps[dst];
+    if (ep.closed) return FM_SUCCESS;
     std::size_t total = 0;
     for (std::size_t i = 0; i < iovcnt; ++i) total += iov[i].iov_len;
     if (ep.posted.empty()) {
@@ -78,6 +80,16 @@ class LoopbackTransport final : public Transport {
     caps_.ordered = true;
     caps_.reliable = true;
     caps_.wait_fd = false;
+  }
+
+  // The receive buffers posted here belong to the owner and die with it.
+  ~LoopbackTransport() override {
+    std::lock_guard lk(fabric_->mu);
+    auto& ep = fabric_->eps[rank_];
+    ep.closed = true;
+    ep.posted.clear();
+    ep.unexpected.clear();
+    ep.cq.clear();
   }
 
   std::vector<std::byte> address() const override {

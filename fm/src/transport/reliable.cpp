@@ -12,6 +12,12 @@
 // reorder window of the same size as the send window and drops duplicates.  A peer that
 // acknowledges nothing for the peer time-out is reported failed (Completion::peer_failed).
 //
+// Closing: a node whose packets are all acknowledged sends every peer a FIN ("I need nothing more
+// from you") and keeps answering until it holds a FIN from every live peer: a peer whose last
+// acknowledgements were lost still retransmits and must be acknowledged, however long its
+// backed-off time-out.  FINs are not sequenced: a closing node that lacks a peer's FIN asks again
+// every RTO with a FIN marked "yours missing", which a closing peer answers with its own.
+//
 // The decorator posts its own receive buffers to the lower transport and copies each packet into
 // one the core posted when it is next in order: one copy per packet on each side, kept off the
 // core's path by the copy the core's send buffer is released after.
@@ -29,12 +35,13 @@ namespace fm::transport {
 namespace {
 
 constexpr std::uint32_t kRelMagic = 0x524c4231;  // "RLB1"
-enum : std::uint16_t { kRelData = 1, kRelAck = 2 };
+enum : std::uint16_t { kRelData = 1, kRelAck = 2, kRelFin = 3 };
+constexpr std::uint16_t kFinHaveYours = 1;  // kRelFin flag: the sender already has our FIN
 
 struct RelHdr {
   std::uint32_t magic;
   std::uint16_t type;
-  std::uint16_t pad;
+  std::uint16_t flags;
   std::uint32_t src;
   std::uint32_t seq;   // kRelData
   std::uint32_t ack;   // next sequence expected from the receiver of this packet
@@ -89,8 +96,16 @@ class ReliableTransport final : public Transport {
       if (!q.failed && q.base != q.next_seq) return false;
     return true;
   }
-  std::uint32_t linger_ms() const override { return 50; }
-  std::uint64_t last_rx_ns() const override { return last_rx_ns_; }
+  void begin_close() override {
+    closing_ = true;
+    for (unsigned p = 0; p < peers_.size(); ++p)
+      if (p != p_.rank && !peers_[p].failed) send_fin(p);
+  }
+  bool peers_closed() const override {
+    for (unsigned p = 0; p < peers_.size(); ++p)
+      if (p != p_.rank && !peers_[p].failed && !peers_[p].fin_rx) return false;
+    return true;
+  }
 
   std::vector<std::byte> address() const override { return lower_->address(); }
   int insert_peers(std::span<const std::vector<std::byte>> addrs) override {
@@ -163,6 +178,9 @@ class ReliableTransport final : public Transport {
     std::uint32_t expected = 0;  // next sequence to deliver
     std::vector<RxSlot> rx;
     std::uint64_t ack_due_ns = 0;  // 0: no acknowledgement owed
+    // closing
+    bool fin_rx = false;  // the peer needs nothing more from us
+    std::uint64_t fin_sent_ns = 0;
   };
   struct Posted {
     void* buf;
@@ -227,13 +245,26 @@ class ReliableTransport final : public Transport {
     (void)lower_->inject(peer, h, sizeof *h);
   }
 
+  void send_fin(unsigned peer) {
+    Peer& q = peers_[peer];
+    auto* h = reinterpret_cast<RelHdr*>(ack_buf_.data());
+    *h = RelHdr{kRelMagic, kRelFin, q.fin_rx ? kFinHaveYours : std::uint16_t{0}, p_.rank, 0, 0, 0};
+    fill_ack(peer, h);
+    q.fin_sent_ns = now_ns();
+    (void)lower_->inject(peer, h, sizeof *h);
+  }
+
   void on_packet(std::size_t index, std::size_t len) {
     std::byte* data = low_bufs_.data() + index * pkt_;
     const auto* h = reinterpret_cast<const RelHdr*>(data);
-    last_rx_ns_ = now_ns();
     if (len >= sizeof(RelHdr) && h->magic == kRelMagic && h->src < peers_.size()) {
       on_ack(h->src, h->ack, h->sack);
-      if (h->type == kRelData) on_data(h->src, h->seq, data, len);
+      if (h->type == kRelData) {
+        on_data(h->src, h->seq, data, len);
+      } else if (h->type == kRelFin) {
+        peers_[h->src].fin_rx = true;
+        if (closing_ && (h->flags & kFinHaveYours) == 0) send_fin(h->src);
+      }
     }
     (void)lower_->post_recv(data, pkt_, &low_ctx_[index]);
   }
@@ -323,6 +354,9 @@ class ReliableTransport final : public Transport {
       if (q.failed) continue;
       deliver(p);  // receives the core posted since
       if (q.ack_due_ns != 0 && q.ack_due_ns <= now) send_ack(p);
+      if (closing_ && !q.fin_rx && p != p_.rank &&
+          now - q.fin_sent_ns > std::clamp<std::uint64_t>(q.rto_ns, 1000000, 100000000))
+        send_fin(p);  // ask again: our FIN or its answer was lost
       if (q.base == q.next_seq) continue;
       if (now - q.stall_since_ns > p_.peer_timeout_ms * 1000000ull) {
         q.failed = true;
@@ -359,7 +393,8 @@ class ReliableTransport final : public Transport {
   std::vector<std::size_t> low_ctx_;
   std::deque<Posted> posted_;
   std::deque<Completion> done_;
-  std::uint64_t duplicates_ = 0, lower_errors_ = 0, last_rx_ns_ = 0;
+  std::uint64_t duplicates_ = 0, lower_errors_ = 0;
+  bool closing_ = false;
 };
 
 }  // namespace

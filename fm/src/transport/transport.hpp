@@ -85,11 +85,13 @@ class Transport {
                     std::uint64_t key, void* ctx);
 
   // Transports with their own reliability: true when every packet sent has been acknowledged
-  // (or its peer given up on); and how long to keep answering peers after the last packet, so
-  // that their retransmissions still get acknowledgements.
+  // (or its peer given up on).
   virtual bool quiescent() const { return true; }
-  virtual std::uint32_t linger_ms() const { return 0; }  // ... after the last packet received
-  virtual std::uint64_t last_rx_ns() const { return 0; }
+  // Closing handshake of such transports, once quiescent(): begin_close() tells every peer that
+  // we owe it nothing more; peers_closed() is true once every live peer has said the same, so
+  // none of them still needs our acknowledgements.  Until then the owner keeps polling.
+  virtual void begin_close() {}
+  virtual bool peers_closed() const { return true; }
   // Packets sent to peer again (transports with their own reliability), else 0.
   virtual std::uint64_t retransmissions(unsigned peer) const {
     (void)peer;
