@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # compare.sh - FM against the transport's own limit, fi_pingpong, on the same provider.
 #
-#   bench/compare.sh [-p shm|tcp|all] [-r rounds] [-b BUILD_DIR] [-o OUTDIR] [-q] [-n]
+#   bench/compare.sh [-p shm|tcp|udp|all] [-r rounds] [-b BUILD_DIR] [-o OUTDIR] [-q] [-n]
 #
 # For each provider, each round runs fm_perf and fi_pingpong alternately (the order reverses every
-# round) at 8 B (one-way latency) and 64 KiB and 1 MiB (ping-pong bandwidth = size / one-way time),
-# computes the per-round ratios FM / fi_pingpong, and reports their median, min and max.
-# References: shm: fi_pingpong -p shm -e rdm; tcp: fi_pingpong -p tcp -e rdm (tcp;ofi_rxm, FM's
-# path), plus -p tcp -e msg as an extra column.  Then one bandwidth sweep (8 B..4 MiB) of each,
-# plotted.
+# round) at 8 B (one-way latency) and 64 KiB, 1 MiB and 16 MiB (ping-pong bandwidth = size /
+# one-way time), computes the per-round ratios FM / fi_pingpong, and reports their median, min and
+# max.  References (fi_pingpong -p PROV -e EP, by label):
+#   shm: rdm = shm rdm
+#   tcp: rdm = tcp rdm (tcp;ofi_rxm, FM's path), msg = tcp msg
+#   udp: dgram = udp dgram (raw datagrams, what FM runs on; 1472 bytes at most),
+#        rxd = udp rdm (udp;ofi_rxd, libfabric's reliability over udp), rxm = tcp rdm
+# Then one bandwidth sweep (8 B..4 MiB) of each, plotted.
 # Writes OUTDIR/compare-<provider>.csv, sweep-<provider>.csv, bw-<provider>.png and compare.md.
 # Progress goes to stderr, the summary table to stdout.
 set -uo pipefail
 
 usage() {
   cat <<'EOF'
-usage: bench/compare.sh [-p shm|tcp|all] [-r rounds] [-b BUILD_DIR] [-o OUTDIR] [-q] [-n]
-  -p   provider(s) to compare (default all = shm and tcp)
+usage: bench/compare.sh [-p shm|tcp|udp|all] [-r rounds] [-b BUILD_DIR] [-o OUTDIR] [-q] [-n]
+  -p   provider(s) to compare (default all = shm, tcp and udp)
   -r   rounds of alternating runs (default 5)
   -b   build directory holding bench/fm_perf (default <repo>/build)
   -o   output directory (default BUILD_DIR/bench/compare)
@@ -43,9 +46,9 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 0 ] || { usage >&2; exit 2; }
 case $PROVIDERS in
-  all) PROVIDERS="shm tcp" ;;
-  shm | tcp) ;;
-  *) echo "compare.sh: -p must be shm, tcp or all" >&2; exit 2 ;;
+  all) PROVIDERS="shm tcp udp" ;;
+  shm | tcp | udp) ;;
+  *) echo "compare.sh: -p must be shm, tcp, udp or all" >&2; exit 2 ;;
 esac
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: -r needs a positive number" >&2; exit 2; }
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || {
@@ -152,6 +155,26 @@ run_fm() {
   fi
 }
 
+# reference label -> its fi_pingpong provider and endpoint type; DGRAM_MAX: datagram size limit
+declare -A REF_PROV=([rdm]=x) REF_EP=([rdm]=x)
+set_refs() {  # provider -> REFS (labels), REF_PROV, REF_EP
+  case $1 in
+    shm) REFS="rdm"; REF_PROV=([rdm]=shm); REF_EP=([rdm]=rdm) ;;
+    tcp) REFS="rdm msg"; REF_PROV=([rdm]=tcp [msg]=tcp); REF_EP=([rdm]=rdm [msg]=msg) ;;
+    udp) REFS="dgram rxd rxm"; REF_PROV=([dgram]=udp [rxd]=udp [rxm]=tcp)
+      REF_EP=([dgram]=dgram [rxd]=rdm [rxm]=rdm) ;;
+  esac
+}
+DGRAM_MAX=$(fi_info -p udp -t FI_EP_DGRAM -v 2>/dev/null | awk '/max_msg_size/ { print $2; exit }')
+DGRAM_MAX=${DGRAM_MAX:-1472}
+
+# run_ref label bytes iters -> RES_LAT, RES_BW (NA, not run, when a datagram cannot hold bytes)
+run_ref() {
+  RES_LAT=NA RES_BW=NA
+  [ "${REF_EP[$1]}" = dgram ] && [ "$2" -gt "$DGRAM_MAX" ] && return 0
+  run_raw "${REF_PROV[$1]}" "${REF_EP[$1]}" "$2" "$3"
+}
+
 # run_raw provider endpoint bytes iters -> RES_LAT, RES_BW from the client's row
 run_raw() {
   local p=$1 ep=$2 bytes=$3 iters=$4 log slog spid i rc
@@ -221,21 +244,22 @@ CMDS="$WORK/commands.txt"  # every distinct command run, for compare.md
 MD_BODY="$WORK/body.md"
 : >"$MD_BODY"
 TABLE="$WORK/table.txt"
-printf "%-8s %-12s %-10s %10s %16s %26s %16s %26s\n" provider test metric FM "fi_pingpong rdm" \
-  "FM/rdm median [min, max]" "fi_pingpong msg" "FM/msg median [min, max]" >"$TABLE"
+: >"$TABLE"
 DONE_PROVIDERS=""
 
 for p in $PROVIDERS; do
-  refs="rdm"
-  if ! fi_info -p "$p" -t FI_EP_RDM >/dev/null 2>&1; then
-    say "skipping provider $p: libfabric has no $p RDM endpoint here (fi_info -p $p -t FI_EP_RDM)"
-    printf '\n## %s\n\nSkipped: libfabric has no %s RDM endpoint on this host.\n' "$p" "$p" \
-      >>"$MD_BODY"
+  set_refs "$p"
+  refs=""
+  for ref in $REFS; do
+    type=FI_EP_$(tr a-z A-Z <<<"${REF_EP[$ref]}")
+    if fi_info -p "${REF_PROV[$ref]}" -t "$type" >/dev/null 2>&1; then refs+="${refs:+ }$ref"; else
+      say "[$p] no ${REF_PROV[$ref]} $type endpoint here: reference $ref left out"; fi
+  done
+  if [ -z "$refs" ]; then
+    say "skipping provider $p: libfabric has none of its reference endpoints here"
+    printf '\n## %s\n\nSkipped: libfabric has no reference endpoint for %s on this host.\n' \
+      "$p" "$p" >>"$MD_BODY"
     continue
-  fi
-  if [ "$p" = tcp ]; then
-    if fi_info -p tcp -t FI_EP_MSG >/dev/null 2>&1; then refs="rdm msg"; else
-      say "no tcp MSG endpoint: the -e msg reference is left out"; fi
   fi
   say "[$p] checking that FM runs over $p"
   RECORD=0
@@ -260,7 +284,7 @@ for p in $PROVIDERS; do
       declare -A val=()
       for tool in $tools; do
         if [ "$tool" = fm ]; then run_fm "$p" "$t" "$bytes" "$iters"; else
-          run_raw "$p" "$tool" "$bytes" "$iters"; fi
+          run_ref "$tool" "$bytes" "$iters"; fi
         val[$tool]=$([ "$metric" = lat ] && echo "$RES_LAT" || echo "$RES_BW")
       done
       for ref in $refs; do
@@ -280,26 +304,28 @@ for p in $PROVIDERS; do
     echo
     echo "## $p"
     echo
-    if [ "$p" = tcp ]; then
-      echo "| test | size | FM | fi_pingpong rdm | FM/rdm median [min, max] | fi_pingpong msg |" \
-        "FM/msg median [min, max] |"
-      echo "|---|---|---|---|---|---|---|"
-    else
-      echo "| test | size | FM | fi_pingpong rdm | FM/rdm median [min, max] |"
-      echo "|---|---|---|---|---|"
-    fi
+    echo -n "References:"
+    for ref in $refs; do echo -n " $ref = \`fi_pingpong -p ${REF_PROV[$ref]} -e ${REF_EP[$ref]}\`;"; done
+    echo
+    echo
+    hdr="| test | size | FM |" sep="|---|---|---|"
+    for ref in $refs; do hdr+=" fi_pingpong $ref | FM/$ref median [min, max] |" sep+="---|---|"; done
+    echo "$hdr"
+    echo "$sep"
   } >>"$MD_BODY"
+  hdr_txt=$(printf "%-8s %-12s %-10s %10s" provider test metric FM)
+  for ref in $refs; do hdr_txt+=$(printf " %16s %26s" "$ref" "FM/$ref median [min, max]"); done
+  echo "$hdr_txt" >>"$TABLE"
   for spec in "${TESTS[@]}"; do
     read -r t bytes iters metric <<<"$spec"
     m=$(unit_of "$metric")
     sel() { awk -v t="$t" -v b="$bytes" -v r="$1" -v c="$2" '$1 == t && $2 == b && $4 == r {
       print $c }' "$ROWS"; }
-    read -r fm_med fm_min fm_max < <(sel rdm 6 | stats)
+    read -r fm_med fm_min fm_max < <(sel "${refs%% *}" 6 | stats)
     line_txt=$(printf "%-8s %-12s %-10s %10s" "$p" "$t $(human "$bytes")" "$m" "$fm_med")
     line_md="| $([ "$t" = lat ] && echo "latency (us)" || echo "bandwidth (MB/s)") |"
     line_md+=" $(human "$bytes") | $fm_med [$fm_min, $fm_max] |"
-    for ref in rdm msg; do
-      case " $refs " in *" $ref "*) ;; *) continue ;; esac
+    for ref in $refs; do
       read -r raw_med raw_min raw_max < <(sel "$ref" 7 | stats)
       read -r r_med r_min r_max < <(sel "$ref" 8 | stats)
       for what in median min max; do
@@ -331,8 +357,8 @@ for p in $PROVIDERS; do
     echo "sweep over $p: for each size S in 8 16 .. 4194304, I = sweep_iters(S):" >>"$CMDS"
     echo "  mpiexec.hydra -n 2 -genv FM_PROVIDER $p $FM_PERF -t bw -S S -I I -w 0 --reply main --csv" >>"$CMDS"
     for ref in $refs; do
-      echo "  fi_pingpong -p $p -e $ref -S S -I I -B PORT &  fi_pingpong ... -P PORT 127.0.0.1" \
-        >>"$CMDS"
+      echo "  fi_pingpong -p ${REF_PROV[$ref]} -e ${REF_EP[$ref]} -S S -I I -B PORT &" \
+        " fi_pingpong ... -P PORT 127.0.0.1" >>"$CMDS"
     done
     RECORD=0
     for ((bytes = 8; bytes <= 4194304; bytes *= 2)); do
@@ -341,7 +367,7 @@ for p in $PROVIDERS; do
       run_fm "$p" bw "$bytes" "$iters"
       line="$bytes,$iters,$RES_BW"
       for ref in $refs; do
-        run_raw "$p" "$ref" "$bytes" "$iters"
+        run_ref "$ref" "$bytes" "$iters"
         line+=",$RES_BW"
       done
       echo "$line" >>"$SW"
@@ -363,7 +389,7 @@ for p in $PROVIDERS; do
       col=4
       for ref in $refs; do
         read -r pk nh < <(n_half $col)
-        echo "- fi_pingpong -e $ref: peak ${pk:-NA} MB/s, n1/2 =" \
+        echo "- fi_pingpong -p ${REF_PROV[$ref]} -e ${REF_EP[$ref]} ($ref): peak ${pk:-NA} MB/s, n1/2 =" \
           "$([ -n "${nh:-}" ] && human "$nh" || echo NA)"
         col=$((col + 1))
       done
@@ -372,7 +398,7 @@ for p in $PROVIDERS; do
       plot="'$SW' using 1:3 with linespoints title 'FM (fm_perf -t bw --reply main)'"
       col=4
       for ref in $refs; do
-        plot+=", '' using 1:$col with linespoints title 'fi_pingpong -p $p -e $ref'"
+        plot+=", '' using 1:$col with linespoints title 'fi_pingpong -p ${REF_PROV[$ref]} -e ${REF_EP[$ref]}'"
         col=$((col + 1))
       done
       quick=""

@@ -319,26 +319,36 @@ int h_flood(FM_stream* s, unsigned src) {
   return FM_CONTINUE;
 }
 
+// Message j of the flood: small (8..207 bytes), every 97th a three-piece stream of two packets
+// and a bit, and every 250th (from the 125th) a large stream of 256 KiB, 1 MiB or 4 MiB sent in
+// 64 KiB pieces.
+std::size_t flood_len(std::uint32_t j) {
+  static constexpr std::size_t kLarge[] = {std::size_t{4} << 20, 256u << 10, std::size_t{1} << 20};
+  if (j % 250 == 125) return kLarge[(j / 250) % 3];
+  return (j % 97 == 0) ? 2 * P() + 100 : 8 + (j * 37) % 200;
+}
+
 int run_flood(unsigned me, unsigned n, bool big) {
   const std::uint32_t M = big ? 3000 : 800;
   t_fl.next.assign(n, 0);
   fm_barrier();
-  std::vector<std::uint8_t> buf(2 * P() + 200);
-  for (std::uint32_t j = 0; j < M; ++j)
+  std::vector<std::uint8_t> buf((std::size_t{4} << 20) + 8);
+  for (std::uint32_t j = 0; j < M; ++j) {
+    const std::size_t len = flood_len(j);
+    std::uint32_t hdr[2] = {me, j};
+    std::memcpy(buf.data(), hdr, 8);
+    fill(buf.data() + 8, len - 8, me, j);
     for (unsigned d = 0; d < n; ++d) {
       const unsigned dest = (me + d) % n;
-      const std::size_t len = (j % 97 == 0) ? 2 * P() + 100 : 8 + (j * 37) % 200;
-      std::uint32_t hdr[2] = {me, j};
-      std::memcpy(buf.data(), hdr, 8);
-      fill(buf.data() + 8, len - 8, me, j);
       int rc;
-      if (len > P()) {  // streamed in three pieces
+      if (len > P()) {  // streamed: header, then the body in pieces
         FM_stream* s = FM_begin_message(dest, len, H_FLOOD);
         CHECK(s != nullptr, "begin");
         if (!s) return t_fails;
+        const std::size_t piece = len > (64u << 10) ? (64u << 10) : P();
         rc = FM_send_piece(s, buf.data(), 8);
-        if (rc == 0) rc = FM_send_piece(s, buf.data() + 8, P());
-        if (rc == 0) rc = FM_send_piece(s, buf.data() + 8 + P(), len - 8 - P());
+        for (std::size_t off = 8; rc == 0 && off < len; off += piece)
+          rc = FM_send_piece(s, buf.data() + off, std::min(piece, len - off));
         int rc2 = FM_end_message(s);
         if (rc == 0) rc = rc2;
       } else {
@@ -346,6 +356,7 @@ int run_flood(unsigned me, unsigned n, bool big) {
       }
       CHECK(rc == FM_SUCCESS, "flood send to %u: %s", dest, FM_strerror(rc));
     }
+  }
   wait_for(
       [&] {
         for (unsigned s = 0; s < n; ++s)

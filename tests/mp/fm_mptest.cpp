@@ -3,6 +3,10 @@
 // Exit status: 0 pass, 1 fail, 77 skipped (provider not available here).
 // "kill" is the peer-failure test: the last rank SIGKILLs itself during a flood; survivors must
 // get FM_EPEERFAILED naming it, keep talking to each other, and finalize.
+// "unreachable" is its network form (tests/netns/run.sh --cut-host): the last rank creates the
+// file $FM_TEST_CUT_FILE during a flood, the harness then drops every UDP packet to and from its
+// host.  Nobody dies and the launcher sends no hint: both sides find the failure by FM's time-out
+// alone (FM_PEER_TIMEOUT_MS); the cut-off rank reports every other node failed.
 #include <execinfo.h>
 #include <fm/fm.h>
 #include <signal.h>
@@ -10,6 +14,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -28,10 +33,73 @@ int h_ring(FM_stream*, unsigned) {
   return FM_CONTINUE;
 }
 
-int run_kill(unsigned me, unsigned n) {
-  using Clock = std::chrono::steady_clock;
+using Clock = std::chrono::steady_clock;
+
+// Seconds within which a failure must be reported: the configured peer time-out plus slack
+// for the harness to act, or 10 s when the launcher's hint (kill) makes it immediate.
+double failure_bound(bool unreachable) {
+  if (!unreachable) return 10.0;
+  const char* e = std::getenv("FM_PEER_TIMEOUT_MS");
+  return (e != nullptr ? std::atof(e) / 1000.0 : 10.0) + 5.0;
+}
+
+// The cut-off rank: floods everybody until every other node is reported failed, naming it.
+int run_isolated(unsigned me, unsigned n) {
+  const char* cut = std::getenv("FM_TEST_CUT_FILE");
+  if (cut == nullptr) {
+    std::fprintf(stderr, "rank %u: unreachable needs FM_TEST_CUT_FILE (tests/netns/run.sh)\n", me);
+    return 1;
+  }
+  std::vector<char> b(1000);
+  for (unsigned i = 0; i < 50; ++i)
+    for (unsigned d = 0; d < n; ++d)
+      if (FM_send(d, 40, b.data(), b.size()) != FM_SUCCESS) return 1;
+  if (FILE* f = std::fopen(cut, "w")) {
+    std::fclose(f);
+  } else {
+    std::fprintf(stderr, "rank %u: cannot create %s\n", me, cut);
+    return 1;
+  }
+  const auto t0 = Clock::now();
+  std::vector<bool> down(n, false);
+  unsigned ndown = 0;
+  while (ndown < n - 1 && Clock::now() - t0 < std::chrono::seconds(60)) {
+    for (unsigned d = 0; d < n; ++d) {
+      if (d == me || down[d]) continue;
+      const int rc = FM_send(d, 40, b.data(), b.size());
+      if (rc == FM_EPEERFAILED) {
+        const std::string msg = FM_last_error(), name = "node " + std::to_string(d);
+        if (msg.find(name) == std::string::npos) {
+          std::fprintf(stderr, "rank %u: failure message does not name %s: %s\n", me, name.c_str(),
+                       msg.c_str());
+          return 1;
+        }
+        down[d] = true;
+        ++ndown;
+        std::printf("rank %u (cut off): %s reported failed after %.2f s\n", me, name.c_str(),
+                    std::chrono::duration<double>(Clock::now() - t0).count());
+      } else if (rc != FM_SUCCESS) {
+        std::fprintf(stderr, "rank %u: FM_send to %u: %s (%s)\n", me, d, FM_strerror(rc),
+                     FM_last_error());
+        return 1;
+      }
+    }
+    (void)FM_extract(SIZE_MAX);
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (ndown != n - 1 || secs > failure_bound(true)) {
+    std::fprintf(stderr, "rank %u (cut off): %u of %u peers reported failed in %.1f s\n", me, ndown,
+                 n - 1, secs);
+    return 1;
+  }
+  std::printf("ISOLATED OK rank %u\n", me);
+  return 0;
+}
+
+int run_kill(unsigned me, unsigned n, bool unreachable) {
   const unsigned victim = n - 1;
   fmtest::fm_barrier();
+  if (me == victim && unreachable) return run_isolated(me, n);
   if (me == victim) {
     std::vector<char> b(1000);
     for (unsigned i = 0; i < 200; ++i)
@@ -74,8 +142,9 @@ int run_kill(unsigned me, unsigned n) {
   }
   if (FM_peer_failed(victim) != 1) return 1;
   std::printf("rank %u: peer failure reported after %.2f s: %s\n", me, secs, msg.c_str());
-  if (secs > 10.0) {
-    std::fprintf(stderr, "rank %u: reported after %.1f s, beyond the 10 s bound\n", me, secs);
+  if (secs > failure_bound(unreachable)) {
+    std::fprintf(stderr, "rank %u: reported after %.1f s, beyond the %.0f s bound\n", me, secs,
+                 failure_bound(unreachable));
     return 1;
   }
   // sends to the dead fail at once, naming it
@@ -114,14 +183,15 @@ int main(int argc, char** argv) {
   signal(SIGBUS, on_crash);
   signal(SIGABRT, on_crash);
   if (argc != 2) {
-    std::fprintf(stderr, "usage: fm_mptest SCENARIO   (kill, or one of:");
+    std::fprintf(stderr, "usage: fm_mptest SCENARIO   (kill, unreachable, or one of:");
     for (auto& s : fmtest::scenarios()) std::fprintf(stderr, " %s", s.name);
     std::fprintf(stderr, ")\n");
     return 2;
   }
   const std::string name = argv[1];
   const fmtest::Scenario* sc = fmtest::find_scenario(name);
-  if (sc == nullptr && name != "kill") {
+  const bool failure_test = name == "kill" || name == "unreachable";
+  if (sc == nullptr && !failure_test) {
     std::fprintf(stderr, "fm_mptest: unknown scenario \"%s\"\n", name.c_str());
     return 2;
   }
@@ -139,8 +209,9 @@ int main(int argc, char** argv) {
   }
   const unsigned me = FM_nodeid(), n = FM_numnodes();
   int fails;
-  if (name == "kill") {
-    fails = n < 3 ? (std::fprintf(stderr, "kill needs 3 or more ranks\n"), 1) : run_kill(me, n);
+  if (failure_test) {
+    fails = n < 3 ? (std::fprintf(stderr, "%s needs 3 or more ranks\n", name.c_str()), 1)
+                  : run_kill(me, n, name == "unreachable");
   } else if (n < sc->min_nodes) {
     std::fprintf(stderr, "SKIP: %s needs %u nodes\n", sc->name, sc->min_nodes);
     FM_finalize();
@@ -149,6 +220,11 @@ int main(int argc, char** argv) {
     fails = fmtest::run_scenario(*sc, me, n, true);
   }
   const std::string via = n > 1 ? FM_transport_name((me + 1) % n) : "self";
+  std::uint64_t resent = 0;  // by this rank, to everybody
+  for (unsigned d = 0; d < n; ++d) {
+    FM_peer_stats st{};
+    if (FM_get_peer_stats(d, &st) == FM_SUCCESS) resent += st.retransmissions;
+  }
   rc = FM_finalize();
   if (rc != FM_SUCCESS) {
     std::fprintf(stderr, "rank %u: FM_finalize: %s: %s\n", me, FM_strerror(rc), FM_last_error());
@@ -159,7 +235,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "rank %u: use after FM_finalize not refused\n", me);
     ++fails;
   }
-  if (fails == 0 && name != "kill")
-    std::printf("rank %u/%u: %s passed on %s\n", me, n, name.c_str(), via.c_str());
+  if (fails == 0 && !failure_test)
+    std::printf("rank %u/%u: %s passed on %s (%llu packets retransmitted)\n", me, n, name.c_str(),
+                via.c_str(), static_cast<unsigned long long>(resent));
   return fails == 0 ? 0 : 1;
 }

@@ -184,6 +184,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(RelCase{"drop1", faults(0.01, 0, 0, 1), "flood", 4},
                       RelCase{"drop5", faults(0.05, 0, 0, 2), "flood", 4},
                       RelCase{"drop20", faults(0.20, 0, 0, 3), "send11", 2},
+                      RelCase{"drop20_flood", faults(0.20, 0, 0, 7), "flood", 2},
                       RelCase{"drop5_streams", faults(0.05, 0, 0, 4), "streams", 2},
                       RelCase{"dup5_reorder5", faults(0, 0.05, 0.05, 5), "flood", 4},
                       RelCase{"mixed", faults(0.05, 0.02, 0.05, 6), "send11", 4}),

@@ -1257,6 +1257,18 @@ int Context::check_liveness(bool force) {
         errno == ESRCH)
       fail_peer(p, "its process exited");
   }
+  // Peers we wait for (credits, the rest of a stream, one-sided replies, its BYE), over transports
+  // that find a failure only through packets left unacknowledged: a credit request (harmless) now
+  // and then gives them one, so that a peer that became unreachable meanwhile is reported within
+  // the peer time-out instead of being waited for forever.
+  for (unsigned p = 0; p < size_; ++p) {
+    Peer& q = peers_[p];
+    if (p == rank_ || q.failed || q.tp < 0 || !tps_[static_cast<std::size_t>(q.tp)]->caps().probe)
+      continue;
+    if (q.credit_requested || q.rx == Peer::kSuspended || q.rma_pending != 0 ||
+        (finalizing_ && !q.bye))
+      (void)send_control(p, kCreditRequest);
+  }
   return 0;
 }
 

@@ -34,7 +34,14 @@
 #include <rdma/fi_errno.h>
 #include <rdma/fi_rma.h>
 
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -47,6 +54,62 @@
 
 namespace fm::transport {
 namespace {
+
+// The udp provider's datagrams wait in its socket's kernel buffer until it is polled; more in
+// flight towards an endpoint than that buffer holds are dropped by the kernel (and cost FM a
+// retransmission each).  Finds the endpoint's socket (the datagram socket bound to its address),
+// asks for a larger buffer (SO_RCVBUFFORCE with CAP_NET_ADMIN, else SO_RCVBUF, which the kernel
+// caps at net.core.rmem_max), and returns how many datagrams of `datagram` bytes the buffer
+// holds, or 0 when the socket is not found.  Set-up only.
+std::size_t grow_udp_rcvbuf(const void* addr, std::size_t addrlen, std::size_t datagram) {
+  constexpr int kWant = 4 << 20;
+  if (addrlen < sizeof(sa_family_t)) return 0;
+  sockaddr_storage want{};
+  std::memcpy(&want, addr, std::min(addrlen, sizeof want));
+  DIR* d = opendir("/proc/self/fd");
+  if (d == nullptr) return 0;
+  std::size_t fit = 0;
+  while (dirent* e = readdir(d)) {
+    char* end = nullptr;
+    const long fd = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || fd == dirfd(d)) continue;
+    struct stat st {};
+    if (fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    int type = 0;
+    socklen_t tl = sizeof type;
+    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_TYPE, &type, &tl) != 0 ||
+        type != SOCK_DGRAM)
+      continue;
+    sockaddr_storage got{};
+    socklen_t gl = sizeof got;
+    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&got), &gl) != 0) continue;
+    bool same = got.ss_family == want.ss_family;
+    if (same && want.ss_family == AF_INET) {
+      const auto &a = reinterpret_cast<const sockaddr_in&>(got),
+                 &b = reinterpret_cast<const sockaddr_in&>(want);
+      same = a.sin_port == b.sin_port && a.sin_addr.s_addr == b.sin_addr.s_addr;
+    } else if (same && want.ss_family == AF_INET6) {
+      const auto &a = reinterpret_cast<const sockaddr_in6&>(got),
+                 &b = reinterpret_cast<const sockaddr_in6&>(want);
+      same = a.sin6_port == b.sin6_port &&
+             std::memcmp(&a.sin6_addr, &b.sin6_addr, sizeof a.sin6_addr) == 0;
+    } else {
+      same = false;
+    }
+    if (!same) continue;
+    int v = kWant;
+    if (setsockopt(static_cast<int>(fd), SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof v) != 0)
+      (void)setsockopt(static_cast<int>(fd), SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
+    int have = 0;
+    socklen_t hl = sizeof have;
+    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_RCVBUF, &have, &hl) == 0 && have > 0)
+      fit = static_cast<std::size_t>(have) / (2 * datagram);  // data plus kernel overhead
+    FM_DEBUG("ofi: udp socket %ld: receive buffer %d bytes, room for %zu datagrams", fd, have, fit);
+    break;
+  }
+  closedir(d);
+  return fit;
+}
 
 // Per-operation storage used only when the provider requires FI_CONTEXT or FI_CONTEXT2.
 // The fi_context2 must be the first member: the provider hands the same pointer back as
@@ -311,6 +374,12 @@ int OfiRdmTransport::open(const OpenParams& params) {
   if (rc != 0) return ofi_fail("fi_ep_bind(cq)", rc);
   rc = fi_enable(ep_);
   if (rc != 0) return ofi_fail("fi_enable", rc);
+  if (dgram) {  // receives beyond what the socket's buffer holds would only be lost
+    const std::vector<std::byte> me = address();
+    const std::size_t fit = grow_udp_rcvbuf(me.data(), me.size(), caps_.max_msg);
+    if (fit != 0)
+      caps_.rx_depth = static_cast<std::uint32_t>(std::min<std::size_t>(caps_.rx_depth, fit));
+  }
 
   if (need_ctx_) {
     rx_slots_ = caps_.rx_depth;
