@@ -21,6 +21,54 @@ void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_
 }
 #endif
 
+#if defined(__x86_64__)
+// fm_fiber_switch(save, to): saves the callee-saved registers, MXCSR and the x87 control word on
+// the current stack, stores the stack pointer in *save, switches to stack `to` and restores the
+// same from it.  A new fiber's stack is prepared by start() to "return" into fm_fiber_start,
+// which calls entry(r12) with r13 = entry.
+extern "C" void fm_fiber_switch(void** save, void* to);
+extern "C" void fm_fiber_start();
+asm(R"(
+  .text
+  .globl fm_fiber_switch
+  .hidden fm_fiber_switch
+  .type fm_fiber_switch, @function
+fm_fiber_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size fm_fiber_switch, .-fm_fiber_switch
+
+  .globl fm_fiber_start
+  .hidden fm_fiber_start
+  .type fm_fiber_start, @function
+fm_fiber_start:
+  movq %r12, %rdi
+  andq $-16, %rsp
+  call *%r13
+  ud2
+  .size fm_fiber_start, .-fm_fiber_start
+)");
+#endif
+
 namespace fm::core {
 
 Fiber::Fiber(std::size_t stack_size) {
@@ -38,6 +86,67 @@ Fiber::Fiber(std::size_t stack_size) {
 Fiber::~Fiber() {
   if (map_ != nullptr) munmap(map_, map_size_);
 }
+
+#if defined(__x86_64__)
+
+void Fiber::start(Fn fn, void* arg) noexcept {
+  fn_ = fn;
+  arg_ = arg;
+  finished_ = false;
+  // The frame fm_fiber_switch pops: control words, r15, r14, r13 = entry, r12 = this, rbx, rbp,
+  // return address = fm_fiber_start; then one empty slot.
+  auto* top = reinterpret_cast<std::uint64_t*>(
+      (reinterpret_cast<std::uintptr_t>(stack_) + stack_size_) & ~std::uintptr_t{15});
+  std::uint64_t* f = top - 9;
+  std::uint32_t mxcsr = 0;
+  std::uint16_t fpucw = 0;
+  asm volatile("stmxcsr %0; fnstcw %1" : "=m"(mxcsr), "=m"(fpucw));
+  f[0] = mxcsr | (std::uint64_t{fpucw} << 32);
+  f[1] = 0;                                               // r15
+  f[2] = 0;                                               // r14
+  f[3] = reinterpret_cast<std::uint64_t>(&Fiber::entry);  // r13
+  f[4] = reinterpret_cast<std::uint64_t>(this);           // r12
+  f[5] = 0;                                               // rbx
+  f[6] = 0;                                               // rbp
+  f[7] = reinterpret_cast<std::uint64_t>(&fm_fiber_start);
+  f[8] = 0;
+  sp_ = f;
+}
+
+void Fiber::resume() noexcept {
+#ifdef FM_ASAN
+  __sanitizer_start_switch_fiber(&sched_fake_, stack_, stack_size_);
+  fm_fiber_switch(&caller_sp_, sp_);
+  __sanitizer_finish_switch_fiber(sched_fake_, nullptr, nullptr);
+#else
+  fm_fiber_switch(&caller_sp_, sp_);
+#endif
+}
+
+void Fiber::yield() noexcept {
+#ifdef FM_ASAN
+  __sanitizer_start_switch_fiber(&fiber_fake_, caller_bottom_, caller_size_);
+  fm_fiber_switch(&sp_, caller_sp_);
+  __sanitizer_finish_switch_fiber(fiber_fake_, &caller_bottom_, &caller_size_);
+#else
+  fm_fiber_switch(&sp_, caller_sp_);
+#endif
+}
+
+void Fiber::entry(Fiber* self) {
+#ifdef FM_ASAN
+  __sanitizer_finish_switch_fiber(nullptr, &self->caller_bottom_, &self->caller_size_);
+#endif
+  self->fn_(self->arg_);
+  self->finished_ = true;
+#ifdef FM_ASAN
+  __sanitizer_start_switch_fiber(nullptr, self->caller_bottom_, self->caller_size_);
+#endif
+  fm_fiber_switch(&self->sp_, self->caller_sp_);  // never resumed again until start()
+  __builtin_unreachable();
+}
+
+#else  // ucontext
 
 void Fiber::start(Fn fn, void* arg) noexcept {
   fn_ = fn;
@@ -86,5 +195,7 @@ void Fiber::entry(unsigned lo, unsigned hi) {
   setcontext(&self->caller_);
   __builtin_unreachable();
 }
+
+#endif
 
 }  // namespace fm::core

@@ -345,7 +345,9 @@ int OfiRdmTransport::open(const OpenParams& params) {
   fi_cq_attr cq_attr{};
   cq_attr.size = std::size_t{caps_.rx_depth} + caps_.tx_depth;
   cq_attr.format = FI_CQ_FORMAT_MSG;  // op_context, flags, len
-  cq_attr.wait_obj = FI_WAIT_FD;
+  // Datagrams are never waited for (FM's reliability needs its timers polled): a wait object
+  // would only cost a signal write and read per completion.
+  cq_attr.wait_obj = dgram ? FI_WAIT_NONE : FI_WAIT_FD;
   rc = fi_cq_open(domain_, &cq_attr, &cq_, nullptr);
   if (rc != 0) {
     FM_DEBUG("ofi: %s refuses a CQ with FI_WAIT_FD (%s); polling only", caps_.name.c_str(),
