@@ -1419,19 +1419,21 @@ void Context::print_stats(bool any_failed) {
   std::string out;
   char line[320];
   std::snprintf(line, sizeof line,
-                "fm stats, node %u of %u:\n%6s %10s %14s %10s %14s %8s %12s %8s %14s %8s %12s\n",
+                "fm stats, node %u of %u:\n%6s %10s %14s %10s %14s %8s %12s %8s %14s %8s %12s "
+                "%10s\n",
                 rank_, size_, "peer", "msgs_out", "bytes_out", "msgs_in", "bytes_in", "stalls",
-                "zcopy_in", "rma_out", "rma_bytes_out", "rma_in", "handler_ms");
+                "zcopy_in", "rma_out", "rma_bytes_out", "rma_in", "handler_ms", "retrans");
   out += line;
   for (unsigned p = 0; p < size_; ++p) {
     const Peer& q = peers_[p];
     std::snprintf(line, sizeof line,
-                  "%6u %10llu %14llu %10llu %14llu %8llu %12llu %8llu %14llu %8llu %12.3f\n", p,
-                  (unsigned long long)q.msgs_out, (unsigned long long)q.bytes_out,
+                  "%6u %10llu %14llu %10llu %14llu %8llu %12llu %8llu %14llu %8llu %12.3f %10llu\n",
+                  p, (unsigned long long)q.msgs_out, (unsigned long long)q.bytes_out,
                   (unsigned long long)q.msgs_in, (unsigned long long)q.bytes_in,
                   (unsigned long long)q.credit_stalls, (unsigned long long)q.zcopy_bytes,
                   (unsigned long long)q.rma_ops_out, (unsigned long long)q.rma_bytes_out,
-                  (unsigned long long)q.rma_ops_in, q.handler_ns / 1e6);
+                  (unsigned long long)q.rma_ops_in, q.handler_ns / 1e6,
+                  (unsigned long long)retransmissions(p));
     out += line;
   }
   std::fputs(out.c_str(), stderr);
@@ -1498,6 +1500,8 @@ std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
         rp.size = n;
         rp.window = std::max<std::uint32_t>(64, cfg.credits * 2);
         rp.peer_timeout_ms = cfg.peer_timeout_ms;
+        rp.min_rto_us = cfg.rto_min_us != 0 ? cfg.rto_min_us : 2000;  // threads share cores
+        rp.initial_rto_us = std::max(rp.initial_rto_us, rp.min_rto_us);
         tp = transport::open_reliable(std::move(tp), rp);
       }
       w.transports.push_back(std::move(tp));

@@ -150,7 +150,7 @@ struct ReliableParams {
   unsigned rank = 0, size = 1;
   std::uint32_t window = 64;
   std::uint32_t ack_delay_us = 50;
-  // A floor of 2 ms: below it, ranks sharing cores (busy-polling, descheduled for a time slice)
+  // (FM_RTO_MIN_US) A floor of 2 ms: below it, ranks sharing cores (busy-polling, descheduled for a time slice)
   // caused up to 10x as many retransmissions, all spurious, and ran 3x slower (netns rma test).
   std::uint32_t initial_rto_us = 5000, min_rto_us = 2000, max_rto_us = 200000;
   std::uint32_t peer_timeout_ms = 10000;

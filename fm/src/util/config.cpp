@@ -27,6 +27,9 @@ const ConfigEntry k_table[] = {
     {"FM_SPIN_US", "uint", "50", "FM_extract_wait spins this many microseconds before sleeping"},
     {"FM_PEER_TIMEOUT_MS", "uint", "10000", "bound on reporting a failed peer"},
     {"FM_LIVENESS_MS", "uint", "200", "interval of peer liveness checks while idle or stalled"},
+    {"FM_RTO_MIN_US", "uint", "0",
+     "udp: floor of the retransmission time-out in us (50..1000000); 0 = 200 when this "
+     "machine's ranks have a CPU each, 2000 (above a scheduler time slice) when they share"},
     {"FM_IFACE", "string", "", "network interface for tcp (e.g. eth0); default: provider's choice"},
     {"FM_PMI_TIMEOUT_S", "uint", "300", "bound on waiting for the launcher (PMI); 0 = none"},
     {"FM_LOG_LEVEL", "string", "warn", "none, error, warn, info, debug, trace"},
@@ -117,6 +120,9 @@ int Config::apply_env() {
   if ((rc = env_number("FM_SPIN_US", &spin_us, 0, 10000000)) != 0) return rc;
   if ((rc = env_number("FM_PEER_TIMEOUT_MS", &peer_timeout_ms, 100, 3600000)) != 0) return rc;
   if ((rc = env_number("FM_LIVENESS_MS", &liveness_ms, 10, 60000)) != 0) return rc;
+  if ((rc = env_number("FM_RTO_MIN_US", &rto_min_us, 0, 1000000)) != 0) return rc;
+  if (rto_min_us != 0 && rto_min_us < 50)
+    return fail(FM_EINVAL, "FM_RTO_MIN_US=%u: expected 0 (automatic) or 50..1000000", rto_min_us);
   if ((rc = env_number("FM_STATS", &stats, 0, 1)) != 0) return rc;
   if ((rc = env_number("FM_PROGRESS_THREAD", &progress_thread, 0, 1)) != 0) return rc;
   if ((rc = env_number("FM_PROGRESS_US", &progress_us, 0, 1000000)) != 0) return rc;

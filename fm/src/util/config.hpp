@@ -20,6 +20,7 @@ struct Config {
   std::uint32_t spin_us = 50;              // FM_extract_wait spins this long before sleeping
   std::uint32_t peer_timeout_ms = 10000;   // a peer silent this long while awaited is failed
   std::uint32_t liveness_ms = 200;         // how often idle/stalled callers check peers' liveness
+  std::uint32_t rto_min_us = 0;            // udp: floor of the retransmission time-out; 0: auto
   std::uint32_t progress_thread = 0;       // FM_PROGRESS_THREAD: extract in a background thread
   std::uint32_t progress_us = 100;         // its sleep between idle polls
   std::string rma = "emulated";  // FM_RMA: emulated | native (where the transport has RMA)
