@@ -1,29 +1,35 @@
 #!/bin/sh
-# run_verbs.sh BINARY - FM_PROVIDER=verbs without an RDMA device: a clean one-line error and
-# exit 77 (provider not available) from fm_mptest, no crash and no hang.
+# run_verbs.sh BINARY [verbs|verbs-ud] - FM_PROVIDER=verbs (verbs;ofi_rxm) or verbs-ud (verbs UD
+# datagrams under FM's reliability) without an RDMA device: a clean one-line error and exit 77
+# (provider not available) from fm_mptest, no crash and no hang.
 #
 # With one rank the launcher passes the rank's own exit status through, so 77 is asserted
 # exactly.  With two ranks the first rank to exit without PMI finalize makes Hydra take the job
 # down (by design: a rank that failed FM_initialize must not leave the others waiting in the
 # set-up fence), so mpiexec's status then depends on which rank exits first: there only the
 # message, a non-zero status and the absence of a hang (timeout) are asserted.
-bin=$1
+bin=$1 prov=${2:-verbs}
+case $prov in
+  verbs) want="verbs;ofi_rxm not available" ;;
+  verbs-ud) want="provider verbs not available" ;;
+  *) echo "run_verbs.sh: provider verbs or verbs-ud, not $prov"; exit 2 ;;
+esac
 command -v mpiexec.hydra >/dev/null || { echo "SKIP: mpiexec.hydra not found"; exit 77; }
 if [ -e /sys/class/infiniband ] && [ -n "$(ls /sys/class/infiniband 2>/dev/null)" ]; then
-  out=$(timeout -k 5 60 mpiexec.hydra -n 2 -genv FM_PROVIDER verbs "$bin" send11 2>&1)
+  out=$(timeout -k 5 60 mpiexec.hydra -n 2 -genv FM_PROVIDER "$prov" "$bin" send11 2>&1)
   rc=$?
   echo "$out"
-  echo "an RDMA device exists here: verbs is expected to work"; [ $rc -eq 0 ] && exit 0 || exit 1
+  echo "an RDMA device exists here: $prov is expected to work"; [ $rc -eq 0 ] && exit 0 || exit 1
 fi
-out=$(timeout -k 5 60 mpiexec.hydra -n 1 -genv FM_PROVIDER verbs "$bin" send11 2>&1)
+out=$(timeout -k 5 60 mpiexec.hydra -n 1 -genv FM_PROVIDER "$prov" "$bin" send11 2>&1)
 rc=$?
 echo "$out"
-echo "$out" | grep -q "verbs;ofi_rxm not available" || { echo "FAIL: no clear message (1 rank)"; exit 1; }
+echo "$out" | grep -qF "$want" || { echo "FAIL: no clear message (1 rank)"; exit 1; }
 [ $rc -eq 77 ] || { echo "FAIL: exit status $rc with 1 rank, expected 77"; exit 1; }
-out=$(timeout -k 5 60 mpiexec.hydra -n 2 -genv FM_PROVIDER verbs "$bin" send11 2>&1)
+out=$(timeout -k 5 60 mpiexec.hydra -n 2 -genv FM_PROVIDER "$prov" "$bin" send11 2>&1)
 rc=$?
 echo "$out"
-echo "$out" | grep -q "verbs;ofi_rxm not available" || { echo "FAIL: no clear message (2 ranks)"; exit 1; }
+echo "$out" | grep -qF "$want" || { echo "FAIL: no clear message (2 ranks)"; exit 1; }
 [ $rc -ne 0 ] || { echo "FAIL: 2 ranks exited 0 without a provider"; exit 1; }
 [ $rc -ne 124 ] && [ $rc -ne 137 ] || { echo "FAIL: 2 ranks hung (timeout)"; exit 1; }
-echo "PASS: verbs refused cleanly"
+echo "PASS: $prov refused cleanly"

@@ -179,12 +179,19 @@ fm::transport::FaultParams faults(double drop, double dup, double reorder, std::
   return p;
 }
 
+fm::transport::FaultParams prefixed(fm::transport::FaultParams p, std::size_t prefix) {
+  p.prefix = prefix;
+  return p;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Fault, Reliable,
     ::testing::Values(RelCase{"drop1", faults(0.01, 0, 0, 1), "flood", 4},
                       RelCase{"drop5", faults(0.05, 0, 0, 2), "flood", 4},
                       RelCase{"drop20", faults(0.20, 0, 0, 3), "send11", 2},
                       RelCase{"drop20_flood", faults(0.20, 0, 0, 7), "flood", 2},
+                      // a provider with FI_MSG_PREFIX (verbs UD reserves 40 bytes for the GRH)
+                      RelCase{"drop5_prefix40", prefixed(faults(0.05, 0, 0, 8), 40), "flood", 2},
                       RelCase{"drop5_streams", faults(0.05, 0, 0, 4), "streams", 2},
                       RelCase{"dup5_reorder5", faults(0, 0.05, 0.05, 5), "flood", 4},
                       RelCase{"mixed", faults(0.05, 0.02, 0.05, 6), "send11", 4}),

@@ -116,7 +116,7 @@ int initialize() {
   if (prov == "loopback" && n > 1)
     return fm::fail(FM_ENOPROVIDER, "FM_PROVIDER=loopback serves a single process (job has %u)", n);
   // An explicitly chosen provider is opened even by a singleton, so that its absence shows.
-  const bool explicit_net = prov == "tcp" || prov == "verbs" || prov == "udp";
+  const bool explicit_net = prov == "tcp" || prov == "verbs" || prov == "udp" || prov == "verbs-ud";
   if (n == 1 && prov == "shm") count[kShm] = 1;
   if (n == 1 && explicit_net) count[kNet] = 1;
 
@@ -126,8 +126,8 @@ int initialize() {
   for (int s = 0; s < kSlots; ++s) {
     if (count[s] == 0) continue;
     tr::OpenParams op;
-    op.provider = s == kShm ? "shm" : (prov == "verbs" || prov == "udp" ? prov : "tcp");
-    const bool udp = s == kNet && prov == "udp";
+    const bool udp = s == kNet && (prov == "udp" || prov == "verbs-ud");  // datagrams
+    op.provider = s == kShm ? "shm" : (prov == "verbs" || udp ? prov : "tcp");
     op.iface = w.cfg.iface;
     op.rank = me;
     op.size = n;
@@ -145,7 +145,8 @@ int initialize() {
     }
     if (rc != FM_SUCCESS) return rc;
     if (udp) {  // datagrams: FM's own reliability on top; packets as large as a datagram
-      packet[s] = std::min(w.cfg.packet_size, tps[s]->caps().max_msg) - tr::kReliableHeader;
+      packet[s] = std::min(w.cfg.packet_size, tps[s]->caps().max_msg - tps[s]->caps().prefix) -
+                  tr::kReliableHeader;
       tr::ReliableParams rp;
       rp.rank = me;
       rp.size = n;

@@ -26,6 +26,11 @@ class FaultTransport final : public Transport {
     caps_.reliable = caps_.reliable && p.drop == 0 && p.dup == 0;
     caps_.ordered = caps_.ordered && p.reorder == 0 && p.delay_us == 0;
     slot_size_ = caps_.max_msg;
+    if (p.prefix != 0) {
+      caps_.prefix = p.prefix;
+      caps_.max_msg += p.prefix;
+      caps_.inject_size = 0;  // every send through send(), which checks the prefix room
+    }
     const std::size_t n = kSlots;
     pool_.resize(n * slot_size_);
     slots_.resize(n);
@@ -42,10 +47,22 @@ class FaultTransport final : public Transport {
     return lower_->insert_peers(addrs);
   }
   int post_recv(void* buf, std::size_t len, void* ctx) override {
-    return lower_->post_recv(buf, len, ctx);
+    if (p_.prefix == 0) return lower_->post_recv(buf, len, ctx);
+    if (len <= p_.prefix) return fail(FM_EINVAL, "fault: receive of %zu bytes has no room", len);
+    std::memset(buf, 0xa5, p_.prefix);  // what a GRH would be to the layer above: not its data
+    return lower_->post_recv(static_cast<std::byte*>(buf) + p_.prefix, len - p_.prefix, ctx);
   }
 
   int send(unsigned peer, const iovec* iov, std::size_t iovcnt, void* ctx) override {
+    iovec stripped[4];
+    if (p_.prefix != 0) {  // the first prefix bytes are the provider's: not sent
+      if (iovcnt == 0 || iovcnt > 4 || iov[0].iov_len < p_.prefix)
+        return fail(FM_EINVAL, "fault: a send without its %zu-byte prefix", p_.prefix);
+      for (std::size_t i = 0; i < iovcnt; ++i) stripped[i] = iov[i];
+      stripped[0].iov_base = static_cast<std::byte*>(iov[0].iov_base) + p_.prefix;
+      stripped[0].iov_len -= p_.prefix;
+      iov = stripped;
+    }
     if (!disturb()) return lower_->send(peer, iov, iovcnt, ctx);
     const int rc = faulty(peer, iov, iovcnt);
     if (rc == FM_SUCCESS) synthetic_.push_back(Completion{Completion::send, FM_SUCCESS, ctx, 0});
@@ -53,6 +70,7 @@ class FaultTransport final : public Transport {
   }
 
   int inject(unsigned peer, const void* buf, std::size_t len) override {
+    if (p_.prefix != 0) return fail(FM_EINVAL, "fault: inject with a message prefix");
     if (!disturb()) return lower_->inject(peer, buf, len);
     iovec iov{const_cast<void*>(buf), len};
     return faulty(peer, &iov, 1);
@@ -76,6 +94,7 @@ class FaultTransport final : public Transport {
           free_.push_back(static_cast<Slot*>(c.ctx));
           continue;
         }
+        if (c.kind == Completion::recv) c.len += p_.prefix;
         out[got + kept++] = c;
       }
       got += kept;

@@ -234,11 +234,14 @@ int OfiRdmTransport::open(const OpenParams& params) {
     prov_name = "verbs;ofi_rxm";
   } else if (params.provider == "udp") {
     prov_name = "udp";  // datagrams: FM's reliability layer goes on top (open_reliable)
+  } else if (params.provider == "verbs-ud") {
+    prov_name = "verbs";  // InfiniBand/RoCE UD datagrams, the same way
   } else {
-    return fail(FM_EINVAL, "transport provider \"%s\" unknown (expected shm, tcp, verbs or udp)",
+    return fail(FM_EINVAL,
+                "transport provider \"%s\" unknown (expected shm, tcp, verbs, udp or verbs-ud)",
                 params.provider.c_str());
   }
-  const bool dgram = params.provider == "udp";
+  const bool dgram = params.provider == "udp" || params.provider == "verbs-ud";
   if (params.rx_depth == 0 || params.tx_depth == 0 || params.packet_size == 0)
     return fail(FM_EINVAL, "ofi: rx_depth, tx_depth and packet_size must be non-zero");
 
@@ -249,7 +252,8 @@ int OfiRdmTransport::open(const OpenParams& params) {
   hints->caps =
       dgram ? FI_MSG : FI_MSG | FI_RMA | FI_READ | FI_WRITE | FI_REMOTE_READ | FI_REMOTE_WRITE;
   // Offered, not demanded: a provider that needs per-op scratch space tells us in info->mode.
-  hints->mode = FI_CONTEXT | FI_CONTEXT2;
+  // Datagram providers may reserve a prefix in every buffer (verbs UD: the 40-byte GRH).
+  hints->mode = FI_CONTEXT | FI_CONTEXT2 | (dgram ? FI_MSG_PREFIX : 0);
   hints->tx_attr->msg_order = dgram ? FI_ORDER_NONE : FI_ORDER_SAS;
   hints->rx_attr->msg_order = dgram ? FI_ORDER_NONE : FI_ORDER_SAS;
   hints->domain_attr->mr_mode = FI_MR_VIRT_ADDR | FI_MR_ALLOCATED | FI_MR_PROV_KEY;
@@ -322,6 +326,8 @@ int OfiRdmTransport::open(const OpenParams& params) {
   mr_mode_ = info->domain_attr->mr_mode;
   caps_.max_rma = std::min<std::size_t>(info->ep_attr->max_msg_size, std::size_t{1} << 30);
   caps_.max_msg = info->ep_attr->max_msg_size;
+  caps_.prefix = (info->mode & FI_MSG_PREFIX) != 0 ? info->ep_attr->msg_prefix_size : 0;
+  if (caps_.prefix != 0) caps_.inject_size = 0;  // prefixed buffers go through send()
   caps_.inject_size = info->tx_attr->inject_size;
   caps_.rx_depth = static_cast<std::uint32_t>(std::min<std::size_t>(
       info->rx_attr->size ? info->rx_attr->size : params.rx_depth, params.rx_depth));
@@ -376,7 +382,7 @@ int OfiRdmTransport::open(const OpenParams& params) {
   if (rc != 0) return ofi_fail("fi_ep_bind(cq)", rc);
   rc = fi_enable(ep_);
   if (rc != 0) return ofi_fail("fi_enable", rc);
-  if (dgram) {  // receives beyond what the socket's buffer holds would only be lost
+  if (params.provider == "udp") {  // receives beyond what the socket buffer holds are lost
     const std::vector<std::byte> me = address();
     const std::size_t fit = grow_udp_rcvbuf(me.data(), me.size(), caps_.max_msg);
     if (fit != 0)

@@ -60,34 +60,38 @@ class ReliableTransport final : public Transport {
     caps_ = lc;
     caps_.name = lc.name + "+rel";
     caps_.reliable = caps_.ordered = true;
-    caps_.max_msg = lc.max_msg - sizeof(RelHdr);
+    pre_ = lc.prefix;  // the provider's bytes in front of every datagram (FI_MSG_PREFIX)
+    caps_.prefix = 0;  // hidden from the core
+    caps_.max_msg = lc.max_msg - pre_ - sizeof(RelHdr);
     caps_.inject_size = caps_.max_msg;  // every packet is copied anyway
     caps_.wait_fd = false;              // time-outs need polling
     caps_.rma_read = caps_.rma_write = false;
     caps_.probe = true;
-    pkt_ = lc.max_msg;
+    pkt_ = lc.max_msg - pre_;
+    const std::size_t stride = pre_ + pkt_;
     peers_.resize(p.size);
     for (auto& q : peers_) {
       q.tx.resize(p.window);
       q.rx.resize(p.window);
       q.rto_ns = p.initial_rto_us * 1000ull;
     }
-    tx_pool_.resize(std::size_t{p.size} * p.window * pkt_);
+    tx_pool_.resize(std::size_t{p.size} * p.window * stride);
     rx_pool_.resize(std::size_t{p.size} * p.window * pkt_);
     for (std::size_t i = 0; i < peers_.size(); ++i)
       for (std::uint32_t k = 0; k < p.window; ++k) {
-        peers_[i].tx[k].data = tx_pool_.data() + (i * p.window + k) * pkt_;
+        peers_[i].tx[k].data = tx_pool_.data() + (i * p.window + k) * stride + pre_;
         peers_[i].rx[k].data = rx_pool_.data() + (i * p.window + k) * pkt_;
       }
     const std::size_t nlow =
         std::min<std::size_t>(std::max<std::size_t>(64, std::size_t{p.size} * p.window / 2),
                               lc.rx_depth ? lc.rx_depth : 1024);
-    low_bufs_.resize(nlow * pkt_);
+    low_bufs_.resize(nlow * stride);
     low_ctx_.resize(nlow);
-    ack_buf_.resize(sizeof(RelHdr));
+    ack_buf_.resize(kAckSlots * (pre_ + sizeof(RelHdr)));
+    for (std::size_t i = 0; i < kAckSlots; ++i) ack_free_.push_back(i);
     for (std::size_t i = 0; i < nlow; ++i) {  // our receives on the lower transport
       low_ctx_[i] = i;
-      if (lower_->post_recv(low_bufs_.data() + i * pkt_, pkt_, &low_ctx_[i]) != FM_SUCCESS)
+      if (lower_->post_recv(low_bufs_.data() + i * stride, stride, &low_ctx_[i]) != FM_SUCCESS)
         FM_WARN("reliable: could post only %zu of %zu receives on %s", i, nlow, lc.name.c_str());
     }
   }
@@ -142,6 +146,10 @@ class ReliableTransport final : public Transport {
     for (int i = 0; i < n; ++i) {
       if (c[i].kind == Completion::recv && is_low(c[i].ctx)) {
         on_packet(*static_cast<std::size_t*>(c[i].ctx), c[i].len);
+      } else if (is_ack(c[i].ctx)) {  // an acknowledgement's buffer (prefix transports)
+        ack_free_.push_back(
+            static_cast<std::size_t>(static_cast<std::byte*>(c[i].ctx) - ack_buf_.data()) /
+            (pre_ + sizeof(RelHdr)));
       } else if (c[i].kind == Completion::send || c[i].kind == Completion::error) {
         // our own copies: nothing to free (they stay until acknowledged); errors are losses
         if (c[i].kind == Completion::error && !is_low(c[i].ctx)) ++lower_errors_;
@@ -196,6 +204,10 @@ class ReliableTransport final : public Transport {
     void* ctx;
   };
 
+  bool is_ack(const void* ctx) const noexcept {
+    const auto* p = static_cast<const std::byte*>(ctx);
+    return pre_ != 0 && p >= ack_buf_.data() && p < ack_buf_.data() + ack_buf_.size();
+  }
   bool is_low(const void* ctx) const noexcept {
     const auto* p = static_cast<const std::size_t*>(ctx);
     return !low_ctx_.empty() && p >= low_ctx_.data() && p < low_ctx_.data() + low_ctx_.size();
@@ -236,8 +248,9 @@ class ReliableTransport final : public Transport {
   void transmit(unsigned peer, TxSlot& s) {
     fill_ack(peer, reinterpret_cast<RelHdr*>(s.data));  // latest acknowledgement, piggybacked
     s.sent_ns = now_ns();
-    int rc = s.len <= lower_->caps().inject_size ? lower_->inject(peer, s.data, s.len)
-                                                 : send_lower(peer, s.data, s.len);
+    int rc = pre_ == 0 && s.len <= lower_->caps().inject_size
+                 ? lower_->inject(peer, s.data, s.len)
+                 : send_lower(peer, s.data - pre_, s.len + pre_);  // the prefix room in front
     if (rc != FM_SUCCESS && rc != FM_EAGAIN) ++lower_errors_;  // a loss: retransmission covers it
   }
 
@@ -246,24 +259,38 @@ class ReliableTransport final : public Transport {
     return lower_->send(peer, &iov, 1, nullptr);
   }
 
+  // An unsequenced packet (acknowledgement, FIN): injected, or with a prefix sent from a buffer
+  // of its own until its completion.  Best effort: none is sent when all buffers are in flight.
+  void send_unsequenced(unsigned peer, const RelHdr& hdr) {
+    if (pre_ == 0) {
+      (void)lower_->inject(peer, &hdr, sizeof hdr);
+      return;
+    }
+    if (ack_free_.empty()) return;
+    std::byte* b = ack_buf_.data() + ack_free_.back() * (pre_ + sizeof(RelHdr));
+    std::memcpy(b + pre_, &hdr, sizeof hdr);
+    iovec iov{b, pre_ + sizeof hdr};
+    if (lower_->send(peer, &iov, 1, b) == FM_SUCCESS) ack_free_.pop_back();
+  }
+
   void send_ack(unsigned peer) {
-    auto* h = reinterpret_cast<RelHdr*>(ack_buf_.data());
-    *h = RelHdr{kRelMagic, kRelAck, 0, p_.rank, 0, 0, 0};
-    fill_ack(peer, h);
-    (void)lower_->inject(peer, h, sizeof *h);
+    RelHdr h{kRelMagic, kRelAck, 0, p_.rank, 0, 0, 0};
+    fill_ack(peer, &h);
+    send_unsequenced(peer, h);
   }
 
   void send_fin(unsigned peer) {
     Peer& q = peers_[peer];
-    auto* h = reinterpret_cast<RelHdr*>(ack_buf_.data());
-    *h = RelHdr{kRelMagic, kRelFin, q.fin_rx ? kFinHaveYours : std::uint16_t{0}, p_.rank, 0, 0, 0};
-    fill_ack(peer, h);
+    RelHdr h{kRelMagic, kRelFin, q.fin_rx ? kFinHaveYours : std::uint16_t{0}, p_.rank, 0, 0, 0};
+    fill_ack(peer, &h);
     q.fin_sent_ns = now_ns();
-    (void)lower_->inject(peer, h, sizeof *h);
+    send_unsequenced(peer, h);
   }
 
   void on_packet(std::size_t index, std::size_t len) {
-    std::byte* data = low_bufs_.data() + index * pkt_;
+    std::byte* const buf = low_bufs_.data() + index * (pre_ + pkt_);
+    std::byte* data = buf + pre_;  // behind the provider's prefix
+    len = len >= pre_ ? len - pre_ : 0;
     const auto* h = reinterpret_cast<const RelHdr*>(data);
     if (len >= sizeof(RelHdr) && h->magic == kRelMagic && h->src < peers_.size()) {
       on_ack(h->src, h->ack, h->sack);
@@ -274,7 +301,7 @@ class ReliableTransport final : public Transport {
         if (closing_ && (h->flags & kFinHaveYours) == 0) send_fin(h->src);
       }
     }
-    (void)lower_->post_recv(data, pkt_, &low_ctx_[index]);
+    (void)lower_->post_recv(buf, pre_ + pkt_, &low_ctx_[index]);
   }
 
   void on_ack(unsigned peer, std::uint32_t ack, std::uint32_t sack) {
@@ -420,7 +447,10 @@ class ReliableTransport final : public Transport {
 
   std::unique_ptr<Transport> lower_;
   ReliableParams p_;
-  std::size_t pkt_ = 0;  // lower packet size
+  static constexpr std::size_t kAckSlots = 256;
+  std::size_t pkt_ = 0;  // lower packet size, without its prefix
+  std::size_t pre_ = 0;  // the lower transport's message prefix
+  std::vector<std::size_t> ack_free_;
   std::vector<Peer> peers_;
   std::vector<std::byte> tx_pool_, rx_pool_, low_bufs_, ack_buf_;
   std::vector<std::size_t> low_ctx_;

@@ -33,6 +33,9 @@ struct Caps {
   // Finds a failed peer only through packets it does not acknowledge (FM's own reliability):
   // the core sends a peer it waits for a control packet now and then, so that there is one.
   bool probe = false;
+  // Bytes the provider reserves at the start of every send and receive buffer (FI_MSG_PREFIX,
+  // e.g. the 40-byte GRH of InfiniBand UD); counted in max_msg.  Only datagram transports.
+  std::size_t prefix = 0;
 };
 
 struct Completion {
@@ -137,6 +140,9 @@ struct FaultParams {
   double delay_rate = 0;  // share of packets delayed by delay_us
   std::uint32_t delay_us = 0;
   std::uint64_t seed = 1;
+  // Pretend to be a provider with FI_MSG_PREFIX of this many bytes (tests the layers above):
+  // strips them from sends, and receives behind as many bytes of garbage.
+  std::size_t prefix = 0;
 };
 std::unique_ptr<Transport> open_fault(std::unique_ptr<Transport> lower, const FaultParams& p);
 
@@ -150,8 +156,9 @@ struct ReliableParams {
   unsigned rank = 0, size = 1;
   std::uint32_t window = 64;
   std::uint32_t ack_delay_us = 50;
-  // (FM_RTO_MIN_US) A floor of 2 ms: below it, ranks sharing cores (busy-polling, descheduled for a time slice)
-  // caused up to 10x as many retransmissions, all spurious, and ran 3x slower (netns rma test).
+  // (FM_RTO_MIN_US) A floor of 2 ms: below it, ranks sharing cores (busy-polling, descheduled for a
+  // time slice) caused up to 10x as many retransmissions, all spurious, and ran 3x slower (netns
+  // rma test).
   std::uint32_t initial_rto_us = 5000, min_rto_us = 2000, max_rto_us = 200000;
   std::uint32_t peer_timeout_ms = 10000;
 };

@@ -12,7 +12,7 @@ namespace {
 const ConfigEntry k_table[] = {
     {"FM_PROVIDER", "string", "auto",
      "transport: auto (shm for same-host peers, tcp otherwise), shm, tcp, verbs, udp (datagrams "
-     "with FM's reliability), loopback"},
+     "with FM's reliability), verbs-ud (InfiniBand UD datagrams, the same way), loopback"},
     {"FM_PACKET_SIZE", "size", "16384",
      "bytes per network (tcp, verbs) packet, 32-byte header included (512..1M)"},
     {"FM_SHM_PACKET_SIZE", "size", "65568", "bytes per shm packet, header included (512..4M)"},
@@ -94,11 +94,12 @@ const ConfigEntry* config_table() noexcept {
 
 int Config::apply_env() {
   if (const char* v = std::getenv("FM_PROVIDER"); v != nullptr && *v != '\0') {
-    static const char* ok[] = {"auto", "shm", "tcp", "verbs", "udp", "loopback"};
+    static const char* ok[] = {"auto", "shm", "tcp", "verbs", "udp", "verbs-ud", "loopback"};
     bool known = false;
     for (const char* o : ok) known = known || std::strcmp(v, o) == 0;
     if (!known)
-      return fail(FM_EINVAL, "FM_PROVIDER=\"%s\": expected auto, shm, tcp, verbs, udp or loopback",
+      return fail(FM_EINVAL,
+                  "FM_PROVIDER=\"%s\": expected auto, shm, tcp, verbs, udp, verbs-ud or loopback",
                   v);
     provider = v;
   }
