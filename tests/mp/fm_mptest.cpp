@@ -195,6 +195,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fm_mptest: unknown scenario \"%s\"\n", name.c_str());
     return 2;
   }
+  // FM_TEST_STALE_SHM=1: leave what a killed process with our pid would have left in /dev/shm
+  // (libfabric's shm region), which made fi_enable fail with EBUSY before FM removed it.
+  if (const char* e = std::getenv("FM_TEST_STALE_SHM"); e != nullptr && e[0] == '1') {
+    const std::string path = "/dev/shm/" + std::to_string(getpid()) + ":0:0";
+    if (FILE* f = std::fopen(path.c_str(), "w")) {
+      std::fputs("stale", f);
+      std::fclose(f);
+    }
+  }
   fmtest::register_handlers();
   FM_register_handler(40, h_flood);
   FM_register_handler(41, h_ring);

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -61,6 +62,26 @@ namespace {
 // asks for a larger buffer (SO_RCVBUFFORCE with CAP_NET_ADMIN, else SO_RCVBUF, which the kernel
 // caps at net.core.rmem_max), and returns how many datagrams of `datagram` bytes the buffer
 // holds, or 0 when the socket is not found.  Set-up only.
+// libfabric's shm provider names its region /dev/shm/<pid>:<n>:<m>.  A process killed before it
+// closed its endpoint leaves the file behind, and a later process that gets the same pid then
+// fails fi_enable with EBUSY (seen in CI after the kill tests).  A file under our own pid that
+// we have not created yet can only be such a leftover: remove it.  Set-up only.
+void remove_stale_shm_regions() {
+  char prefix[32];
+  const int n = std::snprintf(prefix, sizeof prefix, "%d:", static_cast<int>(getpid()));
+  DIR* d = opendir("/dev/shm");
+  if (d == nullptr || n <= 0) {
+    if (d != nullptr) closedir(d);
+    return;
+  }
+  while (dirent* e = readdir(d)) {
+    if (std::strncmp(e->d_name, prefix, static_cast<std::size_t>(n)) != 0) continue;
+    if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+      FM_DEBUG("ofi: removed /dev/shm/%s, left by a dead process with our pid", e->d_name);
+  }
+  closedir(d);
+}
+
 std::size_t grow_udp_rcvbuf(const void* addr, std::size_t addrlen, std::size_t datagram) {
   constexpr int kWant = 4 << 20;
   if (addrlen < sizeof(sa_family_t)) return 0;
@@ -374,6 +395,7 @@ int OfiRdmTransport::open(const OpenParams& params) {
   }
   caps_.wait_fd = wait_fd_ >= 0;
 
+  if (params.provider == "shm") remove_stale_shm_regions();
   rc = fi_endpoint(domain_, info, &ep_, nullptr);
   if (rc != 0) return ofi_fail("fi_endpoint", rc);
   rc = fi_ep_bind(ep_, &av_->fid, 0);
