@@ -147,14 +147,8 @@ int initialize() {
     if (udp) {  // datagrams: FM's own reliability on top; packets as large as a datagram
       packet[s] = std::min(w.cfg.packet_size, tps[s]->caps().max_msg - tps[s]->caps().prefix) -
                   tr::kReliableHeader;
-      tr::ReliableParams rp;
-      rp.rank = me;
-      rp.size = n;
-      rp.window = std::max<std::uint32_t>(64, 2 * (w.cfg.credits + kControlReserve));
-      rp.peer_timeout_ms = w.cfg.peer_timeout_ms;
-      rp.min_rto_us = w.cfg.rto_min_us != 0 ? w.cfg.rto_min_us : auto_rto_min_us(w.hosts, me);
-      rp.initial_rto_us = std::max(rp.initial_rto_us, rp.min_rto_us);
-      tps[s] = tr::open_reliable(std::move(tps[s]), rp);
+      tps[s] = tr::open_reliable(
+          std::move(tps[s]), Context::reliable_params(w.cfg, me, n, auto_rto_min_us(w.hosts, me)));
     }
     // credits per sender, within what the endpoint lets us post
     const std::uint32_t depth = tps[s]->caps().rx_depth;

@@ -1475,6 +1475,18 @@ void Context::print_stats(bool any_failed) {
 // ------------------------------------------------------------------------------------------------
 // in-process jobs over the loopback transport (unit tests)
 
+transport::ReliableParams Context::reliable_params(const Config& cfg, unsigned rank, unsigned size,
+                                                   std::uint32_t auto_min_rto_us) {
+  transport::ReliableParams rp;
+  rp.rank = rank;
+  rp.size = size;
+  rp.window = std::max<std::uint32_t>(64, 2 * (cfg.credits + kControlReserve));
+  rp.peer_timeout_ms = cfg.peer_timeout_ms;
+  rp.min_rto_us = cfg.rto_min_us != 0 ? cfg.rto_min_us : auto_min_rto_us;
+  rp.initial_rto_us = std::max(rp.initial_rto_us, rp.min_rto_us);
+  return rp;
+}
+
 std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
     unsigned n, const Config& cfg, int* rc, transport::LoopbackFabric** fab,
     const transport::FaultParams* fault, int fault_node, bool reliable) {
@@ -1495,14 +1507,8 @@ std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
         tp = transport::open_fault(std::move(tp), fp);
       }
       if (reliable) {
-        transport::ReliableParams rp;
-        rp.rank = r;
-        rp.size = n;
-        rp.window = std::max<std::uint32_t>(64, cfg.credits * 2);
-        rp.peer_timeout_ms = cfg.peer_timeout_ms;
-        rp.min_rto_us = cfg.rto_min_us != 0 ? cfg.rto_min_us : 2000;  // threads share cores
-        rp.initial_rto_us = std::max(rp.initial_rto_us, rp.min_rto_us);
-        tp = transport::open_reliable(std::move(tp), rp);
+        // the nodes are threads sharing the cores: the floor for shared CPUs
+        tp = transport::open_reliable(std::move(tp), reliable_params(cfg, r, n, 2000));
       }
       w.transports.push_back(std::move(tp));
     }

@@ -314,6 +314,11 @@ class Context {
   // n Contexts in this process joined by the loopback transport (unit tests).
   // With fault, node fault_node's transport (every node's when fault_node is -1) is wrapped in
   // the fault-injecting decorator; with reliable, every transport then in FM's reliability layer.
+  // The reliability layer's parameters for a datagram transport: a reorder window of twice the
+  // credit window plus the control reserve, the peer time-out, and the time-out floor
+  // (FM_RTO_MIN_US, or auto_min_rto_us when it is 0).
+  static transport::ReliableParams reliable_params(const Config& cfg, unsigned rank, unsigned size,
+                                                   std::uint32_t auto_min_rto_us);
   static std::vector<std::unique_ptr<Context>> create_loopback_job(
       unsigned n, const Config& cfg, int* rc, transport::LoopbackFabric** fabric = nullptr,
       const transport::FaultParams* fault = nullptr, int fault_node = -1, bool reliable = false);

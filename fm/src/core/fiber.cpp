@@ -21,7 +21,7 @@ void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_
 }
 #endif
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(FM_FIBER_UCONTEXT)
 // fm_fiber_switch(save, to): saves the callee-saved registers, MXCSR and the x87 control word on
 // the current stack, stores the stack pointer in *save, switches to stack `to` and restores the
 // same from it.  A new fiber's stack is prepared by start() to "return" into fm_fiber_start,
@@ -87,7 +87,7 @@ Fiber::~Fiber() {
   if (map_ != nullptr) munmap(map_, map_size_);
 }
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(FM_FIBER_UCONTEXT)
 
 void Fiber::start(Fn fn, void* arg) noexcept {
   fn_ = fn;
@@ -113,37 +113,14 @@ void Fiber::start(Fn fn, void* arg) noexcept {
   sp_ = f;
 }
 
-void Fiber::resume() noexcept {
-#ifdef FM_ASAN
-  __sanitizer_start_switch_fiber(&sched_fake_, stack_, stack_size_);
+void Fiber::to_fiber() noexcept {
   fm_fiber_switch(&caller_sp_, sp_);
-  __sanitizer_finish_switch_fiber(sched_fake_, nullptr, nullptr);
-#else
-  fm_fiber_switch(&caller_sp_, sp_);
-#endif
 }
-
-void Fiber::yield() noexcept {
-#ifdef FM_ASAN
-  __sanitizer_start_switch_fiber(&fiber_fake_, caller_bottom_, caller_size_);
+void Fiber::to_caller() noexcept {
   fm_fiber_switch(&sp_, caller_sp_);
-  __sanitizer_finish_switch_fiber(fiber_fake_, &caller_bottom_, &caller_size_);
-#else
-  fm_fiber_switch(&sp_, caller_sp_);
-#endif
 }
-
 void Fiber::entry(Fiber* self) {
-#ifdef FM_ASAN
-  __sanitizer_finish_switch_fiber(nullptr, &self->caller_bottom_, &self->caller_size_);
-#endif
-  self->fn_(self->arg_);
-  self->finished_ = true;
-#ifdef FM_ASAN
-  __sanitizer_start_switch_fiber(nullptr, self->caller_bottom_, self->caller_size_);
-#endif
-  fm_fiber_switch(&self->sp_, self->caller_sp_);  // never resumed again until start()
-  __builtin_unreachable();
+  self->run();
 }
 
 #else  // ucontext
@@ -161,41 +138,52 @@ void Fiber::start(Fn fn, void* arg) noexcept {
               static_cast<unsigned>(p & 0xffffffffu), static_cast<unsigned>(p >> 32));
 }
 
+void Fiber::to_fiber() noexcept {
+  swapcontext(&caller_, &ctx_);
+}
+void Fiber::to_caller() noexcept {
+  swapcontext(&ctx_, &caller_);
+}
+void Fiber::entry(unsigned lo, unsigned hi) {
+  reinterpret_cast<Fiber*>(static_cast<std::uintptr_t>(lo) |
+                           (static_cast<std::uintptr_t>(hi) << 32))
+      ->run();
+}
+
+#endif
+
+// Both implementations: the AddressSanitizer annotations around every switch.
 void Fiber::resume() noexcept {
 #ifdef FM_ASAN
   __sanitizer_start_switch_fiber(&sched_fake_, stack_, stack_size_);
-  swapcontext(&caller_, &ctx_);
+  to_fiber();
   __sanitizer_finish_switch_fiber(sched_fake_, nullptr, nullptr);
 #else
-  swapcontext(&caller_, &ctx_);
+  to_fiber();
 #endif
 }
 
 void Fiber::yield() noexcept {
 #ifdef FM_ASAN
   __sanitizer_start_switch_fiber(&fiber_fake_, caller_bottom_, caller_size_);
-  swapcontext(&ctx_, &caller_);
+  to_caller();
   __sanitizer_finish_switch_fiber(fiber_fake_, &caller_bottom_, &caller_size_);
 #else
-  swapcontext(&ctx_, &caller_);
+  to_caller();
 #endif
 }
 
-void Fiber::entry(unsigned lo, unsigned hi) {
-  auto* self = reinterpret_cast<Fiber*>(static_cast<std::uintptr_t>(lo) |
-                                        (static_cast<std::uintptr_t>(hi) << 32));
+void Fiber::run() noexcept {
 #ifdef FM_ASAN
-  __sanitizer_finish_switch_fiber(nullptr, &self->caller_bottom_, &self->caller_size_);
+  __sanitizer_finish_switch_fiber(nullptr, &caller_bottom_, &caller_size_);
 #endif
-  self->fn_(self->arg_);
-  self->finished_ = true;
+  fn_(arg_);
+  finished_ = true;
 #ifdef FM_ASAN
-  __sanitizer_start_switch_fiber(nullptr, self->caller_bottom_, self->caller_size_);
+  __sanitizer_start_switch_fiber(nullptr, caller_bottom_, caller_size_);
 #endif
-  setcontext(&self->caller_);
+  to_caller();  // never resumed again until start()
   __builtin_unreachable();
 }
-
-#endif
 
 }  // namespace fm::core

@@ -32,7 +32,10 @@ class Fiber {
   bool finished() const noexcept { return finished_; }
 
  private:
-#if defined(__x86_64__)
+  void to_fiber() noexcept;  // the bare switches, per implementation
+  void to_caller() noexcept;
+  void run() noexcept;  // on the fiber's stack: fn, then back to the caller for good
+#if defined(__x86_64__) && !defined(FM_FIBER_UCONTEXT)
   static void entry(Fiber* self);
   void* sp_ = nullptr;         // the fiber's saved stack pointer
   void* caller_sp_ = nullptr;  // the scheduler's
