@@ -112,6 +112,12 @@ size_t FM_packet_payload(void);
 size_t FM_max_message(void);       /* largest declared length accepted by FM_begin_message */
 int FM_in_handler(void);           /* 1 inside a handler */
 int FM_peer_failed(unsigned node); /* 1 if node has been declared failed */
+/* 1 when this machine runs more of the job's ranks than this process may use CPUs: a busy wait
+ * should then yield the CPU (FM's own waits for one-sided operations do). */
+int FM_oversubscribed(void);
+/* Ends the whole job: prints msg (naming this node) and asks the launcher to kill every process
+ * (PMI abort); exits with code.  Without a launcher it just exits.  Never returns. */
+void FM_abort(int code, const char* msg) __attribute__((noreturn));
 
 /* --- one-sided operations: registered memory, RMA, atomics -----------------------------------
  * Memory a node registers can be read, written and updated atomically by peers that hold its

@@ -409,6 +409,9 @@ void Pmi1::abort(int code, const char* msg) {
     (void)ignored;
   }
   if (fd_ >= 0 && !finalized_) {
+    // Hydra kills the job as soon as it reads the abort, and may drop what it has not yet
+    // forwarded of our stderr: give it a moment to forward the message first.
+    ::usleep(200'000);
     std::uint64_t dl = now_ns() + 10'000'000'000ull;
     if (send_all("abort", "cmd=abort exitcode=" + std::to_string(code) + "\n", dl) == FM_SUCCESS) {
       // Hydra sends no answer; wait for the kill (or the launcher going away).

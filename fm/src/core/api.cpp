@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -14,11 +15,10 @@
 
 namespace {
 
-// The floor of the udp retransmission time-out: ranks that busy-poll on shared CPUs wait for a
-// scheduler time slice (milliseconds) before they answer, and a shorter time-out only resends
-// packets that were not lost (measured: up to 10x as many retransmissions, 3x the run time).
-// Ranks counted per machine (host name), not per network namespace.
-std::uint32_t auto_rto_min_us(const std::vector<std::string>& hosts, unsigned me) {
+// Whether this machine runs more of the job's ranks than this process may use CPUs (ranks
+// counted per machine, i.e. host name, not per network namespace).  Busy-polling ranks then wait
+// for a scheduler time slice (milliseconds) before they answer.
+bool machine_oversubscribed(const std::vector<std::string>& hosts, unsigned me) {
   const auto machine = [](const std::string& key) { return key.substr(0, key.rfind(':')); };
   const std::string mine = machine(hosts[me]);
   unsigned ranks = 0;
@@ -26,7 +26,13 @@ std::uint32_t auto_rto_min_us(const std::vector<std::string>& hosts, unsigned me
   cpu_set_t set;
   CPU_ZERO(&set);
   const int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
-  return ranks <= static_cast<unsigned>(cpus) ? 200 : 2000;
+  return ranks > static_cast<unsigned>(cpus);
+}
+
+// The floor of the udp retransmission time-out: on shared CPUs a shorter time-out only resends
+// packets that were not lost (measured: up to 10x as many retransmissions, 3x the run time).
+std::uint32_t auto_rto_min_us(const std::vector<std::string>& hosts, unsigned me) {
+  return machine_oversubscribed(hosts, me) ? 2000 : 200;
 }
 
 using fm::core::Context;
@@ -220,6 +226,7 @@ int initialize() {
     if (slot_of[r] >= 0) w.peer_tp[r] = index[slot_of[r]];
 
   fm::bootstrap::Bootstrap* bp = w.boot.get();
+  w.oversubscribed = machine_oversubscribed(w.hosts, me);
   auto ctx = Context::create(std::move(w), &rc);
   if (ctx == nullptr) return rc;
   // Everybody's receives are posted before anybody sends.
@@ -382,6 +389,17 @@ int FM_peer_failed(unsigned node) {
   if (node >= c->size())
     return fm::fail(FM_ENODEST, "FM_peer_failed: node %u out of range (%u nodes)", node, c->size());
   return c->peer(node).failed ? 1 : 0;
+}
+
+int FM_oversubscribed(void) {
+  Context* c = fm::core::current();
+  return c != nullptr && c->oversubscribed() ? 1 : 0;
+}
+
+void FM_abort(int code, const char* msg) {
+  if (Context* c = fm::core::current(); c != nullptr) c->abort(code, msg);
+  std::fprintf(stderr, "fm: the job aborts (code %d): %s\n", code, msg != nullptr ? msg : "");
+  std::_Exit(code);
 }
 
 int FM_get_peer_stats(unsigned node, FM_peer_stats* out) {

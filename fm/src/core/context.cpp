@@ -134,6 +134,7 @@ int Context::setup(Wiring&& w) {
   size_ = w.size;
   tps_ = std::move(w.transports);
   boot_ = std::move(w.boot);
+  oversubscribed_ = w.oversubscribed;
   my_window_ = w.my_window;
   tp_packet_ = w.tp_packet;
   tp_zcopy_ = w.tp_zcopy;
@@ -354,18 +355,26 @@ void Context::on_arrival(Buf* b) {
     case kBye:
       q.bye = true;
       repost(b);
-      // It answered everything before its BYE (FIFO): what is still pending never will be.
-      if (q.rma_pending != 0)
-        for (RmaOp& op : ops_)
-          if (op.state == RmaOp::kPending && op.node == p) {
-            fail(FM_EPEERFAILED, "node %u finalized before answering a one-sided operation", p);
-            complete_op(&op, FM_EPEERFAILED);
-          }
+      settle_bye(p);
       return;
     default:  // kCredit: its credits were taken above
       repost(b);
       return;
   }
+}
+
+// A node answers everything before its BYE (FIFO), so once its BYE arrived and every packet it
+// sent before is handled, what is still pending on it never will be answered.  The BYE is a control
+// packet, seen on arrival, while earlier data may still wait in the node's queue: an answer among
+// them completes its operation when its handler runs, so the check waits for the queue to drain.
+void Context::settle_bye(unsigned p) {
+  Peer& q = peers_[p];
+  if (!q.bye || q.rma_pending == 0 || !q.q.empty() || q.rx != Peer::kIdle) return;
+  for (RmaOp& op : ops_)
+    if (op.state == RmaOp::kPending && op.node == p) {
+      fail(FM_EPEERFAILED, "node %u finalized before answering a one-sided operation", p);
+      complete_op(&op, FM_EPEERFAILED);
+    }
 }
 
 void Context::on_data(unsigned p, Buf* b) {
@@ -1313,12 +1322,16 @@ int Context::report_failures() {
 // ------------------------------------------------------------------------------------------------
 // finalize
 
+void Context::abort(int code, const char* msg) {
+  if (boot_ != nullptr) boot_->abort(code, msg);
+}
+
 int Context::finalize() {
   if (closed_) return fail(FM_ENOTINIT, "FM_finalize: FM is not initialized");
   if (in_handler()) return fail(FM_EINHANDLER, "FM_finalize: called inside a handler");
   // 0. Our one-sided operations complete, and answers we owe go out (before our BYE).
   for (unsigned p = 0; p < size_; ++p)
-    while (peers_[p].rma_pending != 0 && !peers_[p].failed && !peers_[p].bye)
+    while (peers_[p].rma_pending != 0 && !peers_[p].failed)  // (settle_bye ends it after a BYE)
       if (rma_poll(p, "FM_finalize") != FM_SUCCESS) break;
   if (deferred_count_ != 0) flush_deferred();
   // 1. BYE to every live node, after all our data (FIFO), so it knows our traffic is complete.

@@ -136,9 +136,15 @@ struct RmaReq {
   std::uint64_t key;
   std::uint64_t offset;
   std::uint64_t len;
-  std::uint32_t op, type;  // atomics
+  std::uint32_t op, type;  // atomics; puts and gets: flags (kRmaSilent, kRmaFlush)
   std::uint64_t operand, compare;
 };
+// A put nobody waits for individually (FM_put_nb without a handle): not answered; its failure is
+// kept by the target and reported by the next flush.
+constexpr std::uint32_t kRmaSilent = 1;
+// A flush (a get of nothing): answered, after every earlier operation of the origin (FIFO), with
+// the first failure of its silent puts since the last flush.
+constexpr std::uint32_t kRmaFlush = 2;
 struct RmaReply {
   std::uint64_t id;
   std::int32_t status;
@@ -217,6 +223,8 @@ struct Peer {
   std::string failure;
   // --- one-sided operations ---
   std::uint32_t rma_pending = 0;   // operations issued to it awaiting their reply
+  std::uint32_t silent_puts = 0;   // unanswered puts issued to it since the last flush
+  int silent_error = FM_SUCCESS;   // (target) first failure of its silent puts since its flush
   bool native_rma = false;         // native RMA was used to it: a fence must wait
   int rma_error = FM_SUCCESS;      // first failure of a handle-less operation, for FM_flush
   std::vector<Deferred> deferred;  // replies to it not yet sent (FIFO)
@@ -233,14 +241,15 @@ struct Wiring {
   unsigned rank = 0;
   unsigned size = 1;
   std::vector<std::unique_ptr<transport::Transport>> transports;
-  std::vector<int> peer_tp;                    // per node: transport index, -1 for self
-  std::vector<std::uint32_t> windows;          // per node: its credit window for us
-  std::vector<std::uint32_t> my_window;        // per transport: credits per sender we grant
-  std::vector<std::size_t> tp_packet;          // per transport: packet size we receive
-  std::vector<std::size_t> peer_packet;        // per node: packet size it receives from us
-  std::vector<std::size_t> tp_zcopy;           // per transport: zero-copy threshold, 0 = off
-  std::vector<std::string> hosts;              // per node: host key
-  std::vector<int> pids;                       // per node
+  std::vector<int> peer_tp;              // per node: transport index, -1 for self
+  std::vector<std::uint32_t> windows;    // per node: its credit window for us
+  std::vector<std::uint32_t> my_window;  // per transport: credits per sender we grant
+  std::vector<std::size_t> tp_packet;    // per transport: packet size we receive
+  std::vector<std::size_t> peer_packet;  // per node: packet size it receives from us
+  std::vector<std::size_t> tp_zcopy;     // per transport: zero-copy threshold, 0 = off
+  std::vector<std::string> hosts;        // per node: host key
+  bool oversubscribed = false;  // more ranks on this machine than CPUs: waits yield the CPU
+  std::vector<int> pids;        // per node
   std::unique_ptr<bootstrap::Bootstrap> boot;  // may be null (tests)
 };
 
@@ -279,6 +288,8 @@ class Context {
   long receive(void* buf, FM_stream* s, std::size_t n);
   // Quiesces (drains sends, exchanges BYE with every live node, launcher barrier) and closes.
   int finalize();
+  // Ends the job through the launcher (PMI abort) when there is one; returns only without one.
+  void abort(int code, const char* msg);
 
   // One-sided operations (rma.cpp).
   int register_memory(void* buf, std::size_t len, unsigned access, FM_region* out);
@@ -343,7 +354,13 @@ class Context {
   void resume_fiber(unsigned p);
   void run_handler(FM_handler fn, unsigned p);
   void mark_ready(unsigned p) noexcept;
+  void settle_bye(unsigned p);
+  int send_put(unsigned node, const RmaReq& rq, const void* data, std::size_t len);
 
+ public:
+  bool oversubscribed() const noexcept { return oversubscribed_; }
+
+ private:
   // buffers and credits
   Buf* get_tx_buf(unsigned dest);  // may progress; nullptr when a peer failed meanwhile
   void release_rx(Buf* b);
@@ -403,6 +420,7 @@ class Context {
   std::size_t max_rx_payload_ = 0;
   std::vector<std::unique_ptr<transport::Transport>> tps_;
   std::unique_ptr<bootstrap::Bootstrap> boot_;
+  bool oversubscribed_ = false;
   std::vector<Peer> peers_;
   std::vector<std::uint32_t> my_window_;  // per transport: credits we grant each sender
   std::vector<std::byte> scratch_;        // inject staging for the FM_send fast path

@@ -7,7 +7,8 @@
 //  * get:    RmaReq         -> the target answers with RmaReply + data from the region;
 //  * atomic: RmaReq         -> the target applies it and answers with the old value.
 // Every operation is answered (kHReply / kHGetReply), which is what remote completion (FM_flush)
-// waits for.  Per-sender FIFO delivery applies operations from one origin in issue order, so
+// waits for; except puts without a handle, which are silent: FM_flush sends one flush request
+// after them, answered after they are applied (FIFO) with the first failure among them.  Per-sender FIFO delivery applies operations from one origin in issue order, so
 // FM_fence has nothing to wait for.  Handlers run one at a time at the target, so atomics are
 // atomic with respect to each other; they use __atomic builtins as well, so that the target's own
 // loads and stores of the word see whole values.
@@ -16,6 +17,7 @@
 // get answer, which should leave from outside handlers to take the zero-copy path) is queued per
 // origin and sent, in order, at the end of FM_extract and from the waits here.
 #include <fm/fm.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <cstring>
@@ -257,6 +259,26 @@ void Context::complete_op(RmaOp* op, int status) {
   }
 }
 
+// A put's request and data as one message: small ones in one packet through send's fast path
+// (a copy on the stack), larger ones as a stream whose data piece may go zero-copy.
+int Context::send_put(unsigned node, const RmaReq& rq, const void* data, std::size_t len) {
+  constexpr std::size_t kSmall = 256;
+  if (len <= kSmall) {
+    std::byte buf[sizeof(RmaReq) + kSmall];
+    std::memcpy(buf, &rq, sizeof rq);
+    if (len > 0) std::memcpy(buf + sizeof rq, data, len);
+    return send(node, kHPut, buf, sizeof rq + len);
+  }
+  FM_stream* s = begin_message(node, sizeof rq + len, kHPut);
+  int rc = s == nullptr ? last_status() : send_piece(s, &rq, sizeof rq);
+  if (s != nullptr && rc == FM_SUCCESS) rc = send_piece(s, data, len);
+  if (s != nullptr) {
+    const int rc2 = end_message(s);
+    if (rc == FM_SUCCESS) rc = rc2;
+  }
+  return rc;
+}
+
 int Context::rma_start(int kind, const FM_region* r, std::uint64_t offset, void* local,
                        std::size_t len, int aop, int type, const void* operand, const void* compare,
                        FM_request** req, const char* what) {
@@ -374,6 +396,14 @@ int Context::rma_start(int kind, const FM_region* r, std::uint64_t offset, void*
     }
   }
 
+  if (kind == kPut && req == nullptr) {  // silent: completed (and checked) by the next flush
+    rq.type = kRmaSilent;
+    const int rc = send_put(node, rq, local, len);
+    if (rc != FM_SUCCESS) return fail(rc, "%s: %s", what, std::string(last_error()).c_str());
+    ++q.silent_puts;
+    return FM_SUCCESS;
+  }
+
   RmaOp* op = new_op(node);
   if (op == nullptr) return last_status();
   op->detached = req == nullptr;
@@ -386,13 +416,7 @@ int Context::rma_start(int kind, const FM_region* r, std::uint64_t offset, void*
 
   int rc;
   if (kind == kPut) {
-    FM_stream* s = begin_message(node, sizeof rq + len, kHPut);
-    rc = s == nullptr ? last_status() : send_piece(s, &rq, sizeof rq);
-    if (s != nullptr && rc == FM_SUCCESS && len > 0) rc = send_piece(s, local, len);
-    if (s != nullptr) {
-      const int rc2 = end_message(s);
-      if (rc == FM_SUCCESS) rc = rc2;
-    }
+    rc = send_put(node, rq, local, len);
   } else {
     rc = send(node, kind == kGet ? kHGet : kHAtomic, &rq, sizeof rq);
   }
@@ -459,6 +483,7 @@ int Context::rma_poll(unsigned node, const char* what) {
   dispatch(SIZE_MAX);
   if (deferred_count_ != 0) flush_deferred();
   if ((++extract_calls_ & 63) == 0 || g_peer_event) check_liveness(false);
+  if (node < size_) settle_bye(node);
   if (node < size_ && peers_[node].failed && peers_[node].rma_pending != 0)
     return peer_error(node, what);
   return FM_SUCCESS;
@@ -467,6 +492,7 @@ int Context::rma_poll(unsigned node, const char* what) {
 int Context::rma_wait(RmaOp* op) {
   if (in_handler()) return fail(FM_EINHANDLER, "FM_wait: not allowed inside a handler");
   while (op->state == RmaOp::kPending) {
+    if (oversubscribed_) sched_yield();  // let the target (maybe on our CPU) answer
     const int rc = rma_poll(op->node, "FM_wait");
     if (rc != FM_SUCCESS && op->state == RmaOp::kPending) complete_op(op, rc);
   }
@@ -497,7 +523,23 @@ int Context::flush_node(unsigned node, const char* what) {
   if (node >= size_)
     return fail(FM_ENODEST, "%s: node %u out of range (%u nodes)", what, node, size_);
   Peer& q = peers_[node];
+  if (q.silent_puts != 0 && !q.failed) {  // one flush answers for all of them
+    RmaOp* op = new_op(node);
+    if (op == nullptr) return last_status();
+    op->detached = true;
+    RmaReq rq{};
+    rq.id = (std::uint64_t{op->gen} << 32) | static_cast<std::uint64_t>(op - ops_.data());
+    rq.type = kRmaFlush;
+    ++q.rma_pending;
+    const int rc = send(node, kHGet, &rq, sizeof rq);
+    if (rc != FM_SUCCESS) {
+      complete_op(op, rc);
+      return fail(rc, "%s: flush of node %u: %s", what, node, std::string(last_error()).c_str());
+    }
+    q.silent_puts = 0;
+  }
   while (q.rma_pending != 0) {
+    if (oversubscribed_) sched_yield();
     const int rc = rma_poll(node, what);
     if (rc != FM_SUCCESS) return rc;
   }
@@ -553,6 +595,13 @@ int Context::on_rma_request(FM_stream* s, unsigned sender, int kind) {
   ++q.rma_ops_in;
   q.rma_bytes_in += rq.len;
   RmaReply r{rq.id, FM_SUCCESS, 0, 0};
+  if (kind == kGet && rq.type == kRmaFlush) {  // everything before it is applied (FIFO)
+    r.status = q.silent_error;
+    q.silent_error = FM_SUCCESS;
+    reply(sender, r, nullptr, 0);
+    return FM_CONTINUE;
+  }
+  const bool silent = kind == kPut && rq.type == kRmaSilent;
   std::byte* where = nullptr;
   if (kind == kAtomic && !(rq.type <= FM_UINT64 && rq.op <= FM_ATOMIC_READ &&
                            rq.len == type_size(static_cast<int>(rq.type))))
@@ -565,7 +614,11 @@ int Context::on_rma_request(FM_stream* s, unsigned sender, int kind) {
                             kind == kAtomic ? rq.len : 1, &where);
   if (r.status != FM_SUCCESS) {
     FM_DEBUG("one-sided request from node %u refused: %s", sender, last_error());
-    reply(sender, r, nullptr, 0);
+    if (silent) {
+      if (q.silent_error == FM_SUCCESS) q.silent_error = r.status;
+    } else {
+      reply(sender, r, nullptr, 0);
+    }
     return FM_CONTINUE;
   }
   if (kind == kGet) {
@@ -576,6 +629,10 @@ int Context::on_rma_request(FM_stream* s, unsigned sender, int kind) {
     if (rq.len > 0) {  // straight into the region (zero-copy where the transport reads)
       const long got = receive(where, s, rq.len);
       if (got != static_cast<long>(rq.len)) r.status = got < 0 ? static_cast<int>(got) : FM_ELENGTH;
+    }
+    if (silent) {
+      if (r.status != FM_SUCCESS && q.silent_error == FM_SUCCESS) q.silent_error = r.status;
+      return FM_CONTINUE;
     }
   } else if (rq.len == 4) {
     r.value = apply(reinterpret_cast<std::uint32_t*>(where), static_cast<int>(rq.op),
@@ -653,8 +710,12 @@ int Context::on_rma_reply(FM_stream* s, unsigned sender, bool with_data) {
   const std::uint64_t index = r.id & 0xffffffffu;
   if (index >= ops_.size() || ops_[index].gen != (r.id >> 32) ||
       ops_[index].state != RmaOp::kPending || ops_[index].node != sender) {
-    FM_WARN("node %u answered an unknown one-sided operation (id %#llx); ignored", sender,
-            static_cast<unsigned long long>(r.id));
+    FM_WARN(
+        "node %u answered an unknown one-sided operation (id %#llx; slot gen %u state %d node %u); "
+        "ignored",
+        sender, static_cast<unsigned long long>(r.id), index < ops_.size() ? ops_[index].gen : 0u,
+        index < ops_.size() ? (int)ops_[index].state : -1,
+        index < ops_.size() ? ops_[index].node : 0u);
     return FM_CONTINUE;
   }
   RmaOp* op = &ops_[index];
