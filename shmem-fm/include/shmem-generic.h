@@ -20,49 +20,93 @@ void shmemfm_type_error(shmem_ctx_t ctx, ...) __attribute__((
 #define SHMEMFM_GA_C(T, N, fam) , T* : shmem_##N##_##fam, const T* : shmem_##N##_##fam
 #define SHMEMFM_GCA_C(T, N, fam) , T* : shmem_ctx_##N##_##fam, const T* : shmem_ctx_##N##_##fam
 
-#define SHMEMFM_C11_RMA(X, fam)                                                                   \
-  X(float, float, fam)                                                                            \
-  X(double, double, fam) X(long double, longdouble, fam) X(char, char, fam)                       \
-      X(signed char, schar, fam) X(short, short, fam) X(int, int, fam) X(long, long, fam)         \
-          X(long long, longlong, fam) X(unsigned char, uchar, fam) X(unsigned short, ushort, fam) \
-              X(unsigned int, uint, fam) X(unsigned long, ulong, fam)                             \
-                  X(unsigned long long, ulonglong, fam)
-#define SHMEMFM_C11_AMO(X, fam)                                             \
-  X(int, int, fam)                                                          \
-  X(long, long, fam) X(long long, longlong, fam) X(unsigned int, uint, fam) \
-      X(unsigned long, ulong, fam) X(unsigned long long, ulonglong, fam)
-#define SHMEMFM_C11_EXTAMO(X, fam) \
-  X(float, float, fam) X(double, double, fam) SHMEMFM_C11_AMO(X, fam)
+/* clang-format off */
 /* Tables with fixed-width types name them by the base type they are on LP64 (int32_t is int,
  * int64_t is long, int8_t signed char, int16_t short). */
-#define SHMEMFM_C11_BITAMO(X, fam)                                                      \
-  X(unsigned int, uint, fam)                                                            \
-  X(unsigned long, ulong, fam) X(unsigned long long, ulonglong, fam) X(int, int32, fam) \
-      X(long, int64, fam)
-#define SHMEMFM_C11_P2P(X, fam)                                                                  \
-  X(short, short, fam)                                                                           \
-  X(int, int, fam) X(long, long, fam) X(long long, longlong, fam) X(unsigned short, ushort, fam) \
-      X(unsigned int, uint, fam) X(unsigned long, ulong, fam)                                    \
-          X(unsigned long long, ulonglong, fam)
-#define SHMEMFM_C11_BITRED(X, fam)                                                         \
-  X(unsigned char, uchar, fam)                                                             \
-  X(unsigned short, ushort, fam) X(unsigned int, uint, fam) X(unsigned long, ulong, fam)   \
-      X(unsigned long long, ulonglong, fam) X(signed char, int8, fam) X(short, int16, fam) \
-          X(int, int32, fam) X(long, int64, fam)
-#define SHMEMFM_C11_ORDRED(X, fam)                                                              \
-  X(char, char, fam)                                                                            \
-  X(signed char, schar, fam) X(short, short, fam) X(int, int, fam) X(long, long, fam)           \
-      X(long long, longlong, fam) X(unsigned char, uchar, fam) X(unsigned short, ushort, fam)   \
-          X(unsigned int, uint, fam) X(unsigned long, ulong, fam)                               \
-              X(unsigned long long, ulonglong, fam) X(float, float, fam) X(double, double, fam) \
-                  X(long double, longdouble, fam)
-#define SHMEMFM_C11_ARITHRED(X, fam) \
-  SHMEMFM_C11_ORDRED(X, fam) X(float _Complex, complexf, fam) X(double _Complex, complexd, fam)
-#define SHMEMFM_C11_OLDAMO(X, fam) X(int, int, fam) X(long, long, fam) X(long long, longlong, fam)
-#define SHMEMFM_C11_OLDEXTAMO(X, fam) \
-  SHMEMFM_C11_OLDAMO(X, fam) X(float, float, fam) X(double, double, fam)
-#define SHMEMFM_C11_OLDWAIT(X, fam) \
-  X(short, short, fam) X(int, int, fam) X(long, long, fam) X(long long, longlong, fam)
+#define SHMEMFM_C11_RMA(X, fam)                                                                    \
+  X(float, float, fam)                                                                             \
+  X(double, double, fam)                                                                           \
+  X(long double, longdouble, fam)                                                                  \
+  X(char, char, fam)                                                                               \
+  X(signed char, schar, fam)                                                                       \
+  X(short, short, fam)                                                                             \
+  X(int, int, fam)                                                                                 \
+  X(long, long, fam)                                                                               \
+  X(long long, longlong, fam)                                                                      \
+  X(unsigned char, uchar, fam)                                                                     \
+  X(unsigned short, ushort, fam)                                                                   \
+  X(unsigned int, uint, fam)                                                                       \
+  X(unsigned long, ulong, fam)                                                                     \
+  X(unsigned long long, ulonglong, fam)
+#define SHMEMFM_C11_AMO(X, fam)                                                                    \
+  X(int, int, fam)                                                                                 \
+  X(long, long, fam)                                                                               \
+  X(long long, longlong, fam)                                                                      \
+  X(unsigned int, uint, fam)                                                                       \
+  X(unsigned long, ulong, fam)                                                                     \
+  X(unsigned long long, ulonglong, fam)
+#define SHMEMFM_C11_EXTAMO(X, fam)                                                                 \
+  X(float, float, fam)                                                                             \
+  X(double, double, fam)                                                                           \
+  SHMEMFM_C11_AMO(X, fam)
+#define SHMEMFM_C11_BITAMO(X, fam)                                                                 \
+  X(unsigned int, uint, fam)                                                                       \
+  X(unsigned long, ulong, fam)                                                                     \
+  X(unsigned long long, ulonglong, fam)                                                            \
+  X(int, int32, fam)                                                                               \
+  X(long, int64, fam)
+#define SHMEMFM_C11_P2P(X, fam)                                                                    \
+  X(short, short, fam)                                                                             \
+  X(int, int, fam)                                                                                 \
+  X(long, long, fam)                                                                               \
+  X(long long, longlong, fam)                                                                      \
+  X(unsigned short, ushort, fam)                                                                   \
+  X(unsigned int, uint, fam)                                                                       \
+  X(unsigned long, ulong, fam)                                                                     \
+  X(unsigned long long, ulonglong, fam)
+#define SHMEMFM_C11_BITRED(X, fam)                                                                 \
+  X(unsigned char, uchar, fam)                                                                     \
+  X(unsigned short, ushort, fam)                                                                   \
+  X(unsigned int, uint, fam)                                                                       \
+  X(unsigned long, ulong, fam)                                                                     \
+  X(unsigned long long, ulonglong, fam)                                                            \
+  X(signed char, int8, fam)                                                                        \
+  X(short, int16, fam)                                                                             \
+  X(int, int32, fam)                                                                               \
+  X(long, int64, fam)
+#define SHMEMFM_C11_ORDRED(X, fam)                                                                 \
+  X(char, char, fam)                                                                               \
+  X(signed char, schar, fam)                                                                       \
+  X(short, short, fam)                                                                             \
+  X(int, int, fam)                                                                                 \
+  X(long, long, fam)                                                                               \
+  X(long long, longlong, fam)                                                                      \
+  X(unsigned char, uchar, fam)                                                                     \
+  X(unsigned short, ushort, fam)                                                                   \
+  X(unsigned int, uint, fam)                                                                       \
+  X(unsigned long, ulong, fam)                                                                     \
+  X(unsigned long long, ulonglong, fam)                                                            \
+  X(float, float, fam)                                                                             \
+  X(double, double, fam)                                                                           \
+  X(long double, longdouble, fam)
+#define SHMEMFM_C11_ARITHRED(X, fam)                                                               \
+  X(float _Complex, complexf, fam)                                                                 \
+  X(double _Complex, complexd, fam)                                                                \
+  SHMEMFM_C11_ORDRED(X, fam)
+#define SHMEMFM_C11_OLDAMO(X, fam)                                                                 \
+  X(int, int, fam)                                                                                 \
+  X(long, long, fam)                                                                               \
+  X(long long, longlong, fam)
+#define SHMEMFM_C11_OLDEXTAMO(X, fam)                                                              \
+  X(float, float, fam)                                                                             \
+  X(double, double, fam)                                                                           \
+  SHMEMFM_C11_OLDAMO(X, fam)
+#define SHMEMFM_C11_OLDWAIT(X, fam)                                                                \
+  X(short, short, fam)                                                                             \
+  X(int, int, fam)                                                                                 \
+  X(long, long, fam)                                                                               \
+  X(long long, longlong, fam)
+/* clang-format on */
 
 /* A generic with context forms, dispatched on the destination (or with _C, also const) pointer,
  * which is the first argument, or the second after a context. */

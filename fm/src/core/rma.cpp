@@ -8,10 +8,11 @@
 //  * atomic: RmaReq         -> the target applies it and answers with the old value.
 // Every operation is answered (kHReply / kHGetReply), which is what remote completion (FM_flush)
 // waits for; except puts without a handle, which are silent: FM_flush sends one flush request
-// after them, answered after they are applied (FIFO) with the first failure among them.  Per-sender FIFO delivery applies operations from one origin in issue order, so
-// FM_fence has nothing to wait for.  Handlers run one at a time at the target, so atomics are
-// atomic with respect to each other; they use __atomic builtins as well, so that the target's own
-// loads and stores of the word see whole values.
+// after them, answered after they are applied (FIFO) with the first failure among them.  Per-sender
+// FIFO delivery applies operations from one origin in issue order, so FM_fence has nothing to wait
+// for.  Handlers run one at a time at the target, so atomics are atomic with respect to each other;
+// they use __atomic builtins as well, so that the target's own loads and stores of the word see
+// whole values.
 //
 // A handler may not wait for credits, so an answer that cannot be sent at once (and every large
 // get answer, which should leave from outside handlers to take the zero-copy path) is queued per
