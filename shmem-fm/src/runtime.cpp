@@ -140,6 +140,7 @@ int find_data(dl_phdr_info* info, std::size_t, void*) {
 
 void check_fm(int rc, const char* call, const char* what, int pe) {
   if (rc >= 0) return;
+  if (pe < 0) fatal(call, "%s failed: %s (%s)", what, FM_last_error(), FM_strerror(rc));
   fatal(call, "%s to PE %d failed: %s (%s)", what, pe, FM_last_error(), FM_strerror(rc));
 }
 

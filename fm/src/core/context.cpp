@@ -1341,16 +1341,41 @@ int Context::finalize() {
     while ((rc = send_control(p, kBye)) == FM_EAGAIN && !peers_[p].failed) progress();
   }
   finalizing_ = true;
-  // 2. Deliver everything sent to us before the senders' BYE; complete our own sends.
+  // 2. Deliver everything sent to us before the senders' BYE; complete our own sends.  Bounded:
+  // past the peer time-out it gives up, saying what it still waited for.
+  const std::uint64_t drain_cap = now_ns() + cfg_.peer_timeout_ms * 1000000ull;
+  int drain_rc = FM_SUCCESS;
   for (std::uint32_t spins = 0;; ++spins) {
     (void)progress();
     dispatch(SIZE_MAX);
+    if (deferred_count_ != 0) flush_deferred();  // answers owed to peers still draining
     check_liveness(false);
     bool done = tx_outstanding_ == 0 && ready_count_ == 0;
     for (unsigned p = 0; p < size_ && done; ++p)
       done = p == rank_ || peers_[p].failed || peers_[p].bye;
     for (auto& tp : tps_) done = done && tp->quiescent();  // everything sent is acknowledged
     if (done) break;
+    if ((spins & 1023) == 0 && now_ns() >= drain_cap) {
+      std::string waiting;
+      for (unsigned p = 0; p < size_; ++p) {
+        const Peer& q = peers_[p];
+        if (p == rank_ || q.failed) continue;
+        if (!q.bye) waiting += " no BYE from node " + std::to_string(p) + ";";
+        if (!q.q.empty() || q.rx != Peer::kIdle)
+          waiting += " node " + std::to_string(p) + "'s messages not all handled (state " +
+                     std::to_string(static_cast<int>(q.rx)) + ");";
+        if (q.deferred_head != q.deferred.size())
+          waiting += " answers owed to node " + std::to_string(p) + ";";
+      }
+      bool quiet = true;
+      for (auto& tp : tps_) quiet = quiet && tp->quiescent();
+      drain_rc = fail(FM_ETIMEDOUT,
+                      "FM_finalize: gave up after %u ms: %u sends incomplete, %zu nodes ready,%s%s",
+                      cfg_.peer_timeout_ms, tx_outstanding_, ready_count_, waiting.c_str(),
+                      quiet ? "" : " transport not quiescent");
+      FM_ERROR("%s", last_error());
+      break;
+    }
     if (spins > 1000) {
       timespec ts{0, 50000};
       nanosleep(&ts, nullptr);
@@ -1373,11 +1398,11 @@ int Context::finalize() {
   }
   bool any_failed = false;
   for (auto& q : peers_) any_failed = any_failed || q.failed;
-  int rc = FM_SUCCESS;
+  int rc = drain_rc;
   if (cfg_.stats) print_stats(any_failed);
   // 3. Launcher barrier (skipped after a failure: the dead never arrive).
   if (boot_ != nullptr) {
-    if (!any_failed && boot_->size() > 1) rc = boot_->barrier();
+    if (!any_failed && drain_rc == FM_SUCCESS && boot_->size() > 1) rc = boot_->barrier();
     int rc2 = boot_->finalize();
     if (rc == FM_SUCCESS) rc = rc2;
   }
