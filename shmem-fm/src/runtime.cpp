@@ -144,49 +144,6 @@ void check_fm(int rc, const char* call, const char* what, int pe) {
   fatal(call, "%s to PE %d failed: %s (%s)", what, pe, FM_last_error(), FM_strerror(rc));
 }
 
-std::uint64_t apply_direct(void* p, int op, std::size_t size, std::uint64_t v, std::uint64_t c) {
-  if (size == 4) {
-    auto* w = static_cast<std::uint32_t*>(p);
-    auto x = static_cast<std::uint32_t>(v);
-    auto cmp = static_cast<std::uint32_t>(c);
-    switch (op) {
-      case FM_ATOMIC_ADD:
-        return __atomic_fetch_add(w, x, __ATOMIC_SEQ_CST);
-      case FM_ATOMIC_AND:
-        return __atomic_fetch_and(w, x, __ATOMIC_SEQ_CST);
-      case FM_ATOMIC_OR:
-        return __atomic_fetch_or(w, x, __ATOMIC_SEQ_CST);
-      case FM_ATOMIC_XOR:
-        return __atomic_fetch_xor(w, x, __ATOMIC_SEQ_CST);
-      case FM_ATOMIC_SWAP:
-        return __atomic_exchange_n(w, x, __ATOMIC_SEQ_CST);
-      case FM_ATOMIC_CSWAP:
-        __atomic_compare_exchange_n(w, &cmp, x, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-        return cmp;
-      default:
-        return __atomic_load_n(w, __ATOMIC_SEQ_CST);
-    }
-  }
-  auto* w = static_cast<std::uint64_t*>(p);
-  switch (op) {
-    case FM_ATOMIC_ADD:
-      return __atomic_fetch_add(w, v, __ATOMIC_SEQ_CST);
-    case FM_ATOMIC_AND:
-      return __atomic_fetch_and(w, v, __ATOMIC_SEQ_CST);
-    case FM_ATOMIC_OR:
-      return __atomic_fetch_or(w, v, __ATOMIC_SEQ_CST);
-    case FM_ATOMIC_XOR:
-      return __atomic_fetch_xor(w, v, __ATOMIC_SEQ_CST);
-    case FM_ATOMIC_SWAP:
-      return __atomic_exchange_n(w, v, __ATOMIC_SEQ_CST);
-    case FM_ATOMIC_CSWAP:
-      __atomic_compare_exchange_n(w, &c, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-      return c;
-    default:
-      return __atomic_load_n(w, __ATOMIC_SEQ_CST);
-  }
-}
-
 // Where a symmetric object [addr, addr+n) lives on world PE pe.
 struct Where {
   std::byte* direct = nullptr;  // usable pointer, or null
@@ -391,46 +348,41 @@ void get(void* dst, const void* src, std::size_t n, int pe, bool nbi, const char
   }
 }
 
-void iput(void* dst, const void* src, std::ptrdiff_t dst_stride, std::ptrdiff_t src_stride,
-          std::size_t elem, std::size_t n, int pe, const char* call) {
+namespace {
+// iput (to_remote) and iget: n elements of elem bytes, strides in elements.
+void strided(bool to_remote, void* dst, const void* src, std::ptrdiff_t dst_stride,
+             std::ptrdiff_t src_stride, std::size_t elem, std::size_t n, int pe, const char* call) {
   if (n == 0) return;
   if (dst_stride < 1 || src_stride < 1)
     fatal(call, "strides must be positive (dst %td, sst %td)", dst_stride, src_stride);
-  const std::size_t span = ((n - 1) * static_cast<std::size_t>(dst_stride) + 1) * elem;
-  Where w = locate(dst, span, pe, call);
-  const auto* s = static_cast<const std::byte*>(src);
+  const auto remote_stride = static_cast<std::size_t>(to_remote ? dst_stride : src_stride);
+  const Where w = locate(to_remote ? dst : src, ((n - 1) * remote_stride + 1) * elem, pe, call);
+  const auto db = dst_stride * static_cast<std::ptrdiff_t>(elem);
+  const auto sb = src_stride * static_cast<std::ptrdiff_t>(elem);
   if (w.direct != nullptr) {
     if (pe != g.me) order_direct(pe, call);
+    std::byte* d = to_remote ? w.direct : static_cast<std::byte*>(dst);
+    const std::byte* s = to_remote ? static_cast<const std::byte*>(src) : w.direct;
     for (std::size_t i = 0; i < n; ++i)
-      std::memcpy(w.direct + i * static_cast<std::size_t>(dst_stride) * elem,
-                  s + i * static_cast<std::size_t>(src_stride) * elem, elem);
+      std::memcpy(d + static_cast<std::ptrdiff_t>(i) * db, s + static_cast<std::ptrdiff_t>(i) * sb,
+                  elem);
     return;
   }
   note_fm(pe);
-  check_fm(FM_put_strided(w.region, w.offset, dst_stride * static_cast<std::ptrdiff_t>(elem), src,
-                          src_stride * static_cast<std::ptrdiff_t>(elem), elem, n),
-           call, "strided put", pe);
+  const int rc = to_remote ? FM_put_strided(w.region, w.offset, db, src, sb, elem, n)
+                           : FM_get_strided(w.region, w.offset, sb, dst, db, elem, n);
+  check_fm(rc, call, to_remote ? "strided put" : "strided get", pe);
+}
+}  // namespace
+
+void iput(void* dst, const void* src, std::ptrdiff_t dst_stride, std::ptrdiff_t src_stride,
+          std::size_t elem, std::size_t n, int pe, const char* call) {
+  strided(true, dst, src, dst_stride, src_stride, elem, n, pe, call);
 }
 
 void iget(void* dst, const void* src, std::ptrdiff_t dst_stride, std::ptrdiff_t src_stride,
           std::size_t elem, std::size_t n, int pe, const char* call) {
-  if (n == 0) return;
-  if (dst_stride < 1 || src_stride < 1)
-    fatal(call, "strides must be positive (dst %td, sst %td)", dst_stride, src_stride);
-  const std::size_t span = ((n - 1) * static_cast<std::size_t>(src_stride) + 1) * elem;
-  Where w = locate(src, span, pe, call);
-  auto* d = static_cast<std::byte*>(dst);
-  if (w.direct != nullptr) {
-    if (pe != g.me) order_direct(pe, call);
-    for (std::size_t i = 0; i < n; ++i)
-      std::memcpy(d + i * static_cast<std::size_t>(dst_stride) * elem,
-                  w.direct + i * static_cast<std::size_t>(src_stride) * elem, elem);
-    return;
-  }
-  note_fm(pe);
-  check_fm(FM_get_strided(w.region, w.offset, src_stride * static_cast<std::ptrdiff_t>(elem), dst,
-                          dst_stride * static_cast<std::ptrdiff_t>(elem), elem, n),
-           call, "strided get", pe);
+  strided(false, dst, src, dst_stride, src_stride, elem, n, pe, call);
 }
 
 std::uint64_t amo(void* dst, int op, std::size_t size, std::uint64_t operand, std::uint64_t compare,
@@ -440,7 +392,8 @@ std::uint64_t amo(void* dst, int op, std::size_t size, std::uint64_t operand, st
   Where w = locate(dst, size, pe, call);
   if (w.direct != nullptr) {
     if (pe != g.me) order_direct(pe, call);
-    const std::uint64_t old = apply_direct(w.direct, op, size, operand, compare);
+    const std::uint64_t old =
+        FM_atomic_local(w.direct, op, size == 4 ? FM_UINT32 : FM_UINT64, operand, compare);
     if (nbi_result != nullptr) std::memcpy(nbi_result, &old, size);
     tick_direct(call);
     return old;
@@ -634,22 +587,7 @@ void initialize(const char* call) {
 void finalize(const char* call) {
   if (!g.initialized || g.finalized) return;
   quiet(call);
-  if (std::getenv("SHMEMFM_DEBUG_SYNC")) {
-    auto* w = reinterpret_cast<std::uint64_t*>(g.heap);
-    for (int i = 0; i < 8; ++i)
-      if (w[i] != 0)
-        std::fprintf(stderr, "PE %d: sync word %d = %llu before final barrier\n", g.me, i,
-                     (unsigned long long)w[i]);
-  }
   barrier(team_set(SHMEM_TEAM_WORLD, call), call);
-  if (std::getenv("SHMEMFM_DEBUG_SYNC")) {
-    quiet(call);
-    auto* w = reinterpret_cast<std::uint64_t*>(g.heap);
-    for (int i = 0; i < 8; ++i)
-      if (w[i] != 0)
-        std::fprintf(stderr, "PE %d: sync word %d = %llu after final barrier\n", g.me, i,
-                     (unsigned long long)w[i]);
-  }
   teams_fini();
   if (g.data_bytes > 0) FM_deregister_memory(&g.data_region);
   FM_deregister_memory(&g.heap_region);

@@ -157,6 +157,14 @@ static inline void shtest_require_pes(int min) {
   }
 }
 
+/* This PE, the number of PEs, and its neighbours in the ring of PEs. */
+static inline void shtest_ring(int* me, int* npes, int* left, int* right) {
+  *me = shmem_my_pe();
+  *npes = shmem_n_pes();
+  *right = (*me + 1) % *npes;
+  *left = (*me + *npes - 1) % *npes;
+}
+
 /* Final barrier, then PE 0 prints "PASS <name>". */
 static inline void shtest_pass(const char* name) {
   shmem_barrier_all();

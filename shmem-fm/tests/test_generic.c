@@ -457,10 +457,7 @@ static void coll(void) {
 int main(void) {
   shmem_init();
   shtest_require_pes(2);
-  me = shmem_my_pe();
-  npes = shmem_n_pes();
-  right = (me + 1) % npes;
-  left = (me + npes - 1) % npes;
+  shtest_ring(&me, &npes, &left, &right);
   for (int i = 0; i < SHMEM_BARRIER_SYNC_SIZE; i++) psync[i] = SHMEM_SYNC_VALUE;
   int rc = shmem_ctx_create(0, &ctx);
   CHECK_EQ(rc, 0, "shmem_ctx_create");

@@ -261,10 +261,7 @@ static void exhaustion(void) {
 int main(void) {
   shmem_init();
   shtest_require_pes(2);
-  me = shmem_my_pe();
-  npes = shmem_n_pes();
-  right = (me + 1) % npes;
-  left = (me + npes - 1) % npes;
+  shtest_ring(&me, &npes, &left, &right);
 
   basic();
   cycles();

@@ -323,11 +323,7 @@ static void deprecated_waits(void) {
 int main(void) {
   shmem_init();
   shtest_require_pes(2);
-  me = shmem_my_pe();
-  npes = shmem_n_pes();
-  right = (me + 1) % npes;
-  left = (me + npes - 1) % npes;
-  (void)left;
+  shtest_ring(&me, &npes, &left, &right);
 
   SHMEMFM_P2P_TYPES(CALL)
   amo_waits();

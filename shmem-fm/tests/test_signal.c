@@ -291,10 +291,7 @@ static void wait_ops(void) {
 int main(void) {
   shmem_init();
   shtest_require_pes(2);
-  me = shmem_my_pe();
-  npes = shmem_n_pes();
-  right = (me + 1) % npes;
-  left = (me + npes - 1) % npes;
+  shtest_ring(&me, &npes, &left, &right);
   int rc = shmem_ctx_create(0, &ctx_new);
   CHECK_EQ(rc, 0, "shmem_ctx_create");
 

@@ -181,6 +181,11 @@ int FM_atomic_nb(const FM_region* dst, uint64_t offset, int op, int type, const 
                  const void* compare, void* result, FM_request** req);
 int FM_atomic(const FM_region* dst, uint64_t offset, int op, int type, const void* operand,
               const void* compare, void* result);
+/* Applies op to the aligned word of the given type at addr in this process's memory, exactly as
+ * a target applies a peer's FM atomic (so the two are atomic with respect to each other, e.g. on
+ * memory shared with other processes of the host), and returns the old value (zero-extended).
+ * No checks, no FM state: usable before FM_initialize. */
+uint64_t FM_atomic_local(void* addr, int op, int type, uint64_t operand, uint64_t compare);
 
 /* --- progress -----------------------------------------------------------------------------------
  * A background thread that extracts while the program computes, so that handlers run and peers'

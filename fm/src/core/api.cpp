@@ -391,6 +391,10 @@ int FM_peer_failed(unsigned node) {
   return c->peer(node).failed ? 1 : 0;
 }
 
+uint64_t FM_atomic_local(void* addr, int op, int type, uint64_t operand, uint64_t compare) {
+  return fm::core::apply_local(addr, op, type, operand, compare);
+}
+
 int FM_oversubscribed(void) {
   Context* c = fm::core::current();
   return c != nullptr && c->oversubscribed() ? 1 : 0;

@@ -255,6 +255,9 @@ struct Wiring {
 
 // Process-wide handler table: handlers are named by id, the same on every node.
 FM_handler handler_at(int id) noexcept;
+// An FM_ATOMIC_* operation on a local word, as a target applies a peer's (FM_atomic_local).
+std::uint64_t apply_local(void* p, int op, int type, std::uint64_t operand,
+                          std::uint64_t compare) noexcept;
 FM_handler internal_handler(int id) noexcept;  // rma.cpp
 int register_handler(int id, FM_handler fn) noexcept;
 int unregister_handler(int id) noexcept;

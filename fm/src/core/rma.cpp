@@ -95,6 +95,14 @@ T apply(T* p, int op, T operand, T compare) {
 
 }  // namespace
 
+std::uint64_t apply_local(void* p, int op, int type, std::uint64_t operand,
+                          std::uint64_t compare) noexcept {
+  if (type_size(type) == 4)
+    return apply(static_cast<std::uint32_t*>(p), op, static_cast<std::uint32_t>(operand),
+                 static_cast<std::uint32_t>(compare));
+  return apply(static_cast<std::uint64_t*>(p), op, operand, compare);
+}
+
 FM_handler internal_handler(int id) noexcept {
   switch (id) {
     case kHPut:
