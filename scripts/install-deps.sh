@@ -5,7 +5,8 @@ set -eu
 PKGS="build-essential cmake ninja-build pkg-config ccache clang-format git
 libfabric-dev libfabric-bin libhwloc-dev mpich
 libgtest-dev libgmock-dev libbenchmark-dev
-gnuplot-nox iproute2 nftables procps strace"
+gnuplot-nox iproute2 nftables procps strace
+autoconf automake libtool patch patchelf python3 perl xz-utils"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

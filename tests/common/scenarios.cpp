@@ -615,6 +615,42 @@ int run_slow_receiver(unsigned me, unsigned n, bool) {
   return t_fails;
 }
 
+// F2. Sends that never wait (FM_try_send / FM_try_begin_message): against a receiver that does
+// not extract, they fail with FM_EAGAIN once the credit window is used up, instead of blocking;
+// extracting and retrying delivers everything, in order.  A message beyond the whole window is
+// FM_ELENGTH.
+
+int run_try_send(unsigned me, unsigned n, bool) {
+  const std::uint32_t M = 300;
+  t_sl = Slow{};
+  t_sl.next.assign(n, 0);
+  fm_barrier();
+  if (me == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    wait_for([&] { return t_sl.received == M * (n - 1); }, "try_send messages");
+  } else {
+    std::vector<std::uint8_t> buf(64);
+    std::uint32_t eagain = 0, first_eagain = 0;
+    for (std::uint32_t j = 0; j < M; ++j) {
+      std::memcpy(buf.data(), &j, 4);
+      fill(buf.data() + 4, buf.size() - 4, me, j);
+      int rc;
+      while ((rc = FM_try_send(0, H_SLOW, buf.data(), buf.size())) == FM_EAGAIN) {
+        if (eagain++ == 0) first_eagain = j;
+        CHECK(FM_extract(SIZE_MAX) >= 0, "extract while retrying");
+      }
+      CHECK(rc == FM_SUCCESS, "try_send %u: %s", j, FM_strerror(rc));
+    }
+    // node 0 slept through the first sends: the window ran out, and nothing waited
+    CHECK(eagain > 0 && first_eagain > 0, "FM_try_send never said FM_EAGAIN (%u)", eagain);
+    FM_stream* s = FM_try_begin_message(0, std::size_t{1} << 30, H_SLOW);
+    CHECK(s == nullptr && (FM_last_status() == FM_ELENGTH || FM_last_status() == FM_EAGAIN),
+          "try_begin beyond the window: %s", FM_strerror(FM_last_status()));
+  }
+  fm_barrier();
+  return t_fails;
+}
+
 // ---------------------------------------------------------------------------------------------
 // G. Self-sends: small, FM_send_4, a stream beyond the self credit window, from a handler
 
@@ -1264,6 +1300,7 @@ const std::vector<Scenario> k_scenarios = {
     {"handler_pingpong", 2, run_handler_pingpong},
     {"null_rule", 2, run_null_rule},
     {"slow_receiver", 2, run_slow_receiver},
+    {"try_send", 2, run_try_send},
     {"self", 1, run_self},
     {"bad_input", 1, run_bad_input},
     {"discard", 1, run_discard},

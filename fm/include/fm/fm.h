@@ -59,6 +59,23 @@ typedef int (*FM_handler)(FM_stream* stream, unsigned sender); /* FM_CONTINUE or
 /* --- set-up ------------------------------------------------------------------------------------
  */
 int FM_initialize(void);
+/* A launcher interface lent by the program, for programs that already hold the launcher's PMI
+ * session (an MPI library: FM must not open a second session on the same PMI socket).  Callbacks
+ * return 0 on success.  fence makes every process's puts visible to every get (collective);
+ * keys are short printable words, values printable without spaces, at most max_value_len bytes.
+ * FM_finalize calls barrier but leaves finalizing the launcher session to the lender; abort may
+ * be NULL (FM then just exits). */
+typedef struct FM_bootstrap {
+  unsigned rank, size;
+  size_t max_value_len;
+  void* ctx;
+  int (*put)(void* ctx, const char* key, const char* value);
+  int (*fence)(void* ctx);
+  int (*get)(void* ctx, const char* key, char* value, size_t len);
+  int (*barrier)(void* ctx);
+  void (*abort)(void* ctx, int code, const char* msg);
+} FM_bootstrap;
+int FM_initialize_with(const FM_bootstrap* boot);
 int FM_finalize(void);
 unsigned FM_nodeid(void);
 unsigned FM_numnodes(void);
@@ -78,6 +95,11 @@ int FM_unregister_handler(int id);
  * FM_last_status()).  Inside a handler, returns NULL with FM_EAGAIN when the whole message cannot
  * be guaranteed now: do not spin on it there. */
 FM_stream* FM_begin_message(unsigned dest, size_t length, int handler);
+/* Never waits for credits, inside or outside handlers: reserves the credits of the whole message
+ * now, or returns NULL with FM_EAGAIN (extract, or return from the handler, and retry) or
+ * FM_ELENGTH (the message exceeds the receiver's whole credit window: use FM_begin_message).  For
+ * callers that must not block, e.g. an MPI library's non-blocking sends, which queue instead. */
+FM_stream* FM_try_begin_message(unsigned dest, size_t length, int handler);
 int FM_send_piece(FM_stream* s, const void* buf, size_t n);
 int FM_end_message(FM_stream* s);
 
@@ -85,6 +107,8 @@ int FM_end_message(FM_stream* s);
  */
 int FM_send(unsigned dest, int handler, const void* buf, size_t n);
 int FM_send_4(unsigned dest, int handler, uint32_t i0, uint32_t i1, uint32_t i2, uint32_t i3);
+/* FM_send on FM_try_begin_message's terms: FM_EAGAIN / FM_ELENGTH instead of waiting. */
+int FM_try_send(unsigned dest, int handler, const void* buf, size_t n);
 
 /* --- receiving ---------------------------------------------------------------------------------
  */

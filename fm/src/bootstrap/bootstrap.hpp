@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "fm/fm.h"
+
 namespace fm::bootstrap {
 
 class Bootstrap {
@@ -36,6 +38,9 @@ class Bootstrap {
 // PMI-1 when the environment has PMI_FD (Hydra), singleton otherwise.  FM_ELAUNCH with a one-line
 // explanation in FM_last_error() on a broken launcher environment.
 int open(std::unique_ptr<Bootstrap>* out);
+
+// The program's own launcher interface (FM_initialize_with); FM_EINVAL when incomplete.
+int open_external(const FM_bootstrap* ops, std::unique_ptr<Bootstrap>* out);
 
 // An identifier of this host as the network sees it: hostname plus network-namespace inode, so
 // that namespaces simulating hosts on one machine are distinct hosts.

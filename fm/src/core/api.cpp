@@ -62,14 +62,14 @@ std::vector<std::string> split(const std::string& s, char sep) {
   }
 }
 
-int initialize() {
+int initialize(const FM_bootstrap* ext) {
   namespace bs = fm::bootstrap;
   namespace tr = fm::transport;
   fm::log::set_level_from_env();
   fm::core::Wiring w;
   int rc = w.cfg.apply_env();
   if (rc != FM_SUCCESS) return rc;
-  rc = bs::open(&w.boot);
+  rc = ext != nullptr ? bs::open_external(ext, &w.boot) : bs::open(&w.boot);
   if (rc != FM_SUCCESS) return rc;
   bs::Bootstrap& boot = *w.boot;
   if (boot.size() > 1) fm::core::install_failure_signal();
@@ -254,9 +254,19 @@ extern "C" {
 
 int FM_initialize(void) {
   if (g_ctx != nullptr) return fm::fail(FM_EALREADY, "FM_initialize: FM is already initialized");
-  int rc = initialize();
+  int rc = initialize(nullptr);
   if (rc != FM_SUCCESS)
     FM_ERROR("FM_initialize failed: %s (%s)", fm::last_error(), fm::strerror(rc));
+  return rc;
+}
+
+int FM_initialize_with(const FM_bootstrap* boot) {
+  if (g_ctx != nullptr)
+    return fm::fail(FM_EALREADY, "FM_initialize_with: FM is already initialized");
+  if (boot == nullptr) return fm::fail(FM_EINVAL, "FM_initialize_with: bootstrap is NULL");
+  int rc = initialize(boot);
+  if (rc != FM_SUCCESS)
+    FM_ERROR("FM_initialize_with failed: %s (%s)", fm::last_error(), fm::strerror(rc));
   return rc;
 }
 
@@ -309,6 +319,12 @@ FM_stream* FM_begin_message(unsigned dest, size_t length, int handler) {
   return c != nullptr ? c->begin_message(dest, length, handler) : nullptr;
 }
 
+FM_stream* FM_try_begin_message(unsigned dest, size_t length, int handler) {
+  Context* c = ctx_or_fail("FM_try_begin_message");
+  const auto api_lock_ = lock(c);
+  return c != nullptr ? c->begin_message(dest, length, handler, true) : nullptr;
+}
+
 int FM_send_piece(FM_stream* s, const void* buf, size_t n) {
   if (s == nullptr) return fm::fail(FM_ESTREAM, "FM_send_piece: stream is NULL");
   if (s->magic != fm::core::kOutMagic)
@@ -329,6 +345,12 @@ int FM_send(unsigned dest, int handler, const void* buf, size_t n) {
   Context* c = ctx_or_fail("FM_send");
   const auto api_lock_ = lock(c);
   return c != nullptr ? c->send(dest, handler, buf, n) : FM_ENOTINIT;
+}
+
+int FM_try_send(unsigned dest, int handler, const void* buf, size_t n) {
+  Context* c = ctx_or_fail("FM_try_send");
+  const auto api_lock_ = lock(c);
+  return c != nullptr ? c->send(dest, handler, buf, n, true) : FM_ENOTINIT;
 }
 
 int FM_send_4(unsigned dest, int handler, uint32_t i0, uint32_t i1, uint32_t i2, uint32_t i3) {

@@ -747,22 +747,25 @@ int Context::check_dest(unsigned dest, int handler, const char* op) {
   return FM_SUCCESS;
 }
 
-FM_stream* Context::begin_message(unsigned dest, std::size_t length, int handler) {
-  if (check_dest(dest, handler, "FM_begin_message") != FM_SUCCESS) return nullptr;
+FM_stream* Context::begin_message(unsigned dest, std::size_t length, int handler, bool no_wait) {
+  const char* op = no_wait ? "FM_try_begin_message" : "FM_begin_message";
+  if (check_dest(dest, handler, op) != FM_SUCCESS) return nullptr;
   if (length > max_message()) {
-    fail(FM_ELENGTH, "FM_begin_message: length %zu exceeds the maximum %zu", length, max_message());
+    fail(FM_ELENGTH, "%s: length %zu exceeds the maximum %zu", op, length, max_message());
     return nullptr;
   }
   Peer& q = peers_[dest];
   OutStream& o = q.out;
   o.reserved = 0;
-  if (in_handler()) {  // the whole message must be guaranteed now, or NULL
+  const bool handler_ctx = in_handler();
+  if (handler_ctx || no_wait) {  // the whole message must be guaranteed now, or NULL
+    const char* where = handler_ctx ? "inside a handler" : "without waiting";
     const std::uint64_t npk = length == 0 ? 1 : (length + q.payload - 1) / q.payload;
     if (npk > q.window) {
       fail(FM_ELENGTH,
-           "FM_begin_message: %zu bytes need %llu packets, more than node %u's %u-packet credit "
-           "window; inside a handler send at most %zu bytes",
-           length, static_cast<unsigned long long>(npk), dest, q.window,
+           "%s: %zu bytes need %llu packets, more than node %u's %u-packet credit window; %s "
+           "send at most %zu bytes",
+           op, length, static_cast<unsigned long long>(npk), dest, q.window, where,
            static_cast<std::size_t>(q.window) * q.payload);
       return nullptr;
     }
@@ -770,10 +773,9 @@ FM_stream* Context::begin_message(unsigned dest, std::size_t length, int handler
       ++q.credit_stalls;
       if (dest != rank_ && !q.credit_requested && send_control(dest, kCreditRequest) == 0)
         q.credit_requested = true;
-      fail(FM_EAGAIN,
-           "FM_begin_message: %llu packets to node %u cannot be guaranteed inside a handler now; "
-           "return from the handler and retry",
-           static_cast<unsigned long long>(npk), dest);
+      fail(FM_EAGAIN, "%s: %llu packets to node %u cannot be guaranteed %s now; %s", op,
+           static_cast<unsigned long long>(npk), dest, where,
+           handler_ctx ? "return from the handler and retry" : "extract and retry");
       return nullptr;
     }
     q.credits -= static_cast<std::int64_t>(npk);
@@ -1065,7 +1067,7 @@ int Context::end_message(FM_stream* s) {
   return rc;
 }
 
-int Context::send(unsigned dest, int handler, const void* buf, std::size_t n) {
+int Context::send(unsigned dest, int handler, const void* buf, std::size_t n, bool no_wait) {
   if (buf == nullptr && n != 0) return fail(FM_EINVAL, "FM_send: buf is NULL");
   // fast path: one packet to another node that fits an inject, with a credit in hand
   if (dest < size_ && dest != rank_ && n + sizeof(PacketHeader) <= scratch_.size() && !closed_ &&
@@ -1102,7 +1104,7 @@ int Context::send(unsigned dest, int handler, const void* buf, std::size_t n) {
       // queue full: the general path progresses and retries
     }
   }
-  FM_stream* s = begin_message(dest, n, handler);
+  FM_stream* s = begin_message(dest, n, handler, no_wait);
   if (s == nullptr) return last_status();
   int rc = send_piece(s, buf, n);
   int rc2 = end_message(s);

@@ -113,7 +113,7 @@ struct OutStream : FM_stream {
   Buf* cur = nullptr;          // packet being filled
   bool first = true;           // next packet is the message's first
   bool last_sent = false;      // a gathered packet already ended the message
-  std::uint32_t reserved = 0;  // credits reserved at begin (inside handlers)
+  std::uint32_t reserved = 0;  // credits reserved at begin (inside handlers, FM_try_*)
 };
 
 struct InStream : FM_stream {
@@ -282,10 +282,11 @@ class Context {
   bool in_handler() const noexcept { return handler_depth_ > 0; }
 
   // FM API.
-  FM_stream* begin_message(unsigned dest, std::size_t length, int handler);
+  // no_wait: reserve the whole message's credits now or fail with FM_EAGAIN, as inside handlers.
+  FM_stream* begin_message(unsigned dest, std::size_t length, int handler, bool no_wait = false);
   int send_piece(FM_stream* s, const void* buf, std::size_t n);
   int end_message(FM_stream* s);
-  int send(unsigned dest, int handler, const void* buf, std::size_t n);
+  int send(unsigned dest, int handler, const void* buf, std::size_t n, bool no_wait = false);
   long extract(std::size_t maxbytes);
   long extract_wait(std::size_t maxbytes, int timeout_ms);
   long receive(void* buf, FM_stream* s, std::size_t n);

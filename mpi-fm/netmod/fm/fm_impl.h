@@ -1,0 +1,82 @@
+/*
+ * fm_impl.h - the FM netmod's internal state and helpers.
+ *
+ * Wire format of one MPI active message = one FM message to the handler MPIDI_FM_HANDLER:
+ *     MPIDI_FM_hdr_t | MPIDIG header (am_hdr_sz bytes) | payload (data_sz bytes)
+ * The receiving FM handler reads the two headers, lets MPIDIG's callback find the destination
+ * (the matched user buffer, or an unexpected-message buffer) and FM_receive's the payload straight
+ * into it; large payloads sent outside handlers take FM's zero-copy (RMA read) path.
+ */
+#ifndef FM_IMPL_H_INCLUDED
+#define FM_IMPL_H_INCLUDED
+
+#include <mpidimpl.h>
+#include "mpidch4r.h"
+#include "ch4_impl.h"
+#include <fm/fm.h>
+
+/* The FM handler id MPI-FM owns (the same on every process). */
+#define MPIDI_FM_HANDLER (FM_MAX_HANDLERS - 2)
+/* Largest MPIDIG header; bigger RMA datatype descriptions go in the payload (MPIDIG decides). */
+#define MPIDI_FM_HDR_MAX 2048
+/* The unexpected-message buffers of MPIDIG (MPICH asserts am_eager_buf_limit() is at most their
+ * size).  Which payloads go eagerly is MPIDI_FM_global.eager_limit (MPIR_CVAR_CH4_FM_EAGER_LIMIT);
+ * larger ones follow MPIDIG's RTS/CTS handshake, and then find a matched buffer and take FM's
+ * zero-copy path. */
+#define MPIDI_FM_EAGER_BUF MPIR_CVAR_CH4_AM_PACK_BUFFER_SIZE
+/* Eager payloads go in pieces below FM's zero-copy size, so that an eager MPI_Isend never waits
+ * for the receiver to read its buffer. */
+#define MPIDI_FM_EAGER_PIECE 16384
+/* Messages up to this size are gathered into one stack buffer and sent with one FM_send. */
+#define MPIDI_FM_SHORT 1024
+
+typedef struct {
+    uint16_t handler_id;
+    uint16_t am_hdr_sz;
+    uint32_t reserved;
+    uint64_t data_sz;
+} MPIDI_FM_hdr_t;
+
+/* A message that could not be sent when MPIDIG issued it (inside an FM handler without credits,
+ * or behind earlier queued messages to the same peer): sent later, in FIFO order per peer. */
+typedef struct MPIDI_FM_sendq {
+    struct MPIDI_FM_sendq *next;
+    MPIR_Request *sreq; /* NULL: header-only message without a request */
+    const void *data;
+    MPI_Aint count;
+    MPI_Datatype datatype; /* a reference is held while queued */
+    MPIDI_FM_hdr_t hdr;
+    char am_hdr[]; /* copy of the MPIDIG header */
+} MPIDI_FM_sendq_t;
+
+typedef struct {
+    MPIDI_FM_sendq_t *head, *tail;
+    int busy; /* a send to this peer is in progress outside handlers */
+} MPIDI_FM_peer_t;
+
+typedef struct {
+    MPIDI_FM_peer_t *peers;
+    int nnodes;
+    int nqueued;          /* messages waiting in the peers' queues */
+    int failed;           /* a peer failed: every progress call reports it from then on */
+    int finalized;        /* FM not joined (before init_world) or left (finalize hook) */
+    int oversubscribed;   /* more of the job's ranks on this machine than CPUs */
+    MPI_Aint eager_limit; /* MPIR_CVAR_CH4_FM_EAGER_LIMIT, capped */
+    char failed_msg[256];
+} MPIDI_FM_global_t;
+
+extern MPIDI_FM_global_t MPIDI_FM_global;
+
+MPL_STATIC_INLINE_PREFIX int MPIDI_FM_node(MPIR_Comm *comm, int rank)
+{
+    return MPIDIU_comm_rank_to_av(comm, rank)->netmod.fm.node;
+}
+
+/* fm_am.c */
+int MPIDI_FM_send(int node, int handler_id, const void *am_hdr, MPI_Aint am_hdr_sz,
+                  const void *data, MPI_Aint count, MPI_Datatype datatype, MPIR_Request *sreq);
+int MPIDI_FM_progress_slow(int need_extract, long extracted);
+int MPIDI_FM_handler(FM_stream *stream, unsigned sender);
+int MPIDI_FM_drain(void);
+
+#endif /* FM_IMPL_H_INCLUDED */

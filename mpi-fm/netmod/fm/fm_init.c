@@ -1,0 +1,132 @@
+/*
+ * fm_init.c - the FM netmod's set-up and teardown.  FM joins the job through MPICH's own PMI
+ * session (FM_initialize_with): MPICH already holds the launcher's PMI socket.
+ */
+#include "mpidimpl.h"
+#include "fm_impl.h"
+
+/*
+=== BEGIN_MPI_T_CVAR_INFO_BLOCK ===
+
+categories :
+    - name : CH4_FM
+      description : A category for CH4 FM netmod (MPI-FM) variables
+
+cvars:
+    - name        : MPIR_CVAR_CH4_FM_EAGER_LIMIT
+      category    : CH4_FM
+      type        : int
+      default     : 16384
+      class       : none
+      verbosity   : MPI_T_VERBOSITY_USER_BASIC
+      scope       : MPI_T_SCOPE_ALL_EQ
+      description : >-
+        Largest payload (bytes) of a point-to-point message sent eagerly: copied through FM's
+        packets, into the receiver's unexpected-message buffer when no receive is posted yet.
+        Larger payloads follow MPICH's RTS/CTS handshake and then go zero-copy (the receiver
+        reads them from the sender's buffer) where the FM transport has RMA reads (shm, tcp).
+        Capped at MPIR_CVAR_CH4_AM_PACK_BUFFER_SIZE minus the largest header.
+
+=== END_MPI_T_CVAR_INFO_BLOCK ===
+*/
+
+static int boot_put(void *ctx, const char *key, const char *value)
+{
+    (void) ctx;
+    return MPIR_pmi_kvs_put(key, value) != MPI_SUCCESS;
+}
+
+static int boot_barrier(void *ctx)
+{
+    (void) ctx;
+    return MPIR_pmi_barrier() != MPI_SUCCESS;
+}
+
+static int boot_get(void *ctx, const char *key, char *value, size_t len)
+{
+    (void) ctx;
+    return MPIR_pmi_kvs_get(-1, key, value, (int) len) != MPI_SUCCESS;
+}
+
+static void boot_abort(void *ctx, int code, const char *msg)
+{
+    (void) ctx;
+    MPIR_pmi_abort(code, msg);
+}
+
+int MPIDI_FM_init_local(int *tag_bits)
+{
+    *tag_bits = MPIR_TAG_BITS_DEFAULT; /* MPIDIG carries the whole tag in its header */
+    memset(&MPIDI_FM_global, 0, sizeof(MPIDI_FM_global));
+    MPIDI_FM_global.finalized = 1; /* until init_world: progress and sends are no-ops / errors */
+    return MPI_SUCCESS;
+}
+
+int MPIDI_FM_init_world(void)
+{
+    int mpi_errno = MPI_SUCCESS;
+    int rc = FM_register_handler(MPIDI_FM_HANDLER, MPIDI_FM_handler);
+    MPIR_ERR_CHKANDJUMP1(rc < 0, mpi_errno, MPI_ERR_OTHER, "**fm_init", "**fm_init %s",
+                         FM_last_error());
+
+    FM_bootstrap boot;
+    memset(&boot, 0, sizeof(boot));
+    boot.rank = (unsigned) MPIR_Process.rank;
+    boot.size = (unsigned) MPIR_Process.size;
+    boot.max_value_len = (size_t) MPIR_pmi_max_val_size();
+    boot.put = boot_put;
+    boot.fence = boot_barrier;
+    boot.get = boot_get;
+    boot.barrier = boot_barrier;
+    boot.abort = boot_abort;
+    rc = FM_initialize_with(&boot);
+    MPIR_ERR_CHKANDJUMP1(rc != FM_SUCCESS, mpi_errno, MPI_ERR_OTHER, "**fm_init", "**fm_init %s",
+                         FM_last_error());
+
+    MPIDI_FM_global.nnodes = MPIR_Process.size;
+    MPIDI_FM_global.peers = MPL_calloc(MPIR_Process.size, sizeof(MPIDI_FM_peer_t), MPL_MEM_OTHER);
+    MPIR_ERR_CHKANDJUMP(MPIDI_FM_global.peers == NULL, mpi_errno, MPI_ERR_NO_MEM, "**nomem");
+    for (int i = 0; i < MPIR_Process.size; i++)
+        MPIDIU_get_av(0, i).netmod.fm.node = i;
+    MPIDI_FM_global.oversubscribed = FM_oversubscribed() == 1;
+    MPIDI_FM_global.finalized = 0;
+    MPIDI_FM_global.eager_limit =
+        MPL_MAX(0, MPL_MIN(MPIR_CVAR_CH4_FM_EAGER_LIMIT,
+                           MPIR_CVAR_CH4_AM_PACK_BUFFER_SIZE - MPIDI_FM_HDR_MAX));
+
+fn_exit:
+    return mpi_errno;
+fn_fail:
+    goto fn_exit;
+}
+
+int MPIDI_FM_post_init(void)
+{
+    return MPI_SUCCESS;
+}
+
+int MPIDI_FM_mpi_finalize_hook(void)
+{
+    int mpi_errno = MPI_SUCCESS;
+    /* (with MPI sessions the world, and FM, may never have been set up) */
+    if (MPIDI_FM_global.finalized)
+        return MPI_SUCCESS;
+    /* messages MPIDIG could not send yet go first; then FM delivers what is in flight, says
+     * goodbye to every peer and meets them at a PMI barrier */
+    while (!MPIDI_FM_global.failed && MPIDI_FM_global.nqueued > 0 && mpi_errno == MPI_SUCCESS) {
+        mpi_errno = MPIDI_FM_drain();
+        if (MPIDI_FM_global.nqueued > 0 && FM_extract(SIZE_MAX) == FM_EPEERFAILED)
+            MPIDI_FM_global.failed = 1;
+    }
+    int rc = FM_finalize();
+    if (mpi_errno == MPI_SUCCESS && rc != FM_SUCCESS && !MPIDI_FM_global.failed)
+        mpi_errno = MPIR_Err_create_code(MPI_SUCCESS, MPIR_ERR_RECOVERABLE, __func__, __LINE__,
+                                         MPI_ERR_OTHER, "**fm_finalize", "**fm_finalize %s",
+                                         FM_last_error());
+    MPIDI_FM_global.finalized = 1;
+    MPL_free(MPIDI_FM_global.peers);
+    MPIDI_FM_global.peers = NULL;
+    MPIDI_FM_global.nnodes = 0;
+    FM_unregister_handler(MPIDI_FM_HANDLER);
+    return mpi_errno;
+}

@@ -1,0 +1,103 @@
+/*
+ * errors.c - MPI-FM's error behaviour, self-checking:
+ *   errors  (2+ ranks) with MPI_ERRORS_RETURN: a send to a rank out of range, a negative count,
+ *           and a truncated receive (the payload goes through the FM netmod's receive path) each
+ *           return the right MPI error class with a message; communication still works after.
+ *   kill    (3+ ranks, mpiexec -disable-auto-cleanup) the last rank dies (SIGKILL) while the
+ *           others wait for a message from it: they get an MPI error (not a hang) naming the
+ *           failure, print "errors: kill: rank R got error class C: MSG" and exit 0.
+ */
+#include <mpi.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int rank, size;
+
+static void expect_class(int rc, int want, const char* what) {
+  int cls;
+  char msg[MPI_MAX_ERROR_STRING];
+  int len;
+  if (rc == MPI_SUCCESS) {
+    fprintf(stderr, "errors: rank %d: %s succeeded, expected an error\n", rank, what);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  MPI_Error_class(rc, &cls);
+  MPI_Error_string(rc, msg, &len);
+  if (cls != want) {
+    fprintf(stderr, "errors: rank %d: %s: class %d (%s), expected %d\n", rank, what, cls, msg,
+            want);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  printf("errors: rank %d: %s -> class %d: %s\n", rank, what, cls, msg);
+}
+
+static int test_errors(void) {
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  int v[4] = {1, 2, 3, 4};
+  expect_class(MPI_Send(v, 1, MPI_INT, size, 0, MPI_COMM_WORLD), MPI_ERR_RANK,
+               "MPI_Send to rank == size");
+  expect_class(MPI_Send(v, -1, MPI_INT, 0, 0, MPI_COMM_WORLD), MPI_ERR_COUNT,
+               "MPI_Send with count -1");
+  /* truncation: 4 ints into room for 2, small (eager) and large (rendezvous) */
+  for (int big = 0; big < 2; big++) {
+    int n = big ? 1 << 20 : 4;
+    int *s = calloc(n, sizeof(int)), *r = calloc(n, sizeof(int));
+    if (rank == 0) {
+      MPI_Send(s, n, MPI_INT, 1, 5, MPI_COMM_WORLD);
+    } else if (rank == 1) {
+      MPI_Status st;
+      int rc = MPI_Recv(r, n / 2, MPI_INT, 0, 5, MPI_COMM_WORLD, &st);
+      expect_class(rc, MPI_ERR_TRUNCATE,
+                   big ? "large truncated MPI_Recv" : "small truncated MPI_Recv");
+    }
+    free(s);
+    free(r);
+  }
+  /* still usable */
+  int sum = 0;
+  MPI_Allreduce(&rank, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  if (sum != size * (size - 1) / 2) {
+    fprintf(stderr, "errors: rank %d: allreduce after errors gave %d\n", rank, sum);
+    return 1;
+  }
+  if (rank == 0) printf("errors: PASS\n");
+  return 0;
+}
+
+static int test_kill(void) {
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  MPI_Barrier(MPI_COMM_WORLD);
+  int victim = size - 1;
+  if (rank == victim) {
+    usleep(200000);
+    raise(SIGKILL);
+  }
+  int x;
+  double t0 = MPI_Wtime();
+  int rc = MPI_Recv(&x, 1, MPI_INT, victim, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  if (rc == MPI_SUCCESS) {
+    fprintf(stderr, "errors: kill: rank %d received from the dead rank\n", rank);
+    return 1;
+  }
+  int cls, len;
+  char msg[MPI_MAX_ERROR_STRING];
+  MPI_Error_class(rc, &cls);
+  MPI_Error_string(rc, msg, &len);
+  printf("errors: kill: rank %d got error class %d after %.1f s: %s\n", rank, cls, MPI_Wtime() - t0,
+         msg);
+  fflush(stdout);
+  _exit(0); /* MPI_Finalize would wait for the dead rank at its barrier */
+}
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const char* mode = argc > 1 ? argv[1] : "errors";
+  int rc = strcmp(mode, "kill") == 0 ? test_kill() : test_errors();
+  MPI_Finalize();
+  return rc;
+}
