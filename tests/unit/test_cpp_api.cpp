@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 #include <fm/fm.hpp>
 
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -104,6 +107,37 @@ TEST(CppApi, SessionThrowsWhenTheProviderIsMissing) {
   ::unsetenv("FM_PROVIDER");
   if (!threw) GTEST_SKIP() << "verbs is available here";
   EXPECT_EQ(FM_numnodes(), 0u) << "a failed FM_initialize leaves FM uninitialized";
+}
+
+double thread_cpu_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// FM_WAIT: both ways of sleeping in FM_extract_wait (over a tcp endpoint, which has a wait
+// object) time out with 0 after sleeping, not spinning; a bad value is refused by name.
+TEST(Config, WaitModes) {
+  ::setenv("FM_PROVIDER", "tcp", 1);
+  for (const char* mode : {"fd", "poll"}) {
+    ::setenv("FM_WAIT", mode, 1);
+    ASSERT_EQ(FM_initialize(), FM_SUCCESS) << mode << ": " << FM_last_error();
+    const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = thread_cpu_seconds();
+    EXPECT_EQ(FM_extract_wait(SIZE_MAX, 200), 0) << mode;
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double cpu = thread_cpu_seconds() - c0;
+    EXPECT_GE(wall, 0.19) << mode << ": returned before its time-out";
+    EXPECT_LT(cpu, 0.5 * wall) << mode << ": spun instead of sleeping (" << cpu << " s CPU)";
+    EXPECT_EQ(FM_finalize(), FM_SUCCESS) << mode;
+  }
+  ::setenv("FM_WAIT", "sometimes", 1);
+  EXPECT_EQ(FM_initialize(), FM_EINVAL);
+  EXPECT_NE(std::strstr(FM_last_error(), "FM_WAIT"), nullptr) << FM_last_error();
+  EXPECT_EQ(FM_numnodes(), 0u);
+  ::unsetenv("FM_WAIT");
+  ::unsetenv("FM_PROVIDER");
 }
 
 }  // namespace

@@ -140,6 +140,8 @@ int initialize(const FM_bootstrap* ext) {
     op.packet_size = udp ? 512 : packet[s];  // udp: sized to the datagram limit below
     op.rx_depth = udp ? 1024 : count[s] * (w.cfg.credits + kControlReserve);
     op.tx_depth = 256;
+    op.wait_fd =
+        w.cfg.wait == "fd" || (w.cfg.wait == "auto" && machine_oversubscribed(w.hosts, me));
     rc = tr::open_ofi(op, &tps[s]);
     if (rc != FM_SUCCESS && s == kShm && prov == "auto") {
       FM_WARN("shm unavailable (%s); using tcp for same-host peers", fm::last_error());

@@ -124,6 +124,9 @@ struct OpenParams {
   std::size_t packet_size = 16384;
   std::uint32_t rx_depth = 256;  // receives the core intends to post
   std::uint32_t tx_depth = 256;  // sends the core may have outstanding
+  // Give the completion queue a wait object (FI_WAIT_FD) so that idle callers can sleep on it.
+  // Not free: tcp;ofi_rxm's progress then goes through an epoll set, ~0.5 us per message.
+  bool wait_fd = true;
 };
 
 // Opens a libfabric RDM endpoint.  provider "shm" -> shm, "tcp" -> tcp;ofi_rxm,

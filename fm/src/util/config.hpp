@@ -18,6 +18,7 @@ struct Config {
   std::uint32_t credits = 64;     // packets a sender may have unconsumed at one receiver
   std::size_t handler_stack = 256 * 1024;  // stack of a handler that may suspend
   std::uint32_t spin_us = 50;              // FM_extract_wait spins this long before sleeping
+  std::string wait = "auto";               // FM_WAIT: auto | fd | poll (how FM_extract_wait sleeps)
   std::uint32_t peer_timeout_ms = 10000;   // a peer silent this long while awaited is failed
   std::uint32_t liveness_ms = 200;         // how often idle/stalled callers check peers' liveness
   std::uint32_t rto_min_us = 0;            // udp: floor of the retransmission time-out; 0: auto

@@ -246,8 +246,41 @@ static void receive_payload(FM_stream *s, unsigned sender, MPIR_Request *rreq, M
     p->in_data_sz = 0;
 }
 
+static void malformed(unsigned sender, long n, unsigned handler_id)
+{
+    MPL_internal_error_printf("MPI-FM: rank %d: malformed message from rank %u "
+                              "(%ld header bytes, handler %u) dropped\n",
+                              MPIR_Process.rank, sender, n, handler_id);
+}
+
 int MPIDI_FM_handler(FM_stream *s, unsigned sender)
 {
+    uint32_t attr = 0;
+    MPIDIG_AM_ATTR_SET_VCIS(attr, 0, 0);
+    /* A short message (what MPIDI_FM_try_short sent: the whole message is in its first packet) is
+     * received in one piece and handed to MPIDIG synchronously, which copies the payload into the
+     * matched buffer itself, as the ofi netmod does for its short messages. */
+    size_t len = FM_stream_length(s);
+    if (len <= MPIDI_FM_SHORT && len >= sizeof(MPIDI_FM_hdr_t)) {
+        union {
+            MPIDI_FM_hdr_t h;
+            char bytes[MPIDI_FM_SHORT];
+            uint64_t align;
+        } buf;
+        long n = FM_receive(buf.bytes, s, len);
+        if (n != (long) len || buf.h.handler_id >= MPIDI_AM_HANDLERS_MAX ||
+            MPIDIG_global.target_msg_cbs[buf.h.handler_id] == NULL ||
+            sizeof(MPIDI_FM_hdr_t) + buf.h.am_hdr_sz + buf.h.data_sz != len) {
+            malformed(sender, n, (unsigned) buf.h.handler_id);
+            return FM_CONTINUE;
+        }
+        char *am_hdr = buf.bytes + sizeof(MPIDI_FM_hdr_t);
+        MPIDIG_global.target_msg_cbs[buf.h.handler_id](
+            am_hdr, buf.h.data_sz ? am_hdr + buf.h.am_hdr_sz : NULL, (MPI_Aint) buf.h.data_sz, attr,
+            NULL);
+        return FM_CONTINUE;
+    }
+
     MPIDI_FM_hdr_t hdr;
     union {
         char bytes[MPIDI_FM_HDR_MAX];
@@ -257,16 +290,12 @@ int MPIDI_FM_handler(FM_stream *s, unsigned sender)
     if (n != (long) sizeof(hdr) || hdr.am_hdr_sz > MPIDI_FM_HDR_MAX ||
         hdr.handler_id >= MPIDI_AM_HANDLERS_MAX ||
         MPIDIG_global.target_msg_cbs[hdr.handler_id] == NULL) {
-        MPL_internal_error_printf("MPI-FM: rank %d: malformed message from rank %u "
-                                  "(%ld header bytes, handler %u) dropped\n",
-                                  MPIR_Process.rank, sender, n, (unsigned) hdr.handler_id);
+        malformed(sender, n, (unsigned) hdr.handler_id);
         return FM_CONTINUE;
     }
     if (hdr.am_hdr_sz > 0 && FM_receive(am_hdr.bytes, s, hdr.am_hdr_sz) != hdr.am_hdr_sz)
         return FM_CONTINUE; /* the sender died mid-message: progress reports it */
 
-    uint32_t attr = 0;
-    MPIDIG_AM_ATTR_SET_VCIS(attr, 0, 0);
     if (hdr.data_sz == 0) {
         MPIDIG_global.target_msg_cbs[hdr.handler_id](am_hdr.bytes, NULL, 0, attr, NULL);
         return FM_CONTINUE;
