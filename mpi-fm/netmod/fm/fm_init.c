@@ -54,6 +54,60 @@ static void boot_abort(void *ctx, int code, const char *msg)
     MPIR_pmi_abort(code, msg);
 }
 
+/* A job of one process exchanges nothing: FM's records stay in this table instead of going to
+ * PMI.  (Started without mpiexec, MPICH 4.0.2's PMI would otherwise run "mpiexec -pmi_args" for
+ * its singleton, which its own Hydra refuses, and the program hung.) */
+#define MPIDI_FM_SELF_KEYS 16
+static struct {
+    char *key, *value;
+} self_kvs[MPIDI_FM_SELF_KEYS];
+
+static int self_put(void *ctx, const char *key, const char *value)
+{
+    (void) ctx;
+    int i = 0;
+    while (i < MPIDI_FM_SELF_KEYS && self_kvs[i].key != NULL && strcmp(self_kvs[i].key, key) != 0)
+        i++;
+    if (i == MPIDI_FM_SELF_KEYS)
+        return 1;
+    char *v = MPL_strdup(value);
+    if (v == NULL)
+        return 1;
+    if (self_kvs[i].key == NULL && (self_kvs[i].key = MPL_strdup(key)) == NULL) {
+        MPL_free(v);
+        return 1;
+    }
+    MPL_free(self_kvs[i].value);
+    self_kvs[i].value = v;
+    return 0;
+}
+
+static int self_get(void *ctx, const char *key, char *value, size_t len)
+{
+    (void) ctx;
+    for (int i = 0; i < MPIDI_FM_SELF_KEYS && self_kvs[i].key != NULL; i++)
+        if (strcmp(self_kvs[i].key, key) == 0 && strlen(self_kvs[i].value) < len) {
+            strcpy(value, self_kvs[i].value);
+            return 0;
+        }
+    return 1;
+}
+
+static int self_sync(void *ctx)
+{
+    (void) ctx;
+    return 0;
+}
+
+static void self_kvs_free(void)
+{
+    for (int i = 0; i < MPIDI_FM_SELF_KEYS; i++) {
+        MPL_free(self_kvs[i].key);
+        MPL_free(self_kvs[i].value);
+        self_kvs[i].key = self_kvs[i].value = NULL;
+    }
+}
+
 int MPIDI_FM_init_local(int *tag_bits)
 {
     *tag_bits = MPIR_TAG_BITS_DEFAULT; /* MPIDIG carries the whole tag in its header */
@@ -73,13 +127,20 @@ int MPIDI_FM_init_world(void)
     memset(&boot, 0, sizeof(boot));
     boot.rank = (unsigned) MPIR_Process.rank;
     boot.size = (unsigned) MPIR_Process.size;
-    boot.max_value_len = (size_t) MPIR_pmi_max_val_size();
+    boot.max_value_len = MPIR_Process.size == 1 ? 4096 : (size_t) MPIR_pmi_max_val_size();
     boot.put = boot_put;
     boot.fence = boot_barrier;
     boot.get = boot_get;
     boot.barrier = boot_barrier;
     boot.abort = boot_abort;
+    if (MPIR_Process.size == 1) {
+        boot.put = self_put;
+        boot.fence = self_sync;
+        boot.get = self_get;
+        boot.barrier = self_sync;
+    }
     rc = FM_initialize_with(&boot);
+    self_kvs_free();
     MPIR_ERR_CHKANDJUMP1(rc != FM_SUCCESS, mpi_errno, MPI_ERR_OTHER, "**fm_init", "**fm_init %s",
                          FM_last_error());
 
