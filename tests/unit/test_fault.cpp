@@ -131,6 +131,7 @@ struct RelCase {
   fm::transport::FaultParams p;
   const char* scenario;
   unsigned nodes;
+  std::uint32_t credits = 16;  // 256: the reorder window spans 17 selective-acknowledgement words
 };
 
 class Reliable : public ::testing::TestWithParam<RelCase> {};
@@ -142,7 +143,7 @@ TEST_P(Reliable, ScenarioPassesOverFaults) {
   fmtest::register_handlers();
   fmtest::reset_barriers();
   fm::Config cfg;
-  cfg.credits = 16;
+  cfg.credits = c.credits;
   int rc = 0;
   auto job = Context::create_loopback_job(c.nodes, cfg, &rc, nullptr, &c.p, -1, true);
   ASSERT_EQ(job.size(), c.nodes) << FM_last_error();
@@ -194,7 +195,10 @@ INSTANTIATE_TEST_SUITE_P(
                       RelCase{"drop5_prefix40", prefixed(faults(0.05, 0, 0, 8), 40), "flood", 2},
                       RelCase{"drop5_streams", faults(0.05, 0, 0, 4), "streams", 2},
                       RelCase{"dup5_reorder5", faults(0, 0.05, 0.05, 5), "flood", 4},
-                      RelCase{"mixed", faults(0.05, 0.02, 0.05, 6), "send11", 4}),
+                      RelCase{"mixed", faults(0.05, 0.02, 0.05, 6), "send11", 4},
+                      // wide windows: holes far beyond the first 32 packets after the oldest
+                      RelCase{"drop5_wide", faults(0.05, 0, 0, 9), "flood", 2, 256},
+                      RelCase{"mixed_wide", faults(0.05, 0.02, 0.05, 10), "streams", 4, 256}),
     [](const ::testing::TestParamInfo<RelCase>& i) { return std::string(i.param.name); });
 
 }  // namespace

@@ -138,7 +138,7 @@ int initialize(const FM_bootstrap* ext) {
     op.rank = me;
     op.size = n;
     op.packet_size = udp ? 512 : packet[s];  // udp: sized to the datagram limit below
-    op.rx_depth = udp ? 1024 : count[s] * (w.cfg.credits + kControlReserve);
+    op.rx_depth = udp ? 1024 : count[s] * (w.cfg.window(false) + kControlReserve);
     op.tx_depth = 256;
     op.wait_fd =
         w.cfg.wait == "fd" || (w.cfg.wait == "auto" && machine_oversubscribed(w.hosts, me));
@@ -152,21 +152,30 @@ int initialize(const FM_bootstrap* ext) {
       continue;  // kNet is opened next
     }
     if (rc != FM_SUCCESS) return rc;
-    if (udp) {  // datagrams: FM's own reliability on top; packets as large as a datagram
+    if (udp)  // datagrams: packets as large as a datagram, under FM's reliability header
       packet[s] = std::min(w.cfg.packet_size, tps[s]->caps().max_msg - tps[s]->caps().prefix) -
                   tr::kReliableHeader;
-      tps[s] = tr::open_reliable(
-          std::move(tps[s]), Context::reliable_params(w.cfg, me, n, auto_rto_min_us(w.hosts, me)));
-    }
     // credits per sender, within what the endpoint lets us post
     const std::uint32_t depth = tps[s]->caps().rx_depth;
-    std::uint32_t win = w.cfg.credits;
+    std::uint32_t win = w.cfg.window(udp);
     if (count[s] * (win + kControlReserve) > depth)
       win = depth / count[s] > kControlReserve ? depth / count[s] - kControlReserve : 0;
     // and within the receive-buffer memory budget (large shm packets, many peers)
     const std::size_t fit = w.cfg.rx_memory / (count[s] * packet[s]);
     if (win + kControlReserve > fit)
       win = static_cast<std::uint32_t>(fit > kControlReserve + 2 ? fit - kControlReserve : 2);
+    if (udp && w.cfg.credits == 0) {
+      // The automatic datagram window counts the reliability layer's copies too (a send and a
+      // reorder window of twice the credits per peer): the budget shrinks it, down to 64.
+      const std::size_t fit5 = fit / 5;
+      if (win + kControlReserve > fit5)
+        win = static_cast<std::uint32_t>(std::max<std::size_t>(
+            std::min<std::size_t>(win, 64), fit5 > kControlReserve ? fit5 - kControlReserve : 0));
+    }
+    if (udp)  // FM's own reliability on top, its windows sized to the credits
+      tps[s] = tr::open_reliable(
+          std::move(tps[s]),
+          Context::reliable_params(w.cfg, win, me, n, auto_rto_min_us(w.hosts, me)));
     if (win < 2)
       return fm::fail(FM_ETRANSPORT,
                       "FM_initialize: %s can post only %u receives, too few for %u peers",

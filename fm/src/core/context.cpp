@@ -154,7 +154,7 @@ int Context::setup(Wiring&& w) {
   for (unsigned p = 0; p < size_; ++p) {
     Peer& q = peers_[p];
     q.tp = w.peer_tp[p];
-    q.window = p == rank_ ? cfg_.credits : w.windows[p];
+    q.window = p == rank_ ? cfg_.window(false) : w.windows[p];
     q.payload = static_cast<std::uint32_t>((p == rank_ ? self_packet : w.peer_packet[p]) -
                                            sizeof(PacketHeader));
     q.credits = q.window;
@@ -167,7 +167,7 @@ int Context::setup(Wiring&& w) {
   std::uint32_t nrx = 0;
   for (auto n : rx_per_tp) nrx += n;
   const std::uint32_t ntx = tps_.empty() ? 0 : kTxBufs;
-  const std::uint32_t nself = cfg_.credits;
+  const std::uint32_t nself = cfg_.window(false);
   std::size_t tx_packet = 0;
   for (unsigned p = 0; p < size_; ++p)
     if (p != rank_) tx_packet = std::max(tx_packet, w.peer_packet[p]);
@@ -1515,12 +1515,13 @@ void Context::print_stats(bool any_failed) {
 // ------------------------------------------------------------------------------------------------
 // in-process jobs over the loopback transport (unit tests)
 
-transport::ReliableParams Context::reliable_params(const Config& cfg, unsigned rank, unsigned size,
+transport::ReliableParams Context::reliable_params(const Config& cfg, std::uint32_t credits,
+                                                   unsigned rank, unsigned size,
                                                    std::uint32_t auto_min_rto_us) {
   transport::ReliableParams rp;
   rp.rank = rank;
   rp.size = size;
-  rp.window = std::max<std::uint32_t>(64, 2 * (cfg.credits + kControlReserve));
+  rp.window = std::max<std::uint32_t>(64, 2 * (credits + kControlReserve));
   rp.peer_timeout_ms = cfg.peer_timeout_ms;
   rp.min_rto_us = cfg.rto_min_us != 0 ? cfg.rto_min_us : auto_min_rto_us;
   rp.initial_rto_us = std::max(rp.initial_rto_us, rp.min_rto_us);
@@ -1548,14 +1549,15 @@ std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
       }
       if (reliable) {
         // the nodes are threads sharing the cores: the floor for shared CPUs
-        tp = transport::open_reliable(std::move(tp), reliable_params(cfg, r, n, 2000));
+        tp = transport::open_reliable(std::move(tp),
+                                      reliable_params(cfg, cfg.window(false), r, n, 2000));
       }
       w.transports.push_back(std::move(tp));
     }
     w.peer_tp.assign(n, 0);
     w.peer_tp[r] = -1;
-    w.windows.assign(n, cfg.credits);
-    w.my_window.assign(1, cfg.credits);
+    w.windows.assign(n, cfg.window(false));
+    w.my_window.assign(1, cfg.window(false));
     w.tp_packet.assign(1, cfg.packet_size);
     w.peer_packet.assign(n, cfg.packet_size);
     w.hosts.assign(n, "loopback");

@@ -332,7 +332,8 @@ class Context {
   // The reliability layer's parameters for a datagram transport: a reorder window of twice the
   // credit window plus the control reserve, the peer time-out, and the time-out floor
   // (FM_RTO_MIN_US, or auto_min_rto_us when it is 0).
-  static transport::ReliableParams reliable_params(const Config& cfg, unsigned rank, unsigned size,
+  static transport::ReliableParams reliable_params(const Config& cfg, std::uint32_t credits,
+                                                   unsigned rank, unsigned size,
                                                    std::uint32_t auto_min_rto_us);
   static std::vector<std::unique_ptr<Context>> create_loopback_job(
       unsigned n, const Config& cfg, int* rc, transport::LoopbackFabric** fabric = nullptr,

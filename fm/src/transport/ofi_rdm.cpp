@@ -36,7 +36,9 @@
 #include <rdma/fi_rma.h>
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -67,6 +69,32 @@ namespace {
 // closed its endpoint leaves the file behind, and a later process that gets the same pid then
 // fails fi_enable with EBUSY (seen in CI after the kill tests).  A file under our own pid that
 // we have not created yet can only be such a leftover: remove it.  Set-up only.
+// Debian's libfabric 1.17 links its psm provider's libinfinipath, whose constructor installs
+// handlers for SIGINT, SIGTERM, SIGSEGV, SIGBUS, SIGILL, SIGABRT and SIGFPE that call exit().  A
+// process stopped by its launcher (mpiexec forwards SIGINT/SIGTERM) then runs the exit handlers,
+// FM's and libfabric's teardown among them, inside the libfabric call it interrupted, and
+// deadlocks on a lock that call holds: it never exits (seen with fm_perf over tcp).  Its
+// IPATH_NO_BACKTRACE variable is read before main, too late for a library to set.  So those
+// handlers, and only those (the application's own are kept), go back to the default action.
+// Set-up only.
+void drop_infinipath_signal_handlers() {
+  for (int sig : {SIGINT, SIGTERM, SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGFPE}) {
+    struct sigaction sa {};
+    if (sigaction(sig, nullptr, &sa) != 0) continue;
+    void* fn = (sa.sa_flags & SA_SIGINFO) != 0 ? reinterpret_cast<void*>(sa.sa_sigaction)
+                                               : reinterpret_cast<void*>(sa.sa_handler);
+    if (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN) continue;
+    Dl_info where{};
+    if (dladdr(fn, &where) == 0 || where.dli_fname == nullptr ||
+        std::strstr(where.dli_fname, "libinfinipath") == nullptr)
+      continue;
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    (void)sigaction(sig, &dfl, nullptr);
+  }
+}
+
 void remove_stale_shm_regions() {
   char prefix[32];
   const int n = std::snprintf(prefix, sizeof prefix, "%d:", static_cast<int>(getpid()));
@@ -267,6 +295,7 @@ int OfiRdmTransport::open(const OpenParams& params) {
   if (params.rx_depth == 0 || params.tx_depth == 0 || params.packet_size == 0)
     return fail(FM_EINVAL, "ofi: rx_depth, tx_depth and packet_size must be non-zero");
 
+  drop_infinipath_signal_handlers();
   std::unique_ptr<fi_info, decltype(&fi_freeinfo)> hints(fi_allocinfo(), &fi_freeinfo);
   if (!hints) return fail(FM_ENOMEM, "ofi: fi_allocinfo failed");
   hints->ep_attr->type = dgram ? FI_EP_DGRAM : FI_EP_RDM;

@@ -3,15 +3,22 @@
 // lower transport that may lose, duplicate and reorder packets.
 //
 // Per peer and direction: sequence numbers; the receiver acknowledges cumulatively (the next
-// sequence it expects) plus selectively (a bitmap of the 32 after it), piggybacked on every
-// packet it sends to that peer and on its own after a short delay (at once for a duplicate or a
-// gap, which speeds up recovery); the sender keeps a copy of every unacknowledged packet and
-// retransmits the oldest when it has waited a retransmission time-out, and holes below selectively
-// acknowledged packets after an RTT (fast retransmit).  RTT estimated (Jacobson/Karels) from
-// packets sent once only (Karn's rule), one sample per acknowledgement; time-out doubled
-// on every time-out (backoff), reset by progress.  The receiver keeps out-of-order packets in a
-// reorder window of the same size as the send window and drops duplicates.  A peer that
-// acknowledges nothing for the peer time-out is reported failed (Completion::peer_failed).
+// sequence it expects) plus selectively (a 32-packet bitmap; when packets beyond the first 32
+// after a hole are present, successive acknowledgements carry successive 32-packet words, so the
+// sender learns every hole of the window), piggybacked on every packet it sends to that peer and
+// on its own after a short delay (at once for a duplicate or a gap, which speeds up recovery);
+// the sender keeps a copy of every unacknowledged packet and retransmits the oldest when it has
+// waited a retransmission time-out, and holes below selectively acknowledged packets after an
+// RTT (fast retransmit).  RTT estimated (Jacobson/Karels) from echoed timestamps, as TCP's
+// timestamp option does (RFC 7323): every packet carries its sending time, every acknowledgement
+// echoes the time of the oldest packet it is the first to acknowledge, so a sample includes the
+// time the receiver took to answer (queueing behind other packets, a process descheduled or
+// busy elsewhere) and a retransmitted packet gives a sample of its own transmission (what Karn's
+// rule had to exclude: without them, a path whose delay grew beyond the time-out was never
+// measured and every packet was resent).  Time-out doubled on every time-out (backoff), reset by
+// progress.  The receiver keeps out-of-order packets in a reorder window of the same size as the
+// send window and drops duplicates.  A peer that acknowledges nothing for the peer time-out is
+// reported failed (Completion::peer_failed).
 //
 // Closing: a node whose packets are all acknowledged sends every peer a FIN ("I need nothing more
 // from you") and keeps answering until it holds a FIN from every live peer: a peer whose last
@@ -26,31 +33,17 @@
 // core's path by the copy the core's send buffer is released after.
 #include <algorithm>
 #include <cstring>
-#include <deque>
 #include <vector>
 
+#include "transport/reliable_wire.hpp"
 #include "transport/transport.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
+#include "util/ring.hpp"
 
 namespace fm::transport {
 namespace {
-
-constexpr std::uint32_t kRelMagic = 0x524c4231;  // "RLB1"
-enum : std::uint16_t { kRelData = 1, kRelAck = 2, kRelFin = 3 };
-constexpr std::uint16_t kFinHaveYours = 1;  // kRelFin flag: the sender already has our FIN
-
-struct RelHdr {
-  std::uint32_t magic;
-  std::uint16_t type;
-  std::uint16_t flags;
-  std::uint32_t src;
-  std::uint32_t seq;   // kRelData
-  std::uint32_t ack;   // next sequence expected from the receiver of this packet
-  std::uint32_t sack;  // bit i: ack + 1 + i received
-};
-static_assert(sizeof(RelHdr) == kReliableHeader);
 
 class ReliableTransport final : public Transport {
  public:
@@ -175,7 +168,7 @@ class ReliableTransport final : public Transport {
     std::byte* data = nullptr;
     std::size_t len = 0;
     std::uint64_t sent_ns = 0;
-    bool used = false, sacked = false, resent = false;
+    bool used = false, sacked = false;
   };
   struct RxSlot {
     std::byte* data = nullptr;
@@ -194,6 +187,11 @@ class ReliableTransport final : public Transport {
     std::uint32_t expected = 0;  // next sequence to deliver
     std::vector<RxSlot> rx;
     std::uint64_t ack_due_ns = 0;  // 0: no acknowledgement owed
+    std::uint32_t rx_high = 0;     // one past the highest sequence received (when > expected)
+    std::uint32_t sack_word = 0;   // the selective-acknowledgement word to send next
+    std::uint32_t echo_ts = 0;     // the sending time to echo in the next acknowledgement
+    bool echo_valid = false;
+    std::uint32_t acked = 0;  // the cumulative acknowledgement sent last
     // closing
     bool fin_rx = false;  // the peer needs nothing more from us
     std::uint64_t fin_sent_ns = 0;
@@ -213,12 +211,30 @@ class ReliableTransport final : public Transport {
     return !low_ctx_.empty() && p >= low_ctx_.data() && p < low_ctx_.data() + low_ctx_.size();
   }
 
+  // The acknowledgement fields of a header about to be sent (also its sending time).
   void fill_ack(unsigned peer, RelHdr* h) {
     Peer& q = peers_[peer];
-    h->ack = q.expected;
+    h->ack = q.acked = q.expected;
     h->sack = 0;
-    for (std::uint32_t i = 0; i < 32 && i + 1 < p_.window; ++i)
-      if (q.rx[(q.expected + 1 + i) % p_.window].present) h->sack |= 1u << i;
+    h->sack_word = 0;
+    // Packets present beyond `expected` (out of order): [expected + 1, rx_high).
+    const std::uint32_t beyond = q.rx_high - q.expected;
+    if (beyond > 1 && beyond <= p_.window) {
+      std::uint32_t w = q.sack_word;
+      if (1 + 32 * w >= beyond) w = 0;  // past the highest present: start again
+      const std::uint32_t first = q.expected + 1 + 32 * w;
+      for (std::uint32_t i = 0; i < 32 && 32 * w + i + 1 < p_.window; ++i)
+        if (q.rx[(first + i) % p_.window].present) h->sack |= 1u << i;
+      h->sack_word = static_cast<std::uint16_t>(w);
+      q.sack_word = w + 1;
+    }
+    h->flags &= static_cast<std::uint16_t>(~kHasEcho);
+    if (q.echo_valid) {
+      h->flags |= kHasEcho;
+      h->echo = q.echo_ts;
+      q.echo_valid = false;
+    }
+    h->ts = now_us32();
     q.ack_due_ns = 0;
   }
 
@@ -235,10 +251,10 @@ class ReliableTransport final : public Transport {
       std::memcpy(s.data + len, iov[i].iov_base, iov[i].iov_len);
       len += iov[i].iov_len;
     }
-    *h = RelHdr{kRelMagic, kRelData, 0, p_.rank, q.next_seq, 0, 0};
+    *h = RelHdr{kRelMagic, kRelData, 0, p_.rank, q.next_seq, 0, 0, 0, 0, 0, 0};
     s.len = len;
     s.used = true;
-    s.sacked = s.resent = false;
+    s.sacked = false;
     if (q.next_seq == q.base) q.stall_since_ns = now_ns();
     ++q.next_seq;
     transmit(peer, s);
@@ -274,14 +290,16 @@ class ReliableTransport final : public Transport {
   }
 
   void send_ack(unsigned peer) {
-    RelHdr h{kRelMagic, kRelAck, 0, p_.rank, 0, 0, 0};
+    RelHdr h{kRelMagic, kRelAck, 0, p_.rank, 0, 0, 0, 0, 0, 0, 0};
     fill_ack(peer, &h);
     send_unsequenced(peer, h);
   }
 
   void send_fin(unsigned peer) {
     Peer& q = peers_[peer];
-    RelHdr h{kRelMagic, kRelFin, q.fin_rx ? kFinHaveYours : std::uint16_t{0}, p_.rank, 0, 0, 0};
+    RelHdr h{
+        kRelMagic, kRelFin, q.fin_rx ? kFinHaveYours : std::uint16_t{0}, p_.rank, 0, 0, 0, 0, 0,
+        0,         0};
     fill_ack(peer, &h);
     q.fin_sent_ns = now_ns();
     send_unsequenced(peer, h);
@@ -293,9 +311,9 @@ class ReliableTransport final : public Transport {
     len = len >= pre_ ? len - pre_ : 0;
     const auto* h = reinterpret_cast<const RelHdr*>(data);
     if (len >= sizeof(RelHdr) && h->magic == kRelMagic && h->src < peers_.size()) {
-      on_ack(h->src, h->ack, h->sack);
+      on_ack(*h);
       if (h->type == kRelData) {
-        on_data(h->src, h->seq, data, len);
+        on_data(h->src, h->seq, h->ts, data, len);
       } else if (h->type == kRelFin) {
         peers_[h->src].fin_rx = true;
         if (closing_ && (h->flags & kFinHaveYours) == 0) send_fin(h->src);
@@ -304,36 +322,35 @@ class ReliableTransport final : public Transport {
     (void)lower_->post_recv(buf, pre_ + pkt_, &low_ctx_[index]);
   }
 
-  void on_ack(unsigned peer, std::uint32_t ack, std::uint32_t sack) {
+  void on_ack(const RelHdr& h) {
+    const unsigned peer = h.src;
+    const std::uint32_t ack = h.ack;
     Peer& q = peers_[peer];
     if (ack - q.base > q.next_seq - q.base) return;  // stale or bogus
-    // One RTT sample per acknowledgement: the oldest packet it acknowledges for the first time
-    // (as Linux TCP does: it includes the time the receiver took to answer, e.g. descheduled
-    // on an oversubscribed node), if sent once only (Karn).  Packets selectively acknowledged
-    // earlier give none when the cumulative acknowledgement passes them: that time includes the
-    // recovery of a hole.
-    const std::uint64_t now = now_ns();
-    std::uint64_t rtt = 0;
-    bool progress = false;
+    bool progress = false, news = false;
     while (q.base != ack) {
-      TxSlot& s = q.tx[q.base % p_.window];
-      if (!s.resent && !s.sacked) rtt = std::max(rtt, now - s.sent_ns);
-      s.used = false;
+      q.tx[q.base % p_.window].used = false;
       ++q.base;
       progress = true;
     }
     if (q.high_sack - q.base > q.next_seq - q.base) q.high_sack = q.base;  // behind base
+    const std::uint32_t first = ack + 1 + 32u * h.sack_word;
     for (std::uint32_t i = 0; i < 32; ++i)
-      if (sack & (1u << i)) {
-        const std::uint32_t seq = ack + 1 + i;
+      if (h.sack & (1u << i)) {
+        const std::uint32_t seq = first + i;
         if (seq - q.base < q.next_seq - q.base) {
           TxSlot& s = q.tx[seq % p_.window];
-          if (!s.sacked && !s.resent) rtt = std::max(rtt, now - s.sent_ns);
+          news |= !s.sacked;
           s.sacked = true;
           if (seq + 1 - q.base > q.high_sack - q.base) q.high_sack = seq + 1;
         }
       }
-    if (rtt != 0) {
+    // One RTT sample per acknowledgement that acknowledges something new: the time since the
+    // transmission it echoes.
+    const std::uint64_t now = now_ns();
+    if ((progress || news) && (h.flags & kHasEcho) != 0) {
+      const std::uint64_t rtt =
+          std::max<std::uint64_t>(1, static_cast<std::uint32_t>(now_us32() - h.echo)) * 1000;
       if (q.srtt_ns == 0) {
         q.srtt_ns = rtt;
         q.rttvar_ns = rtt / 2;
@@ -350,7 +367,8 @@ class ReliableTransport final : public Transport {
     }
   }
 
-  void on_data(unsigned peer, std::uint32_t seq, const std::byte* data, std::size_t len) {
+  void on_data(unsigned peer, std::uint32_t seq, std::uint32_t ts, const std::byte* data,
+               std::size_t len) {
     Peer& q = peers_[peer];
     const std::uint32_t ahead = seq - q.expected;
     if (ahead >= p_.window) {  // a duplicate (behind) or beyond the window: acknowledge at once
@@ -364,6 +382,14 @@ class ReliableTransport final : public Transport {
       q.ack_due_ns = 1;
       return;
     }
+    // The time to echo: that of the oldest packet not acknowledged yet, or of the one that
+    // fills the hole the cumulative acknowledgement waits at (RFC 7323, 4.3).
+    if (!q.echo_valid || seq == q.acked) {
+      q.echo_ts = ts;
+      q.echo_valid = true;
+    }
+    if (seq + 1 - q.expected > q.rx_high - q.expected || q.rx_high - q.expected > p_.window)
+      q.rx_high = seq + 1;
     if (ahead == 0 && !posted_.empty()) {  // the common case: next in order, straight to the core
       const Posted p = posted_.front();
       posted_.pop_front();
@@ -429,7 +455,6 @@ class ReliableTransport final : public Transport {
       for (std::uint32_t seq = q.base; seq - q.base < q.high_sack - q.base; ++seq) {
         TxSlot& s = q.tx[seq % p_.window];
         if (s.sacked || now - s.sent_ns < fast_after) continue;
-        s.resent = true;
         ++q.retransmitted;
         transmit(p, s);
       }
@@ -437,8 +462,8 @@ class ReliableTransport final : public Transport {
       // (Only the oldest: resending every unacknowledged packet recovered no faster in the
       // fault tests and sent 2-6 times as many packets; a lost tail is resent one RTT apart.)
       TxSlot& oldest = q.tx[q.base % p_.window];
-      if (now - oldest.sent_ns < q.rto_ns) continue;
-      oldest.resent = true;
+      // (sent_ns may be later than `now`: just resent above as a hole)
+      if (oldest.sent_ns >= now || now - oldest.sent_ns < q.rto_ns) continue;
       ++q.retransmitted;
       transmit(p, oldest);
       q.rto_ns = std::min<std::uint64_t>(q.rto_ns * 2, p_.max_rto_us * 1000ull);  // backoff
@@ -454,8 +479,8 @@ class ReliableTransport final : public Transport {
   std::vector<Peer> peers_;
   std::vector<std::byte> tx_pool_, rx_pool_, low_bufs_, ack_buf_;
   std::vector<std::size_t> low_ctx_;
-  std::deque<Posted> posted_;
-  std::deque<Completion> done_;
+  Ring<Posted> posted_{1024};    // the core's receives, in order
+  Ring<Completion> done_{1024};  // completions for the core
   std::uint64_t duplicates_ = 0, lower_errors_ = 0;
   bool closing_ = false;
   std::uint64_t closed_at_ns_ = 0;

@@ -151,10 +151,10 @@ std::unique_ptr<Transport> open_fault(std::unique_ptr<Transport> lower, const Fa
 
 // FM's reliability over an unreliable transport (datagrams): sequence numbers, cumulative and
 // selective acknowledgements (piggybacked, or after ack_delay_us), retransmission on an adaptive
-// time-out (RTT estimate, backoff, Karn's rule), duplicate suppression and a reorder window of
-// `window` packets per peer.  A peer that acknowledges nothing for peer_timeout_ms is reported
-// with a Completion::peer_failed.  See reliable.cpp.
-inline constexpr std::size_t kReliableHeader = 24;  // bytes it adds to every packet
+// time-out (RTT estimated from echoed timestamps, backoff), duplicate suppression and a reorder
+// window of `window` packets per peer.  A peer that acknowledges nothing for peer_timeout_ms is
+// reported with a Completion::peer_failed.  See reliable.cpp.
+inline constexpr std::size_t kReliableHeader = 36;  // bytes it adds to every packet
 struct ReliableParams {
   unsigned rank = 0, size = 1;
   std::uint32_t window = 64;

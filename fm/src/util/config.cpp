@@ -22,7 +22,9 @@ const ConfigEntry k_table[] = {
      "shm: pieces of this many bytes or more are pulled by RMA read into the handler's buffer "
      "(zero-copy rendezvous); 0 = never"},
     {"FM_ZCOPY_NET", "size", "32768", "the same for tcp and verbs; 0 = never"},
-    {"FM_CREDITS", "uint", "64", "packets a sender may have unconsumed at one receiver (2..4096)"},
+    {"FM_CREDITS", "uint", "0",
+     "packets a sender may have unconsumed at one receiver (2..4096); 0: automatic, 64 (udp and "
+     "verbs-ud: 256, fewer when FM_RX_MEMORY cannot hold them for every peer, not below 64)"},
     {"FM_HANDLER_STACK", "size", "262144", "stack bytes of a handler that may suspend"},
     {"FM_SPIN_US", "uint", "50", "FM_extract_wait spins this many microseconds before sleeping"},
     {"FM_WAIT", "string", "auto",
@@ -126,7 +128,8 @@ int Config::apply_env() {
   if ((rc = env_number("FM_RX_MEMORY", &rx_memory, 1u << 20, 16ull << 30)) != 0) return rc;
   if ((rc = env_number("FM_ZCOPY_SHM", &zcopy_shm, 0, SIZE_MAX)) != 0) return rc;
   if ((rc = env_number("FM_ZCOPY_NET", &zcopy_net, 0, SIZE_MAX)) != 0) return rc;
-  if ((rc = env_number("FM_CREDITS", &credits, 2, 4096)) != 0) return rc;
+  if ((rc = env_number("FM_CREDITS", &credits, 0, 4096)) != 0) return rc;
+  if (credits == 1) return fail(FM_EINVAL, "FM_CREDITS=1: expected 0 (automatic) or 2..4096");
   if ((rc = env_number("FM_HANDLER_STACK", &handler_stack, 16384, 1u << 30)) != 0) return rc;
   if ((rc = env_number("FM_SPIN_US", &spin_us, 0, 10000000)) != 0) return rc;
   if ((rc = env_number("FM_PEER_TIMEOUT_MS", &peer_timeout_ms, 100, 3600000)) != 0) return rc;

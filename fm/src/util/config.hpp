@@ -15,7 +15,9 @@ struct Config {
   std::size_t rx_memory = 64u << 20;    // receive buffers per transport; windows shrink to fit
   std::size_t zcopy_shm = 32768;  // pieces this large are pulled by RMA read over shm (0: never)
   std::size_t zcopy_net = 32768;  // the same over tcp/verbs (0: never)
-  std::uint32_t credits = 64;     // packets a sender may have unconsumed at one receiver
+  // Packets a sender may have unconsumed at one receiver.  0 (automatic): 64, and over datagram
+  // transports (udp, verbs-ud; 1.4-4 KB packets) 256, shrunk to fit rx_memory but not below 64.
+  std::uint32_t credits = 0;
   std::size_t handler_stack = 256 * 1024;  // stack of a handler that may suspend
   std::uint32_t spin_us = 50;              // FM_extract_wait spins this long before sleeping
   std::string wait = "auto";               // FM_WAIT: auto | fd | poll (how FM_extract_wait sleeps)
@@ -31,6 +33,11 @@ struct Config {
   // Applies FM_* environment overrides.  Returns 0, or FM_EINVAL with FM_last_error() naming the
   // variable.
   int apply_env();
+
+  // The credit window before a transport's limits: `credits`, or its automatic value.
+  std::uint32_t window(bool datagrams) const noexcept {
+    return credits != 0 ? credits : datagrams ? 256 : 64;
+  }
 };
 
 struct ConfigEntry {
