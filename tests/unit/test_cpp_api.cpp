@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "util/config.hpp"
+
 namespace {
 
 std::vector<std::byte> g_got;
@@ -138,6 +140,24 @@ TEST(Config, WaitModes) {
   EXPECT_EQ(FM_numnodes(), 0u);
   ::unsetenv("FM_WAIT");
   ::unsetenv("FM_PROVIDER");
+}
+
+// FM_CREDITS: 0 (the default) is automatic, 64 packets and 256 over datagram transports; an
+// explicit value applies to every transport; 1 is refused by name.
+TEST(Config, Credits) {
+  fm::Config c;
+  ::unsetenv("FM_CREDITS");
+  ASSERT_EQ(c.apply_env(), FM_SUCCESS) << FM_last_error();
+  EXPECT_EQ(c.window(false), 64u);
+  EXPECT_EQ(c.window(true), 256u);
+  ::setenv("FM_CREDITS", "32", 1);
+  ASSERT_EQ(c.apply_env(), FM_SUCCESS) << FM_last_error();
+  EXPECT_EQ(c.window(false), 32u);
+  EXPECT_EQ(c.window(true), 32u);
+  ::setenv("FM_CREDITS", "1", 1);
+  EXPECT_EQ(c.apply_env(), FM_EINVAL);
+  EXPECT_NE(std::strstr(FM_last_error(), "FM_CREDITS"), nullptr) << FM_last_error();
+  ::unsetenv("FM_CREDITS");
 }
 
 }  // namespace

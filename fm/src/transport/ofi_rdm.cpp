@@ -59,16 +59,6 @@
 namespace fm::transport {
 namespace {
 
-// The udp provider's datagrams wait in its socket's kernel buffer until it is polled; more in
-// flight towards an endpoint than that buffer holds are dropped by the kernel (and cost FM a
-// retransmission each).  Finds the endpoint's socket (the datagram socket bound to its address),
-// asks for a larger buffer (SO_RCVBUFFORCE with CAP_NET_ADMIN, else SO_RCVBUF, which the kernel
-// caps at net.core.rmem_max), and returns how many datagrams of `datagram` bytes the buffer
-// holds, or 0 when the socket is not found.  Set-up only.
-// libfabric's shm provider names its region /dev/shm/<pid>:<n>:<m>.  A process killed before it
-// closed its endpoint leaves the file behind, and a later process that gets the same pid then
-// fails fi_enable with EBUSY (seen in CI after the kill tests).  A file under our own pid that
-// we have not created yet can only be such a leftover: remove it.  Set-up only.
 // Debian's libfabric 1.17 links its psm provider's libinfinipath, whose constructor installs
 // handlers for SIGINT, SIGTERM, SIGSEGV, SIGBUS, SIGILL, SIGABRT and SIGFPE that call exit().  A
 // process stopped by its launcher (mpiexec forwards SIGINT/SIGTERM) then runs the exit handlers,
@@ -95,6 +85,10 @@ void drop_infinipath_signal_handlers() {
   }
 }
 
+// libfabric's shm provider names its region /dev/shm/<pid>:<n>:<m>.  A process killed before it
+// closed its endpoint leaves the file behind, and a later process that gets the same pid then
+// fails fi_enable with EBUSY (seen in CI after the kill tests).  A file under our own pid that
+// we have not created yet can only be such a leftover: remove it.  Set-up only.
 void remove_stale_shm_regions() {
   char prefix[32];
   const int n = std::snprintf(prefix, sizeof prefix, "%d:", static_cast<int>(getpid()));
@@ -111,6 +105,12 @@ void remove_stale_shm_regions() {
   closedir(d);
 }
 
+// The udp provider's datagrams wait in its socket's kernel buffer until it is polled; more in
+// flight towards an endpoint than that buffer holds are dropped by the kernel (and cost FM a
+// retransmission each).  Finds the endpoint's socket (the datagram socket bound to its address),
+// asks for a larger buffer (SO_RCVBUFFORCE with CAP_NET_ADMIN, else SO_RCVBUF, which the kernel
+// caps at net.core.rmem_max), and returns how many datagrams of `datagram` bytes the buffer
+// holds, or 0 when the socket is not found.  Set-up only.
 std::size_t grow_udp_rcvbuf(const void* addr, std::size_t addrlen, std::size_t datagram) {
   constexpr int kWant = 4 << 20;
   if (addrlen < sizeof(sa_family_t)) return 0;

@@ -211,8 +211,8 @@ class ReliableTransport final : public Transport {
     return !low_ctx_.empty() && p >= low_ctx_.data() && p < low_ctx_.data() + low_ctx_.size();
   }
 
-  // The acknowledgement fields of a header about to be sent (also its sending time).
-  void fill_ack(unsigned peer, RelHdr* h) {
+  // The acknowledgement fields of a header about to be sent at `now` (also its sending time).
+  void fill_ack(unsigned peer, RelHdr* h, std::uint64_t now) {
     Peer& q = peers_[peer];
     h->ack = q.acked = q.expected;
     h->sack = 0;
@@ -234,7 +234,7 @@ class ReliableTransport final : public Transport {
       h->echo = q.echo_ts;
       q.echo_valid = false;
     }
-    h->ts = now_us32();
+    h->ts = wire_us(now);
     q.ack_due_ns = 0;
   }
 
@@ -262,8 +262,8 @@ class ReliableTransport final : public Transport {
   }
 
   void transmit(unsigned peer, TxSlot& s) {
-    fill_ack(peer, reinterpret_cast<RelHdr*>(s.data));  // latest acknowledgement, piggybacked
     s.sent_ns = now_ns();
+    fill_ack(peer, reinterpret_cast<RelHdr*>(s.data), s.sent_ns);  // latest ack, piggybacked
     int rc = pre_ == 0 && s.len <= lower_->caps().inject_size
                  ? lower_->inject(peer, s.data, s.len)
                  : send_lower(peer, s.data - pre_, s.len + pre_);  // the prefix room in front
@@ -291,7 +291,7 @@ class ReliableTransport final : public Transport {
 
   void send_ack(unsigned peer) {
     RelHdr h{kRelMagic, kRelAck, 0, p_.rank, 0, 0, 0, 0, 0, 0, 0};
-    fill_ack(peer, &h);
+    fill_ack(peer, &h, now_ns());
     send_unsequenced(peer, h);
   }
 
@@ -300,8 +300,8 @@ class ReliableTransport final : public Transport {
     RelHdr h{
         kRelMagic, kRelFin, q.fin_rx ? kFinHaveYours : std::uint16_t{0}, p_.rank, 0, 0, 0, 0, 0,
         0,         0};
-    fill_ack(peer, &h);
     q.fin_sent_ns = now_ns();
+    fill_ack(peer, &h, q.fin_sent_ns);
     send_unsequenced(peer, h);
   }
 
@@ -350,7 +350,7 @@ class ReliableTransport final : public Transport {
     const std::uint64_t now = now_ns();
     if ((progress || news) && (h.flags & kHasEcho) != 0) {
       const std::uint64_t rtt =
-          std::max<std::uint64_t>(1, static_cast<std::uint32_t>(now_us32() - h.echo)) * 1000;
+          std::max<std::uint64_t>(1, static_cast<std::uint32_t>(wire_us(now) - h.echo)) * 1000;
       if (q.srtt_ns == 0) {
         q.srtt_ns = rtt;
         q.rttvar_ns = rtt / 2;

@@ -5,7 +5,6 @@
 #include <cstdint>
 
 #include "transport/transport.hpp"
-#include "util/clock.hpp"
 
 namespace fm::transport {
 
@@ -14,9 +13,9 @@ enum : std::uint16_t { kRelData = 1, kRelAck = 2, kRelFin = 3 };
 constexpr std::uint16_t kFinHaveYours = 1;  // kRelFin flag: the sender already has our FIN
 constexpr std::uint16_t kHasEcho = 2;       // `echo` holds a time to echo
 
-// Microseconds, wrapping (differences of at most 71 minutes are exact).
-inline std::uint32_t now_us32() noexcept {
-  return static_cast<std::uint32_t>(now_ns() / 1000);
+// A time on the wire: microseconds, wrapping (differences of up to 71 minutes are exact).
+inline std::uint32_t wire_us(std::uint64_t ns) noexcept {
+  return static_cast<std::uint32_t>(ns / 1000);
 }
 
 struct RelHdr {
