@@ -90,7 +90,8 @@ enum : int {
   H_ACK,
   H_SELF,
   H_WAKE,
-  H_REGION
+  H_REGION,
+  H_REUSE
 };
 
 std::size_t P() {
@@ -246,6 +247,15 @@ int h_stream(FM_stream* s, unsigned src) {
   return FM_CONTINUE;
 }
 
+// Whether large pieces from node `from` take the zero-copy path (over shm and tcp, unless the
+// environment turns it off).
+bool zcopy_from(unsigned from) {
+  const char* via = FM_transport_name(from);
+  const bool shm = std::strcmp(via, "shm") == 0, tcp = std::strncmp(via, "tcp", 3) == 0;
+  const char* zc = std::getenv(shm ? "FM_ZCOPY_SHM" : "FM_ZCOPY_NET");
+  return (shm || tcp) && (zc == nullptr || std::strcmp(zc, "0") != 0);
+}
+
 int run_streams(unsigned me, unsigned n, bool big) {
   t_st = Streams{};
   fm_barrier();
@@ -284,10 +294,7 @@ int run_streams(unsigned me, unsigned n, bool big) {
   CHECK(FM_get_peer_stats(from, &st) == FM_SUCCESS, "FM_get_peer_stats");
   CHECK(st.msgs_in >= expect, "%llu messages counted from node %u, %u received",
         (unsigned long long)st.msgs_in, from, expect);
-  const char* via = FM_transport_name(from);
-  const bool shm = std::strcmp(via, "shm") == 0, tcp = std::strncmp(via, "tcp", 3) == 0;
-  const char* zc = std::getenv(shm ? "FM_ZCOPY_SHM" : "FM_ZCOPY_NET");
-  if (from != me && (shm || tcp) && (zc == nullptr || std::strcmp(zc, "0") != 0))
+  if (from != me && zcopy_from(from))
     CHECK(st.zcopy_bytes_in >= (big ? 16u << 20 : 4u << 20),
           "only %llu bytes from node %u took the zero-copy path",
           (unsigned long long)st.zcopy_bytes_in, from);
@@ -815,6 +822,52 @@ int run_discard(unsigned me, unsigned n, bool) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// I2. A sent buffer is the caller's again when FM_send returns: zero-copy sends return only once
+// the receiver has read the buffer (over shm, as its board says; over tcp, by a credit packet)
+
+struct Reuse {
+  std::uint32_t got = 0;
+};
+thread_local Reuse t_ru;
+
+// Reads the message in two halves, sleeping before each: a sender told too early that its buffer
+// had been read would have refilled it with its next message by then.
+int h_reuse(FM_stream* s, unsigned src) {
+  std::vector<std::uint8_t> b(FM_stream_length(s));
+  const std::size_t half = b.size() / 2;
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(FM_receive(b.data(), s, half) == (long)half, "first half");
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(FM_receive(b.data() + half, s, b.size() - half) == (long)(b.size() - half), "second half");
+  const std::size_t bad = verify(b.data(), b.size(), src, t_ru.got);
+  CHECK(bad == SIZE_MAX, "message %u from node %u differs at byte %zu (buffer reused too early?)",
+        t_ru.got, src, bad);
+  ++t_ru.got;
+  return FM_CONTINUE;
+}
+
+int run_reuse(unsigned me, unsigned n, bool big) {
+  const std::uint32_t M = 6;
+  t_ru = Reuse{};
+  fm_barrier();
+  const unsigned dest = (me + 1) % n, from = (me + n - 1) % n;
+  std::vector<std::uint8_t> buf(big ? std::size_t{1} << 20 : 128u << 10);
+  for (std::uint32_t j = 0; j < M; ++j) {
+    fill(buf.data(), buf.size(), me, j);  // over the previous message
+    CHECK(FM_send(dest, H_REUSE, buf.data(), buf.size()) == FM_SUCCESS, "message %u", j);
+  }
+  fill(buf.data(), buf.size(), me, M);
+  wait_for([&] { return t_ru.got == M; }, "messages from a reused buffer");
+  FM_peer_stats st{};
+  CHECK(FM_get_peer_stats(from, &st) == FM_SUCCESS, "FM_get_peer_stats");
+  if (big && zcopy_from(from))  // the path under test was taken
+    CHECK(st.zcopy_bytes_in >= M * buf.size(), "only %llu bytes from node %u were zero-copy",
+          (unsigned long long)st.zcopy_bytes_in, from);
+  fm_barrier();
+  return t_fails;
+}
+
+// ---------------------------------------------------------------------------------------------
 // J. A suspended handler holds back only its own sender
 
 struct Susp {
@@ -1304,6 +1357,7 @@ const std::vector<Scenario> k_scenarios = {
     {"self", 1, run_self},
     {"bad_input", 1, run_bad_input},
     {"discard", 1, run_discard},
+    {"reuse", 2, run_reuse},
     {"suspend_other", 2, run_suspend_other},
     {"wait", 2, run_wait},
     {"rma", 1, run_rma},
@@ -1338,7 +1392,8 @@ void register_handlers() {
                {H_STREAM, h_stream}, {H_FLOOD, h_flood}, {H_PACE, h_pace}, {H_PING, h_ping},
                {H_TRIG, h_trig},     {H_SINK, h_sink},   {H_SLOW, h_slow}, {H_BAD, h_bad},
                {H_PART, h_part},     {H_WHOLE, h_whole}, {H_SUSP, h_susp}, {H_SMALL, h_small},
-               {H_ACK, h_ack},       {H_SELF, h_self},   {H_WAKE, h_wake}, {H_REGION, h_region}};
+               {H_ACK, h_ack},       {H_SELF, h_self},   {H_WAKE, h_wake}, {H_REGION, h_region},
+               {H_REUSE, h_reuse}};
   for (auto& e : table) FM_register_handler(e.id, e.fn);  // same ids everywhere
 }
 

@@ -78,23 +78,33 @@ int initialize(const FM_bootstrap* ext) {
   const unsigned me = w.rank, n = w.size;
   const bool cfg_progress_thread = w.cfg.progress_thread != 0;
 
-  // Round 1: where everybody is.
+  // Round 1: where everybody is, and its board (fm/src/core/board.hpp; "-" when it has none).
+  if (n > 1) {
+    int brc;
+    w.board = fm::core::Board::create(me, n, &brc);
+    if (w.board == nullptr)
+      FM_WARN("no shared-memory board (%s): same-host zero-copy sends are acknowledged by packets",
+              fm::last_error());
+  }
   const std::string my_host = bs::host_key();
-  rc = boot.put(fmt("fm-h-%u", me),
-                bs::hex_encode(my_host.data(), my_host.size()) + "," + std::to_string(getpid()));
+  rc = boot.put(fmt("fm-h-%u", me), bs::hex_encode(my_host.data(), my_host.size()) + "," +
+                                        std::to_string(getpid()) + "," +
+                                        (w.board != nullptr ? w.board->name() : "-"));
   if (rc == FM_SUCCESS) rc = boot.fence();
   if (rc != FM_SUCCESS) return rc;
   w.hosts.resize(n);
   w.pids.resize(n);
+  std::vector<std::string> boards(n);
   for (unsigned r = 0; r < n; ++r) {
     std::string v, host;
     if ((rc = boot.get(fmt("fm-h-%u", r), &v)) != FM_SUCCESS) return rc;
     auto f = split(v, ',');
-    if (f.size() != 2 || !bs::hex_decode(f[0], &host))
+    if (f.size() != 3 || !bs::hex_decode(f[0], &host))
       return fm::fail(FM_ELAUNCH, "FM_initialize: malformed host record of node %u: \"%s\"", r,
                       v.c_str());
     w.hosts[r] = host;
     w.pids[r] = std::atoi(f[1].c_str());
+    boards[r] = f[2];
   }
 
   // Which transport serves each peer.
@@ -235,13 +245,22 @@ int initialize(const FM_bootstrap* ext) {
   w.peer_tp.assign(n, -1);
   for (unsigned r = 0; r < n; ++r)
     if (slot_of[r] >= 0) w.peer_tp[r] = index[slot_of[r]];
+  // Peers served by shm read our zero-copy sends from this host: their boards acknowledge them.
+  w.acked.assign(n, nullptr);
+  for (unsigned r = 0; r < n && w.board != nullptr; ++r) {
+    if (slot_of[r] != kShm || boards[r] == "-") continue;
+    if ((w.acked[r] = w.board->attach(boards[r], r, me)) == nullptr)
+      FM_WARN("%s; zero-copy sends to it are acknowledged by packets", fm::last_error());
+  }
+  fm::core::Board* board = w.board.get();
 
   fm::bootstrap::Bootstrap* bp = w.boot.get();
   w.oversubscribed = machine_oversubscribed(w.hosts, me);
   auto ctx = Context::create(std::move(w), &rc);
   if (ctx == nullptr) return rc;
-  // Everybody's receives are posted before anybody sends.
+  // Everybody's receives are posted before anybody sends, and every board mapped by its readers.
   if (n > 1 && (rc = bp->barrier()) != FM_SUCCESS) return rc;
+  if (board != nullptr) board->unlink();
   g_ctx = std::move(ctx);
   fm::core::set_default(g_ctx.get());
   if (cfg_progress_thread) g_ctx->start_progress_thread();

@@ -134,6 +134,7 @@ int Context::setup(Wiring&& w) {
   size_ = w.size;
   tps_ = std::move(w.transports);
   boot_ = std::move(w.boot);
+  board_ = std::move(w.board);
   oversubscribed_ = w.oversubscribed;
   my_window_ = w.my_window;
   tp_packet_ = w.tp_packet;
@@ -161,6 +162,7 @@ int Context::setup(Wiring&& w) {
     q.host = p < w.hosts.size() ? w.hosts[p] : std::string();
     q.pid = p < w.pids.size() ? w.pids[p] : 0;
     q.same_host = p == rank_ || (!q.host.empty() && q.host == w.hosts[rank_]);
+    q.acked = p < w.acked.size() && p != rank_ ? w.acked[p] : nullptr;
     if (q.tp >= 0) rx_per_tp[static_cast<std::size_t>(q.tp)] += w.my_window[q.tp] + kControlReserve;
   }
   // one slab: receive buffers per transport, send buffers, self buffers
@@ -566,11 +568,15 @@ void Context::release_rx(Buf* b) {
     return;
   }
   const unsigned p = b->hdr()->src;
+  Peer& q = peers_[p];
   const bool ack = (b->hdr()->flags & kAck) != 0;
+  // a zero-copy sender on this host watches our board instead (it set no kAck)
+  if (b->rndv && board_ != nullptr) board_->post(p, q.consumed + 1);
   b->rndv = 0;
   repost(b);
-  ++peers_[p].owed;
-  if (ack) peers_[p].starving = true;  // its sender waits for this packet's credit
+  ++q.consumed;
+  ++q.owed;
+  if (ack) q.starving = true;  // its sender waits for this packet's credit
   return_credits(p, false);
 }
 
@@ -662,7 +668,7 @@ int Context::wait_credit(unsigned p) {
 int Context::transmit(unsigned dest, Buf* b, const void* ext, std::size_t ext_len) {
   Peer& q = peers_[dest];
   PacketHeader* h = b->hdr();
-  h->seq = q.tx_seq++;
+  h->seq = static_cast<std::uint32_t>(q.tx_seq++);
   h->len = static_cast<std::uint32_t>(b->len + ext_len);
   q.bytes_out += h->len;
   if (dest == rank_) {
@@ -924,7 +930,8 @@ int Context::send_direct(OutStream* o, const std::byte* src, std::size_t len, bo
 // handler reads what it asks for in one RMA read.  The receiver's
 // FM_receive reads the bytes straight into the handler's buffer.  Per-sender FIFO consumption
 // means the descriptors are consumed (read or discarded) once the receiver has returned credits
-// for them; the last one asks for that at once (kAck).  Then the buffer is the caller's again.
+// for them; the last one asks for that at once (kAck), or, from a same-host receiver, once its
+// board says so (board.hpp).  Then the buffer is the caller's again.
 int Context::send_zcopy(OutStream* o, const std::byte* src, std::size_t n) {
   const unsigned dest = o->peer;
   Peer& q = peers_[dest];
@@ -949,7 +956,7 @@ int Context::send_zcopy(OutStream* o, const std::byte* src, std::size_t n) {
     h->handler = static_cast<std::uint16_t>(o->handler);
     h->type = kData;
     h->flags = static_cast<std::uint8_t>((o->first ? kFirst : 0) | (last ? kLast : 0) | kRndv |
-                                         (off + chunk == n ? kAck : 0));
+                                         (off + chunk == n && q.acked == nullptr ? kAck : 0));
     h->magic = kWireMagic;
     h->msg_len = o->declared;
     const std::uint64_t desc[3] = {reg.addr + off, reg.key, chunk};
@@ -976,7 +983,7 @@ int Context::send_zcopy(OutStream* o, const std::byte* src, std::size_t n) {
 // since dest may be waiting for us in the same way).
 int Context::wait_returned(unsigned dest, std::uint64_t target) {
   Peer& q = peers_[dest];
-  while (q.returned < target) {
+  while (q.returned < target && (q.acked == nullptr || Board::peek(q.acked) < target)) {
     if (q.failed) return peer_error(dest, "FM_send_piece");
     int rc = progress();
     if (rc < 0) return rc;
@@ -1082,7 +1089,7 @@ int Context::send(unsigned dest, int handler, const void* buf, std::size_t n, bo
                         kData,
                         kFirst | kLast,
                         static_cast<std::uint32_t>(n),
-                        q.tx_seq,
+                        static_cast<std::uint32_t>(q.tx_seq),
                         q.owed,
                         kWireMagic,
                         n};

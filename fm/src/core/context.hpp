@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "bootstrap/bootstrap.hpp"
+#include "core/board.hpp"
 #include "core/fiber.hpp"
 #include "transport/transport.hpp"
 #include "util/config.hpp"
@@ -193,7 +194,10 @@ struct Peer {
   std::uint32_t gather_pending = 0;  // gathered sends to it not yet complete
   std::uint64_t returned = 0;        // credits it has returned, in all: packets it consumed
   std::uint64_t zcopy_bytes = 0;     // bytes we pulled from it by RMA read
-  std::uint32_t tx_seq = 0;
+  std::uint64_t tx_seq = 0;          // packets sent to it (the wire carries the low 32 bits)
+  // Same-host peers: its board's line for us, where it posts how many of our packets it has
+  // consumed (zero-copy senders watch it instead of asking for a credit packet); else nullptr.
+  const Board::Word* acked = nullptr;
   bool stream_open = false;
   const InStream* stream_owner = nullptr;  // the handler that opened it (nullptr: main program)
   bool credit_requested = false;
@@ -202,6 +206,7 @@ struct Peer {
   BufQueue q;  // arrived DATA packets not yet handled
   std::uint32_t rx_seq = 0;
   std::uint32_t owed = 0;       // credits to return
+  std::uint64_t consumed = 0;   // its packets consumed, in all (posted on our board)
   bool starving = false;        // it asked for credits
   bool credit_pending = false;  // a credit packet could not be sent yet
   enum RxState : std::uint8_t { kIdle, kRunning, kSuspended, kDiscarding } rx = kIdle;
@@ -248,8 +253,10 @@ struct Wiring {
   std::vector<std::size_t> peer_packet;  // per node: packet size it receives from us
   std::vector<std::size_t> tp_zcopy;     // per transport: zero-copy threshold, 0 = off
   std::vector<std::string> hosts;        // per node: host key
-  bool oversubscribed = false;  // more ranks on this machine than CPUs: waits yield the CPU
-  std::vector<int> pids;        // per node
+  bool oversubscribed = false;   // more ranks on this machine than CPUs: waits yield the CPU
+  std::vector<int> pids;         // per node
+  std::unique_ptr<Board> board;  // ours, or null (no shared memory, tests)
+  std::vector<const Board::Word*> acked;       // per node: its board's line for us, or null
   std::unique_ptr<bootstrap::Bootstrap> boot;  // may be null (tests)
 };
 
@@ -425,6 +432,7 @@ class Context {
   std::size_t max_rx_payload_ = 0;
   std::vector<std::unique_ptr<transport::Transport>> tps_;
   std::unique_ptr<bootstrap::Bootstrap> boot_;
+  std::unique_ptr<Board> board_;  // where we post what we consumed of same-host senders
   bool oversubscribed_ = false;
   std::vector<Peer> peers_;
   std::vector<std::uint32_t> my_window_;  // per transport: credits we grant each sender

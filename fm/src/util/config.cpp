@@ -18,7 +18,7 @@ const ConfigEntry k_table[] = {
     {"FM_SHM_PACKET_SIZE", "size", "65568", "bytes per shm packet, header included (512..4M)"},
     {"FM_RX_MEMORY", "size", "64M",
      "receive-buffer memory per transport; credit windows shrink to fit (1M..16G)"},
-    {"FM_ZCOPY_SHM", "size", "32768",
+    {"FM_ZCOPY_SHM", "size", "4096",
      "shm: pieces of this many bytes or more are pulled by RMA read into the handler's buffer "
      "(zero-copy rendezvous); 0 = never"},
     {"FM_ZCOPY_NET", "size", "32768", "the same for tcp and verbs; 0 = never"},
