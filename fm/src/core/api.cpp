@@ -260,7 +260,7 @@ int initialize(const FM_bootstrap* ext) {
   if (ctx == nullptr) return rc;
   // Everybody's receives are posted before anybody sends, and every board mapped by its readers.
   if (n > 1 && (rc = bp->barrier()) != FM_SUCCESS) return rc;
-  if (board != nullptr) board->unlink();
+  if (board != nullptr) board->unpublish();
   g_ctx = std::move(ctx);
   fm::core::set_default(g_ctx.get());
   if (cfg_progress_thread) g_ctx->start_progress_thread();

@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <random>
 
 #include "util/error.hpp"
 
@@ -16,12 +18,13 @@ namespace fm::core {
 
 namespace {
 
-constexpr std::uint64_t kMagic = 0x31445242'4d46ull;  // "FMBRD1"
+constexpr std::uint64_t kMagic = 0x32445242'4d46ull;  // "FMBRD2"
 
 struct Header {
   std::uint64_t magic;
   std::uint64_t size;   // nodes of the job
   std::uint64_t owner;  // rank that writes it
+  std::uint64_t nonce;  // also in its name: a reused pid or descriptor is not mistaken for it
 };
 
 std::size_t page_round(std::size_t len) {
@@ -34,36 +37,30 @@ std::size_t page_round(std::size_t len) {
 std::unique_ptr<Board> Board::create(unsigned rank, unsigned size, int* rc) {
   std::unique_ptr<Board> b(new Board());
   b->len_ = page_round(kLine * (1 + static_cast<std::size_t>(size)));
-  static std::atomic<unsigned> serial{0};
-  char name[64];
-  std::snprintf(name, sizeof name, "/fm-board.%d.%u", static_cast<int>(getpid()),
-                serial.fetch_add(1));
-  int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-  if (fd < 0 && errno == EEXIST) {  // left by a process with our pid killed during its set-up
-    shm_unlink(name);
-    fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-  }
-  if (fd < 0) {
-    *rc = fail(FM_ENOMEM, "shm_open(%s) failed: %s", name, std::strerror(errno));
+  b->fd_ = memfd_create("fm-board", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (b->fd_ < 0) {
+    *rc = fail(FM_ENOMEM, "memfd_create of a board failed: %s", std::strerror(errno));
     return nullptr;
   }
-  b->name_ = name;
-  b->linked_ = true;
-  if (ftruncate(fd, static_cast<off_t>(b->len_)) != 0) {
-    *rc = fail(FM_ENOMEM, "ftruncate of board %s to %zu bytes failed: %s", b->name_.c_str(),
-               b->len_, std::strerror(errno));
-    close(fd);
-    return nullptr;  // the destructor unlinks it
+  // sealed at its size: no peer's mapping can be cut short under it
+  if (ftruncate(b->fd_, static_cast<off_t>(b->len_)) != 0 ||
+      fcntl(b->fd_, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    *rc = fail(FM_ENOMEM, "sizing a board to %zu bytes failed: %s", b->len_, std::strerror(errno));
+    return nullptr;
   }
-  void* p = mmap(nullptr, b->len_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  close(fd);
+  void* p = mmap(nullptr, b->len_, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd_, 0);
   if (p == MAP_FAILED) {
-    *rc = fail(FM_ENOMEM, "mmap of board %s failed: %s", b->name_.c_str(), std::strerror(errno));
+    *rc = fail(FM_ENOMEM, "mmap of a board failed: %s", std::strerror(errno));
     return nullptr;
   }
   b->base_ = p;  // zero-filled: nothing consumed yet
-  const Header h{kMagic, size, rank};
+  std::random_device rd;
+  const Header h{kMagic, size, rank, (std::uint64_t{rd()} << 32) | rd()};
   std::memcpy(p, &h, sizeof h);
+  char name[64];
+  std::snprintf(name, sizeof name, "%d:%d:%016" PRIx64, static_cast<int>(getpid()), b->fd_,
+                h.nonce);
+  b->name_ = name;
   *rc = FM_SUCCESS;
   return b;
 }
@@ -71,45 +68,49 @@ std::unique_ptr<Board> Board::create(unsigned rank, unsigned size, int* rc) {
 Board::~Board() {
   for (const Mapping& m : peers_) munmap(m.base, m.len);
   if (base_ != nullptr) munmap(base_, len_);
-  unlink();
+  unpublish();
 }
 
 const Board::Word* Board::attach(const std::string& name, unsigned peer, unsigned me) {
-  if (name.empty() || name[0] != '/') {
-    fail(FM_ELAUNCH, "node %u published no board", peer);
+  int pid = 0, fd = -1, used = 0;
+  std::uint64_t nonce = 0;
+  if (std::sscanf(name.c_str(), "%d:%d:%" SCNx64 "%n", &pid, &fd, &nonce, &used) != 3 ||
+      static_cast<std::size_t>(used) != name.size()) {
+    fail(FM_ELAUNCH, "node %u published no board (\"%s\")", peer, name.c_str());
     return nullptr;
   }
-  const int fd = shm_open(name.c_str(), O_RDONLY, 0);
-  if (fd < 0) {
-    fail(FM_ELAUNCH, "node %u's board %s: shm_open failed: %s", peer, name.c_str(),
+  const std::string path = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
+  const int f = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (f < 0) {
+    fail(FM_ELAUNCH, "node %u's board (%s) cannot be opened: %s", peer, path.c_str(),
          std::strerror(errno));
     return nullptr;
   }
   struct stat st {};
   void* p = MAP_FAILED;
-  if (fstat(fd, &st) == 0 && static_cast<std::size_t>(st.st_size) >= kLine * (2 + std::size_t{me}))
-    p = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
-  close(fd);
+  if (fstat(f, &st) == 0 && static_cast<std::size_t>(st.st_size) >= kLine * (2 + std::size_t{me}))
+    p = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, f, 0);
+  close(f);
   if (p == MAP_FAILED) {
-    fail(FM_ELAUNCH, "node %u's board %s cannot be mapped (%lld bytes)", peer, name.c_str(),
+    fail(FM_ELAUNCH, "node %u's board (%s) cannot be mapped (%lld bytes)", peer, path.c_str(),
          static_cast<long long>(st.st_size));
     return nullptr;
   }
   Header h;
   std::memcpy(&h, p, sizeof h);
-  if (h.magic != kMagic || h.owner != peer || h.size <= me) {
+  if (h.magic != kMagic || h.owner != peer || h.size <= me || h.nonce != nonce) {
     munmap(p, static_cast<std::size_t>(st.st_size));
     fail(FM_ELAUNCH, "%s is not node %u's board (another job's, or another FM version's)",
-         name.c_str(), peer);
+         path.c_str(), peer);
     return nullptr;
   }
   peers_.push_back(Mapping{p, static_cast<std::size_t>(st.st_size)});
   return reinterpret_cast<const Word*>(static_cast<const std::byte*>(p) + kLine * (1 + me));
 }
 
-void Board::unlink() noexcept {
-  if (linked_) shm_unlink(name_.c_str());
-  linked_ = false;
+void Board::unpublish() noexcept {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
 }
 
 }  // namespace fm::core
