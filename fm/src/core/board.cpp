@@ -27,16 +27,11 @@ struct Header {
   std::uint64_t nonce;  // also in its name: a reused pid or descriptor is not mistaken for it
 };
 
-std::size_t page_round(std::size_t len) {
-  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-  return (len + page - 1) / page * page;
-}
-
 }  // namespace
 
 std::unique_ptr<Board> Board::create(unsigned rank, unsigned size, int* rc) {
   std::unique_ptr<Board> b(new Board());
-  b->len_ = page_round(kLine * (1 + static_cast<std::size_t>(size)));
+  b->len_ = kLine * (1 + static_cast<std::size_t>(size));  // mmap rounds it to pages
   b->fd_ = memfd_create("fm-board", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (b->fd_ < 0) {
     *rc = fail(FM_ENOMEM, "memfd_create of a board failed: %s", std::strerror(errno));
