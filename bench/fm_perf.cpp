@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "perf_report.h"  // the benchmarks' common output format
 #if __has_include("fm_perf_commit.h")
 #include "fm_perf_commit.h"  // FM_PERF_COMMIT, written at build time by commit.cmake
 #endif
@@ -388,84 +389,64 @@ const char* test_name(Test t) {
 }
 
 void print_header(const Options& o, const std::vector<std::size_t>& sizes) {
-  char host[256] = "unknown";
-  gethostname(host, sizeof host - 1);
-  char date[64];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S%z", std::localtime(&now));
+  char version[128];
+  std::snprintf(version, sizeof version, "FM %d.%d, commit %s", FM_VERSION_MAJOR, FM_VERSION_MINOR,
+                FM_PERF_COMMIT);
+  perf_preamble("fm_perf", version);
   const char* env = std::getenv("FM_PROVIDER");
-  std::printf("# fm_perf: FM %d.%d, commit %s\n", FM_VERSION_MAJOR, FM_VERSION_MINOR,
-              FM_PERF_COMMIT);
-  std::printf("# date: %s, host: %s\n", date, host);
-  std::printf("# provider: %s (FM_PROVIDER=%s), packet payload: %zu B, nodes: %u\n",
-              FM_transport_name(1), env != nullptr ? env : "unset", FM_packet_payload(),
-              FM_numnodes());
+  perf_param("provider: %s (FM_PROVIDER=%s), packet payload: %zu B, nodes: %u",
+             FM_transport_name(1), env != nullptr ? env : "unset", FM_packet_payload(),
+             FM_numnodes());
+  if (o.all_sizes)
+    perf_param("sizes: all (powers of 2, %zu..%zu B)", sizes.front(), sizes.back());
+  else
+    perf_param("sizes: %zu B", o.size);
+  char iters[160], warm[120];
+  if (o.iters > 0)
+    std::snprintf(iters, sizeof iters, "%ld", o.iters);
+  else
+    std::snprintf(iters, sizeof iters, "auto (%ld up to %zu B, else 2^27/size in [%ld, %ld]) x %g",
+                  kSmallIters, kSmall, kMinIters, kMaxIters, o.scale);
+  if (o.warmup >= 0)
+    std::snprintf(warm, sizeof warm, "%ld", o.warmup);
+  else
+    std::snprintf(warm, sizeof warm, "auto (iterations/10 in [2, 1000], and at least %lld ms)",
+                  static_cast<long long>(kWarmTime.count()));
+  perf_param("iterations: %s, warm-up: %s", iters, warm);
+  perf_param("window: %u (stream only), timer: CLOCK_MONOTONIC, format: %s", o.window,
+             o.csv ? "csv" : "text");
+  perf_units();
+  perf_param(
+      "bw = bytes / mean one-way time (ping-pong) or bytes / elapsed (stream); msg_rate = "
+      "messages / time");
+  char what[320];
   switch (o.test) {
     case Test::kLatency:
     case Test::kBw:
-      std::printf("# test: %s (ping-pong: node 1 replies %s)\n", test_name(o.test),
-                  o.reply_main ? "from its main loop after the handler (--reply main)"
-                               : "from inside its handler");
+      std::snprintf(what, sizeof what, "ping-pong: node 1 replies %s",
+                    o.reply_main ? "from its main loop after the handler (--reply main)"
+                                 : "from inside its handler");
       break;
     case Test::kStream:
-      std::printf(
-          "# test: stream (windows of %u messages, one ack per window; iterations are "
-          "messages, rounded up to whole windows)\n",
-          o.window);
+      std::snprintf(what, sizeof what,
+                    "windows of %u messages, one ack per window; iterations are messages, "
+                    "rounded up to whole windows",
+                    o.window);
       break;
     default:
-      std::printf(
-          "# test: %s (one-sided, node 1 only extracts; latency = time of one blocking operation, "
-          "a full round trip, NOT halved; bw = windows of %u non-blocking operations, each "
-          "closed by FM_flush)%s\n",
-          test_name(o.test), o.window,
-          o.test == Test::kAtomic ? "; atomic = 64-bit fetch-add, size ignored" : "");
+      std::snprintf(what, sizeof what,
+                    "one-sided, node 1 only extracts; latency = time of one blocking operation, "
+                    "a full round trip, NOT halved; bw = windows of %u non-blocking operations, "
+                    "each closed by FM_flush%s",
+                    o.window,
+                    o.test == Test::kAtomic ? "; atomic = 64-bit fetch-add, size ignored" : "");
       break;
   }
-  if (o.all_sizes)
-    std::printf("# sizes: all (powers of 2, %zu..%zu B)\n", sizes.front(), sizes.back());
-  else
-    std::printf("# sizes: %zu B\n", o.size);
-  if (o.iters > 0)
-    std::printf("# iterations: %ld", o.iters);
-  else
-    std::printf("# iterations: auto (%ld up to %zu B, else 2^27/size in [%ld, %ld]) x %g",
-                kSmallIters, kSmall, kMinIters, kMaxIters, o.scale);
-  if (o.warmup >= 0)
-    std::printf(", warm-up: %ld\n", o.warmup);
-  else
-    std::printf(", warm-up: auto (iterations/10 in [2, 1000], and at least %lld ms)\n",
-                static_cast<long long>(kWarmTime.count()));
-  std::printf("# window: %u (stream only), timer: CLOCK_MONOTONIC, format: %s\n", o.window,
-              o.csv ? "csv" : "text");
-  std::printf("# units: MB = 10^6 bytes; latency one-way = RTT/2 in microseconds\n");
-  std::printf(
-      "# bw = bytes / mean one-way time (ping-pong) or bytes / elapsed (stream); "
-      "msg_rate = messages / time\n");
-  if (o.csv)
-    std::printf("bytes,iters,lat_p50_us,lat_p99_us,lat_mean_us,bw_MB/s,msg_rate_Mmsg/s\n");
-  else
-    std::printf("%10s %8s %11s %11s %11s %11s %15s\n", "bytes", "iters", "lat_p50_us", "lat_p99_us",
-                "lat_mean_us", "bw_MB/s", "msg_rate_Mmsg/s");
-  std::fflush(stdout);
+  perf_test(o.csv, test_name(o.test), what);
 }
 
 void print_row(const Options& o, const Row& r) {
-  const bool lat = !std::isnan(r.p50);
-  if (o.csv) {
-    if (lat)
-      std::printf("%zu,%ld,%.3f,%.3f,%.3f,%.2f,%.4f\n", r.bytes, r.iters, r.p50, r.p99, r.mean,
-                  r.mbps, r.mmsgs);
-    else
-      std::printf("%zu,%ld,,,,%.2f,%.4f\n", r.bytes, r.iters, r.mbps, r.mmsgs);
-  } else {
-    if (lat)
-      std::printf("%10zu %8ld %11.3f %11.3f %11.3f %11.2f %15.4f\n", r.bytes, r.iters, r.p50, r.p99,
-                  r.mean, r.mbps, r.mmsgs);
-    else
-      std::printf("%10zu %8ld %11s %11s %11s %11.2f %15.4f\n", r.bytes, r.iters, "-", "-", "-",
-                  r.mbps, r.mmsgs);
-  }
+  perf_row(o.csv, r.bytes, r.iters, r.p50, r.p99, r.mean, r.mbps, r.mmsgs);
   if (r.deferred > 0)
     std::printf(
         "# note: %zu B: %u of %ld replies (warm-up included) were sent after the "

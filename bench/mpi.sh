@@ -30,7 +30,10 @@ perf() {  # CONFIG COMMAND...: runs the three measurements
   local c=$1; shift
   for args in "$LAT" "$BW64" "$BW"; do
     # shellcheck disable=SC2086
-    timeout 300 "$@" $args 2>/dev/null | awk -F, -v c="$c" 'NF == 4 { print c "," $1 "," $2 "," $4 }' >>"$res" || true
+    # the common format (bench/perf_report.h), CSV rows: latency's mean, bw's bandwidth
+    timeout 300 "$@" $args --csv 2>/dev/null | awk -F, -v c="$c" '
+      /^# test: / { t = $0; sub(/^# test: /, "", t); sub(/ .*/, "", t) }
+      $1 ~ /^[0-9]+$/ { print c "," t "," $1 "," (t == "latency" ? $5 : $6) }' >>"$res" || true
   done
 }
 run_mpifm() { perf "mpifm-$1" "$mpifm/mpiexec" -n 2 -genv FM_PROVIDER "$1" "$tmp/perf_mpifm"; }

@@ -24,15 +24,21 @@ fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 ops="put get fadd pingpong putbw getbw"
 res=$tmp/results.csv   # config,op,bytes,usec,MBps
+# The common format's CSV rows (bench/perf_report.h) as config,op,bytes,usec,MBps: latency tests
+# give their mean, bandwidth tests the time per operation.
+rows() {
+  awk -F, -v c="$1" '
+    /^# test: / { op = $0; sub(/^# test: /, "", op); sub(/ .*/, "", op) }
+    $1 ~ /^[0-9]+$/ { us = ($5 != "") ? $5 : ($7 > 0 ? 1 / $7 : 0); print c "," op "," $1 "," us "," $6 }'
+}
 run_fm() {  # NAME PROVIDER DIRECT
   timeout 300 "$ours/oshrun" -n 2 -genv FM_PROVIDER "$2" -genv SHMEM_FM_DIRECT "$3" \
-    "$tmp/perf_fm" $ops | awk -v c="$1" 'NF == 4 { print c "," $1 "," $2 "," $3 "," $4 }' >>"$res"
+    "$tmp/perf_fm" --csv $ops | rows "$1" >>"$res"
 }
 run_ompi() {
   # Open MPI's OpenSHMEM crashes in shmem_finalize on this machine: its figures are printed
   # before that, so the exit status is ignored.
-  timeout 300 /usr/bin/oshrun -np 2 "$tmp/perf_ompi" $ops 2>/dev/null |
-    awk 'NF == 4 && $2 ~ /^[0-9]+$/ { print "ompi," $1 "," $2 "," $3 "," $4 }' >>"$res" || true
+  timeout 300 /usr/bin/oshrun -np 2 "$tmp/perf_ompi" --csv $ops 2>/dev/null | rows ompi >>"$res" || true
 }
 run_fmperf() {  # PROVIDER: FM's one-way latency, answered from the handler and from the main loop
   for reply in handler main; do

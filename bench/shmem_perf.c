@@ -1,7 +1,8 @@
 /* shmem_perf.c - OpenSHMEM latency and bandwidth between PE 0 and PE 1 (portable: built with
  * SHMEM-FM's oshcc and with Open MPI's oshcc by bench/shmem.sh, run alternately).
- *   shmem_perf [OP ...]   OP: put get fadd pingpong putbw getbw (default: all)
- * Prints one line per measurement: "<op> <bytes> <usec per op> <MB/s>" (PE 0 only).
+ *   shmem_perf [--csv] [OP ...]   OP: put get fadd pingpong putbw getbw (default: all)
+ * Output (PE 0): the benchmarks' common format (perf_report.h), a section per op; --csv for
+ * comma-separated rows.  Latencies are per operation (p50, p99 and mean over the iterations).
  *  put      8-byte shmem_putmem + shmem_quiet, PE 0 to PE 1 (completion latency)
  *  get      8-byte shmem_getmem
  *  fadd     shmem_long_atomic_fetch_add
@@ -14,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "perf_report.h"
+
 static double now_us(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -23,19 +26,28 @@ static double now_us(void) {
 static long flag;
 enum { MAXBYTES = 4 << 20, WINDOW = 64 };
 
+static int csv = 0;
+static double* lat; /* per-iteration times of a latency test (us) */
+
 static int want(int argc, char** argv, const char* op) {
-  if (argc < 2) return 1;
+  int any = 0;
+  for (int i = 1; i < argc; ++i)
+    if (strcmp(argv[i], "--csv") != 0) any = 1;
+  if (!any) return 1;
   for (int i = 1; i < argc; ++i)
     if (strcmp(argv[i], op) == 0) return 1;
   return 0;
 }
 
-static void report(const char* op, size_t bytes, double us, double per_op_bytes) {
-  printf("%-8s %8zu %10.3f %10.1f\n", op, bytes, us, us > 0 ? per_op_bytes / us : 0.0);
-  fflush(stdout);
+/* A latency test's row: n per-iteration times in lat[], mean over the elapsed time. */
+static void report_lat(const char* op, const char* what, size_t bytes, long n, double mean) {
+  perf_test(csv, op, what);
+  const double p99 = perf_quantile(lat, n, 0.99), p50 = perf_quantile(lat, n, 0.5);
+  perf_row(csv, bytes, n, p50, p99, mean, mean > 0 ? bytes / mean : 0, mean > 0 ? 1 / mean : 0);
 }
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) csv |= strcmp(argv[i], "--csv") == 0;
   shmem_init();
   const int me = shmem_my_pe();
   if (shmem_n_pes() < 2) {
@@ -52,6 +64,20 @@ int main(int argc, char** argv) {
   shmem_barrier_all();
   const int iters = 20000, warm = 1000;
   double t0 = 0;
+  lat = malloc(iters * sizeof *lat);
+  if (me == 0) {
+    char version[64];
+    int major = 0, minor = 0;
+    char name[SHMEM_MAX_NAME_LEN] = "";
+    shmem_info_get_version(&major, &minor);
+    shmem_info_get_name(name);
+    snprintf(version, sizeof version, "OpenSHMEM %d.%d, %.40s", major, minor, name);
+    perf_preamble("shmem_perf", version);
+    perf_param("PEs: %d (PE 0 to PE 1), latency iterations: %d, warm-up: %d, bw window: %d",
+               shmem_n_pes(), iters, warm, WINDOW);
+    perf_param("timer: CLOCK_MONOTONIC, format: %s", csv ? "csv" : "text");
+    perf_units();
+  }
 
   if (want(argc, argv, "put")) {
     if (me == 0) {
@@ -61,10 +87,13 @@ int main(int argc, char** argv) {
       }
       t0 = now_us();
       for (int i = 0; i < iters; ++i) {
+        const double s0 = now_us();
         shmem_putmem(buf, local, 8, 1);
         shmem_quiet();
+        lat[i] = now_us() - s0;
       }
-      report("put", 8, (now_us() - t0) / iters, 8);
+      report_lat("put", "8-byte shmem_putmem + shmem_quiet: completion, not halved", 8, iters,
+                 (now_us() - t0) / iters);
     }
     shmem_barrier_all();
   }
@@ -72,8 +101,12 @@ int main(int argc, char** argv) {
     if (me == 0) {
       for (int i = 0; i < warm; ++i) shmem_getmem(local, buf, 8, 1);
       t0 = now_us();
-      for (int i = 0; i < iters; ++i) shmem_getmem(local, buf, 8, 1);
-      report("get", 8, (now_us() - t0) / iters, 8);
+      for (int i = 0; i < iters; ++i) {
+        const double s0 = now_us();
+        shmem_getmem(local, buf, 8, 1);
+        lat[i] = now_us() - s0;
+      }
+      report_lat("get", "8-byte shmem_getmem, not halved", 8, iters, (now_us() - t0) / iters);
     }
     shmem_barrier_all();
   }
@@ -81,8 +114,13 @@ int main(int argc, char** argv) {
     if (me == 0) {
       for (int i = 0; i < warm; ++i) (void)shmem_long_atomic_fetch_add(word, 1, 1);
       t0 = now_us();
-      for (int i = 0; i < iters; ++i) (void)shmem_long_atomic_fetch_add(word, 1, 1);
-      report("fadd", 8, (now_us() - t0) / iters, 8);
+      for (int i = 0; i < iters; ++i) {
+        const double s0 = now_us();
+        (void)shmem_long_atomic_fetch_add(word, 1, 1);
+        lat[i] = now_us() - s0;
+      }
+      report_lat("fadd", "shmem_long_atomic_fetch_add, not halved", 8, iters,
+                 (now_us() - t0) / iters);
     }
     shmem_barrier_all();
   }
@@ -94,19 +132,27 @@ int main(int argc, char** argv) {
     for (long i = 1; i <= n + warm; ++i) {
       if (i == warm + 1) t0 = now_us();
       if (me == 0) {
+        const double s0 = now_us();
         shmem_long_p(&flag, i, 1);
         shmem_long_wait_until(&flag, SHMEM_CMP_EQ, i);
+        if (i > warm) lat[i - warm - 1] = (now_us() - s0) / 2;
       } else if (me == 1) {
         shmem_long_wait_until(&flag, SHMEM_CMP_EQ, i);
         shmem_long_p(&flag, i, 0);
       }
     }
-    if (me == 0) report("pingpong", 8, (now_us() - t0) / n / 2, 8);
+    if (me == 0)
+      report_lat("pingpong", "a put of a flag answered by a put back, one-way", 8, n,
+                 (now_us() - t0) / n / 2);
     shmem_barrier_all();
   }
   for (int g = 0; g < 2; ++g) {
     const char* op = g == 0 ? "putbw" : "getbw";
     if (!want(argc, argv, op)) continue;
+    if (me == 0)
+      perf_test(csv, op,
+                g == 0 ? "windows of shmem_putmem_nbi closed by shmem_quiet"
+                       : "windows of shmem_getmem_nbi closed by shmem_quiet");
     for (size_t bytes = 8; bytes <= MAXBYTES; bytes *= 4) {
       if (me == 0) {
         const int rounds = bytes >= (1 << 20) ? 10 : bytes >= (64 << 10) ? 50 : 300;
@@ -122,7 +168,7 @@ int main(int argc, char** argv) {
           shmem_quiet();
         }
         best = (now_us() - t0) / (rounds * (double)WINDOW);
-        report(op, bytes, best, (double)bytes);
+        perf_row(csv, bytes, (long)rounds * WINDOW, NAN, NAN, NAN, bytes / best, 1 / best);
       }
       shmem_barrier_all();
     }
@@ -130,6 +176,7 @@ int main(int argc, char** argv) {
   shmem_free(word);
   shmem_free(buf);
   free(local);
+  free(lat);
   shmem_finalize();
   return 0;
 }

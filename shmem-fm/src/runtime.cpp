@@ -28,10 +28,9 @@ namespace {
 
 // What a PE tells every other at initialization.
 struct Info {
-  FM_region heap;
+  FM_region heap;  // an FM on-host segment: same-host PEs map it (FM_region_ptr)
   FM_region data;
   std::uint64_t heap_bytes;
-  char shm_name[64];
 };
 
 struct Peer {
@@ -54,14 +53,13 @@ struct State {
   std::byte* data = nullptr;    // writable data segment of the executable
   std::size_t data_bytes = 0;
   FM_region heap_region{}, data_region{};
-  std::string shm_name;
   std::vector<Peer> peers;
   unsigned info_count = 0;
   unsigned direct_ops = 0;  // reads and atomics done with loads and stores (see progress_now)
 };
 State g;
 
-constexpr int kInfoHandler = FM_MAX_HANDLERS - 1;
+int g_info_handler = -1;                      // FM_LAYER_SHMEM's handler 0
 constexpr std::size_t kSmallPut = 16 * 1024;  // below FM's zero-copy threshold: copied at issue
 constexpr std::size_t kSysBytes = 64 * 1024;  // system area (team slots) at the heap's start
 static_assert(kSlots * kSyncWords * 8 <= kSysBytes);
@@ -216,12 +214,8 @@ void order_direct(int pe, const char* call) {
   }
 }
 
+// After FM_finalize: the heaps were FM's segments (ours freed, peers' unmapped by FM).
 void unmap_all() {
-  for (Peer& p : g.peers)
-    if (p.heap != nullptr && p.heap != g.heap) munmap(p.heap, p.info.heap_bytes);
-  if (g.heap != nullptr) munmap(g.heap, g.heap_bytes);
-  if (!g.shm_name.empty()) shm_unlink(g.shm_name.c_str());
-  g.shm_name.clear();
   g.heap = nullptr;
   g.peers.clear();
 }
@@ -471,8 +465,8 @@ void initialize(const char* call) {
     if (g.finalized) fatal(call, "OpenSHMEM cannot be initialized again after shmem_finalize");
     return;  // repeated shmem_init: no effect
   }
-  if (FM_register_handler(kInfoHandler, h_info) < 0)
-    fatal(call, "cannot register FM handler %d: %s", kInfoHandler, FM_last_error());
+  if ((g_info_handler = FM_register_layer_handler(FM_LAYER_SHMEM, 0, h_info)) < 0)
+    fatal(call, "cannot register SHMEM-FM's FM handler: %s", FM_last_error());
   int rc = FM_initialize();
   if (rc != FM_SUCCESS) {
     std::fprintf(stderr, "shmem-fm: %s: FM_initialize failed: %s (%s)\n", call, FM_last_error(),
@@ -485,7 +479,8 @@ void initialize(const char* call) {
   g.peers.assign(static_cast<std::size_t>(g.npes), Peer{});
   g.oversubscribed = FM_oversubscribed() == 1;
   if (const char* v = std::getenv("SHMEM_FM_DIRECT"); v != nullptr) g.direct = std::atoi(v) != 0;
-  if (const char* v = std::getenv("FM_RMA"); v != nullptr && std::strcmp(v, "native") == 0)
+  char rma[16] = "";
+  if (FM_config_get("FM_RMA", rma, sizeof rma) == FM_SUCCESS && std::strcmp(rma, "native") == 0)
     g.copy_small_puts = false;
 
   std::uint64_t heap = 256ull << 20;
@@ -496,32 +491,15 @@ void initialize(const char* call) {
   heap = (heap + 4095) & ~std::uint64_t{4095};
   g.heap_bytes = kSysBytes + heap;
 
-  // The heap: a shared-memory object that PEs of this host map (then it is unlinked).
-  char name[64];
-  static unsigned seq = 0;
-  std::snprintf(name, sizeof name, "/shmem-fm-%u-%d-%u", static_cast<unsigned>(getuid()),
-                static_cast<int>(getpid()), seq++);
-  int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-  if (fd < 0 && errno == EEXIST) {  // left by a killed process with our pid
-    shm_unlink(name);
-    fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-  }
-  if (fd < 0) fatal(call, "shm_open(%s) failed: %s", name, std::strerror(errno));
-  g.shm_name = name;
-  if (ftruncate(fd, static_cast<off_t>(g.heap_bytes)) != 0)
-    fatal(call, "cannot size the symmetric heap to %zu bytes (SHMEM_SYMMETRIC_SIZE): %s",
-          g.heap_bytes, std::strerror(errno));
-  void* m = mmap(nullptr, g.heap_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
-  close(fd);
-  if (m == MAP_FAILED)
-    fatal(call, "cannot map a %zu-byte symmetric heap (SHMEM_SYMMETRIC_SIZE): %s", g.heap_bytes,
-          std::strerror(errno));
+  // The heap: an FM on-host segment, which PEs of this host map (nothing named in /dev/shm).
+  void* m = nullptr;
+  if ((rc = FM_alloc_segment(g.heap_bytes, FM_ACCESS_ALL, &m, &g.heap_region)) != FM_SUCCESS)
+    fatal(call, "cannot allocate a %zu-byte symmetric heap (SHMEM_SYMMETRIC_SIZE): %s",
+          g.heap_bytes, FM_last_error());
   g.heap = static_cast<std::byte*>(m);
   heap_reset(g.heap + kSysBytes, heap);
 
   dl_iterate_phdr(find_data, nullptr);
-  if ((rc = FM_register_memory(g.heap, g.heap_bytes, FM_ACCESS_ALL, &g.heap_region)) != 0)
-    fatal(call, "cannot register the symmetric heap with FM: %s", FM_last_error());
   if (g.data_bytes > 0 &&
       (rc = FM_register_memory(g.data, g.data_bytes, FM_ACCESS_ALL, &g.data_region)) != 0)
     fatal(call, "cannot register the program's data segment with FM: %s", FM_last_error());
@@ -531,12 +509,11 @@ void initialize(const char* call) {
   mine.heap = g.heap_region;
   mine.data = g.data_region;
   mine.heap_bytes = g.heap_bytes;
-  std::snprintf(mine.shm_name, sizeof mine.shm_name, "%s", name);
   g.peers[static_cast<std::size_t>(g.me)].info = mine;
   g.peers[static_cast<std::size_t>(g.me)].heap = g.heap;
   for (int k = 1; k < g.npes; ++k) {
     const int pe = (g.me + k) % g.npes;
-    check_fm(FM_send(static_cast<unsigned>(pe), kInfoHandler, &mine, sizeof mine), call,
+    check_fm(FM_send(static_cast<unsigned>(pe), g_info_handler, &mine, sizeof mine), call,
              "address exchange", pe);
   }
   while (g.info_count < static_cast<unsigned>(g.npes - 1)) poll(call);
@@ -555,14 +532,9 @@ void initialize(const char* call) {
             "PE %d has a %llu-byte symmetric heap, this PE %zu: SHMEM_SYMMETRIC_SIZE must be "
             "the same everywhere",
             pe, static_cast<unsigned long long>(p.info.heap_bytes), g.heap_bytes);
-    int pfd = shm_open(p.info.shm_name, O_RDWR, 0);
-    void* pm = pfd < 0 ? MAP_FAILED
-                       : mmap(nullptr, g.heap_bytes, PROT_READ | PROT_WRITE,
-                              MAP_SHARED | MAP_NORESERVE, pfd, 0);
-    if (pfd >= 0) close(pfd);
-    if (pm == MAP_FAILED) {  // e.g. another IPC namespace: reach it through FM instead
-      warn(call, "cannot map PE %d's heap (%s): %s; using FM for it", pe, p.info.shm_name,
-           std::strerror(errno));
+    void* pm = FM_region_ptr(&p.info.heap);
+    if (pm == nullptr) {  // e.g. another pid namespace: reach it through FM instead
+      warn(call, "cannot map PE %d's heap: %s; using FM for it", pe, FM_last_error());
       continue;
     }
     p.heap = static_cast<std::byte*>(pm);
@@ -579,9 +551,6 @@ void initialize(const char* call) {
   teams_init(g.npes, g.me, std::move(shared));
   std::atexit(at_exit);
   barrier(team_set(SHMEM_TEAM_WORLD, call), call);
-  // Every PE of this host has mapped our heap: the name is no longer needed.
-  shm_unlink(g.shm_name.c_str());
-  g.shm_name.clear();
 }
 
 void finalize(const char* call) {
@@ -590,7 +559,7 @@ void finalize(const char* call) {
   barrier(team_set(SHMEM_TEAM_WORLD, call), call);
   teams_fini();
   if (g.data_bytes > 0) FM_deregister_memory(&g.data_region);
-  FM_deregister_memory(&g.heap_region);
+  FM_free_segment(&g.heap_region);
   const int rc = FM_finalize();
   g.finalized = true;
   unmap_all();

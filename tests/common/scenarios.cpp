@@ -2,6 +2,7 @@
 
 #include <fm/fm.h>
 
+#include <dirent.h>
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -91,7 +93,10 @@ enum : int {
   H_SELF,
   H_WAKE,
   H_REGION,
-  H_REUSE
+  H_REUSE,
+  H_PEND,
+  H_PEND_ACK,
+  H_SEG
 };
 
 std::size_t P() {
@@ -1345,6 +1350,185 @@ int run_progress(unsigned me, unsigned n, bool) {
   return t_fails;
 }
 
+// ---------------------------------------------------------------------------------------------
+// N. The pending-send queue (FM_pending): every message goes through it, to every node (itself
+// included), and every one is acknowledged from inside its handler through it too; each sender's
+// messages and acknowledgements arrive complete and in order.
+
+struct PendReq {
+  FM_pending req;  // first: FM hands it back
+  unsigned dest;
+  int handler;
+  std::uint32_t seq;
+};
+struct Pend {
+  std::vector<std::unique_ptr<PendReq>> reqs;  // every request, stable addresses
+  std::vector<std::uint32_t> next_in, acks;    // per node: next message expected, acks received
+  std::uint32_t bad = 0;
+};
+thread_local Pend t_pe;
+
+int pend_send(FM_pending* p) {
+  auto* r = reinterpret_cast<PendReq*>(p);
+  return FM_try_send(r->dest, r->handler, &r->seq, sizeof r->seq);  // FM_EAGAIN: retried later
+}
+
+PendReq* pend_new(unsigned dest, int handler, std::uint32_t seq) {
+  t_pe.reqs.push_back(std::make_unique<PendReq>());
+  PendReq* r = t_pe.reqs.back().get();
+  r->req.func = pend_send;
+  r->dest = dest;
+  r->handler = handler;
+  r->seq = seq;
+  return r;
+}
+
+int h_pend(FM_stream* s, unsigned src) {
+  std::uint32_t seq = 0;
+  CHECK(FM_receive(&seq, s, 4) == 4, "pending message from %u", src);
+  if (seq != t_pe.next_in[src]++) ++t_pe.bad;
+  // acknowledged through the queue, from inside the handler
+  CHECK(FM_pending_add(src, &pend_new(src, H_PEND_ACK, seq)->req) == FM_SUCCESS, "ack to %u", src);
+  return FM_CONTINUE;
+}
+
+int h_pend_ack(FM_stream* s, unsigned src) {
+  std::uint32_t seq = 0;
+  CHECK(FM_receive(&seq, s, 4) == 4, "ack from %u", src);
+  if (seq != t_pe.acks[src]++) ++t_pe.bad;
+  return FM_CONTINUE;
+}
+
+int run_pending(unsigned, unsigned n, bool big) {
+  const std::uint32_t K = big ? 2000 : 300;
+  t_pe = Pend{};
+  t_pe.reqs.reserve(2 * std::size_t{K} * n);
+  t_pe.next_in.assign(n, 0);
+  t_pe.acks.assign(n, 0);
+  fm_barrier();
+  for (unsigned d = 0; d < n; ++d)
+    for (std::uint32_t k = 0; k < K; ++k)
+      CHECK(FM_pending_add(d, &pend_new(d, H_PEND, k)->req) == FM_SUCCESS, "queue %u to %u", k, d);
+  for (unsigned d = 0; d < n; ++d)  // nothing leaves before an extraction
+    CHECK(FM_pending_count(d) == K, "%zu queued to %u, expected %u", FM_pending_count(d), d, K);
+  CHECK(FM_pending_add(n, &pend_new(n, H_PEND, 0)->req) == FM_ENODEST, "bad destination");
+  wait_for(
+      [&] {
+        for (unsigned d = 0; d < n; ++d)
+          if (t_pe.next_in[d] < K || t_pe.acks[d] < K || FM_pending_count(d) != 0) return false;
+        return true;
+      },
+      "pending messages and their acknowledgements");
+  CHECK(t_pe.bad == 0, "%u messages or acknowledgements out of order", t_pe.bad);
+  for (unsigned d = 0; d < n; ++d)
+    CHECK(t_pe.next_in[d] == K && t_pe.acks[d] == K, "from %u: %u messages, %u acks", d,
+          t_pe.next_in[d], t_pe.acks[d]);
+  fm_barrier();
+  return t_fails;
+}
+
+// ---------------------------------------------------------------------------------------------
+// O. On-host segments: every node allocates one and publishes it; same-host peers store into
+// each other's through FM_region_ptr (loads and stores), the others through FM_put; each node
+// then finds every peer's mark in its own.  FM_region_ptr refuses plain registrations and
+// modified descriptors; a freed segment stays readable where it was mapped; nothing appears in
+// /dev/shm.
+
+thread_local std::vector<FM_region> t_segs;
+thread_local std::uint32_t t_segs_got = 0;
+
+int h_seg(FM_stream* s, unsigned src) {
+  FM_region r{};
+  CHECK(FM_receive(&r, s, sizeof r) == (long)sizeof r, "segment descriptor from %u", src);
+  if (src < t_segs.size()) t_segs[src] = r;
+  ++t_segs_got;
+  return FM_CONTINUE;
+}
+
+// Entries of FM's or its layers' in /dev/shm (libfabric's shm provider keeps its own there).
+std::size_t dev_shm_entries() {
+  std::size_t n = 0;
+  if (DIR* d = opendir("/dev/shm")) {
+    while (dirent* e = readdir(d)) n += std::strstr(e->d_name, "fm") != nullptr ? 1 : 0;
+    closedir(d);
+  }
+  return n;
+}
+
+int run_segments(unsigned me, unsigned n, bool big) {
+  const std::size_t len = big ? (8u << 20) : (64u << 10);
+  const std::size_t shm_before = dev_shm_entries();
+  t_segs.assign(n, FM_region{});
+  t_segs_got = 0;
+  fm_barrier();
+  void* base = nullptr;
+  FM_region mine{};
+  int rc = FM_alloc_segment(len, FM_ACCESS_ALL, &base, &mine);
+  CHECK(rc == FM_SUCCESS && base != nullptr, "FM_alloc_segment(%zu): %s", len, FM_strerror(rc));
+  if (rc != FM_SUCCESS) return t_fails;
+  auto* words = static_cast<std::uint64_t*>(base);
+  CHECK(words[0] == 0 && words[len / 8 - 1] == 0, "a new segment is zeroed");
+  CHECK(FM_region_ptr(&mine) == base, "FM_region_ptr of one's own segment");
+  for (unsigned d = 0; d < n; ++d)
+    CHECK(FM_send(d, H_SEG, &mine, sizeof mine) == FM_SUCCESS, "segment to %u", d);
+  wait_for([&] { return t_segs_got == n; }, "segment descriptors");
+  // mark every peer's segment at word [me] (and a word near its end)
+  unsigned direct = 0;
+  for (unsigned d = 0; d < n; ++d) {
+    const std::uint64_t mark = 0x5e6000000000ull + me;
+    auto* p = static_cast<std::uint64_t*>(FM_region_ptr(&t_segs[d]));
+    if (FM_same_host(d) == 1) {
+      CHECK(p != nullptr, "FM_region_ptr of same-host node %u's segment: %s", d, FM_last_error());
+    } else {
+      CHECK(p == nullptr && FM_last_status() == FM_EUNSUPPORTED,
+            "FM_region_ptr of node %u on another host", d);
+    }
+    if (p != nullptr) {
+      __atomic_store_n(&p[me], mark, __ATOMIC_RELEASE);
+      p[len / 8 - 1 - me] = mark;
+      ++direct;
+    } else {
+      CHECK(FM_put(&t_segs[d], me * 8, &mark, 8) == FM_SUCCESS, "FM_put to %u", d);
+      CHECK(FM_put(&t_segs[d], len - 8 * (1 + me), &mark, 8) == FM_SUCCESS, "FM_put to %u", d);
+    }
+  }
+  fm_barrier();
+  for (unsigned s = 0; s < n; ++s) {
+    const std::uint64_t want = 0x5e6000000000ull + s;
+    CHECK(__atomic_load_n(&words[s], __ATOMIC_ACQUIRE) == want && words[len / 8 - 1 - s] == want,
+          "node %u's mark in my segment: %#llx", s, (unsigned long long)words[s]);
+  }
+  // not a segment; a modified descriptor
+  std::uint64_t plain[8] = {0};
+  FM_region reg{};
+  CHECK(FM_register_memory(plain, sizeof plain, FM_ACCESS_ALL, &reg) == FM_SUCCESS, "register");
+  CHECK(FM_region_ptr(&reg) == plain, "one's own registration is directly addressable");
+  if (n > 1) {
+    FM_region forged = t_segs[(me + 1) % n];
+    forged.length *= 2;
+    CHECK(FM_region_ptr(&forged) == nullptr && FM_last_status() == FM_EACCESS,
+          "a modified descriptor is refused");
+  }
+  CHECK(FM_deregister_memory(&reg) == FM_SUCCESS, "deregister");
+  fm_barrier();
+  // freed: a mapping made earlier still reads what was there
+  const unsigned right = (me + 1) % n;
+  auto* rp = static_cast<std::uint64_t*>(FM_region_ptr(&t_segs[right]));
+  fm_barrier();
+  CHECK(FM_free_segment(&mine) == FM_SUCCESS, "FM_free_segment");
+  CHECK(FM_free_segment(&mine) == FM_EINVAL, "a second FM_free_segment is refused");
+  fm_barrier();
+  if (rp != nullptr && right != me)
+    CHECK(rp[me] == 0x5e6000000000ull + me, "node %u's freed segment through my mapping", right);
+  if (rp != nullptr && right != me)
+    CHECK(FM_unmap_region(&t_segs[right]) == FM_SUCCESS, "FM_unmap_region");
+  CHECK(dev_shm_entries() <= shm_before, "/dev/shm has %zu entries, %zu before", dev_shm_entries(),
+        shm_before);
+  (void)direct;
+  fm_barrier();
+  return t_fails;
+}
+
 const std::vector<Scenario> k_scenarios = {
     {"send11", 1, run_send11},
     {"streams", 1, run_streams},
@@ -1364,6 +1548,8 @@ const std::vector<Scenario> k_scenarios = {
     {"atomics", 1, run_atomics},
     {"rma_bad", 1, run_rma_bad},
     {"progress", 2, run_progress},
+    {"pending", 1, run_pending},
+    {"segments", 1, run_segments},
 };
 
 }  // namespace
@@ -1388,12 +1574,13 @@ void register_handlers() {
   static const struct {
     int id;
     FM_handler fn;
-  } table[] = {{H_BAR, h_bar},       {H_REL, h_rel},     {H_S11, h_s11},   {H_S4, h_s4},
-               {H_STREAM, h_stream}, {H_FLOOD, h_flood}, {H_PACE, h_pace}, {H_PING, h_ping},
-               {H_TRIG, h_trig},     {H_SINK, h_sink},   {H_SLOW, h_slow}, {H_BAD, h_bad},
-               {H_PART, h_part},     {H_WHOLE, h_whole}, {H_SUSP, h_susp}, {H_SMALL, h_small},
-               {H_ACK, h_ack},       {H_SELF, h_self},   {H_WAKE, h_wake}, {H_REGION, h_region},
-               {H_REUSE, h_reuse}};
+  } table[] = {
+      {H_BAR, h_bar},       {H_REL, h_rel},     {H_S11, h_s11},           {H_S4, h_s4},
+      {H_STREAM, h_stream}, {H_FLOOD, h_flood}, {H_PACE, h_pace},         {H_PING, h_ping},
+      {H_TRIG, h_trig},     {H_SINK, h_sink},   {H_SLOW, h_slow},         {H_BAD, h_bad},
+      {H_PART, h_part},     {H_WHOLE, h_whole}, {H_SUSP, h_susp},         {H_SMALL, h_small},
+      {H_ACK, h_ack},       {H_SELF, h_self},   {H_WAKE, h_wake},         {H_REGION, h_region},
+      {H_REUSE, h_reuse},   {H_PEND, h_pend},   {H_PEND_ACK, h_pend_ack}, {H_SEG, h_seg}};
   for (auto& e : table) FM_register_handler(e.id, e.fn);  // same ids everywhere
 }
 

@@ -89,7 +89,9 @@ expect "the oshc++ page is oshcc's" "oshc++" env MANWIDTH=80 man -M "$p/share/ma
 if grep -rIl -e "$build" -e "$src/" "$p" >"$tmp/names"; then bad "files name the build or source tree:"; cat "$tmp/names" >&2; else ok; fi
 expect "fm_info -c lists the tunables" FM_PROVIDER "$p/bin/fm_info" -c
 expect "fm_info -p probes" "shm" "$p/bin/fm_info" -p
-check "fm_info runs on the tree's libfm" sh -c "ldd '$p/bin/fm_info' | grep -q '$p/lib/libfm.so.0' || ! ldd '$p/bin/fm_info' | grep -q libfm"
+# the library a program loads, as a real path
+lib_of() { ldd "$1" | awk -v l="$2" '$1 ~ "^"l { print $3 }' | xargs -r realpath; }
+check "fm_info runs on the tree's libfm" [ "$(lib_of "$p/bin/fm_info" libfm.so.0)" = "$(realpath "$p/lib/libfm.so.0")" ]
 
 # the launcher: the tree's Hydra, else Debian's
 launcher=$p/bin/mpiexec

@@ -11,7 +11,9 @@
 #include <thread>
 #include <vector>
 
+#include "transport/factories.hpp"
 #include "transport/reliable_wire.hpp"
+#include "transport/stack.hpp"
 #include "transport/transport.hpp"
 #include "util/ring.hpp"
 

@@ -22,39 +22,45 @@ extern "C" {
 #define FM_VERSION_MAJOR 2
 #define FM_VERSION_MINOR 2
 
-/* Status codes.  FM_EAGAIN is the only "retry" status: call FM_extract (outside a handler) or
- * return from the handler, and try again. */
-enum {
-  FM_SUCCESS = 0,
-  FM_EAGAIN = -1,        /* resources temporarily unavailable (credits inside a handler) */
-  FM_EINVAL = -2,        /* invalid argument */
-  FM_ENODEST = -3,       /* destination node out of range */
-  FM_EHANDLER = -4,      /* handler id out of range or not registered */
-  FM_ELENGTH = -5,       /* beyond the message's declared length */
-  FM_ESTREAM = -6,       /* stream not valid here (wrong kind, closed, outside its handler) */
-  FM_ENOTINIT = -7,      /* FM not initialized, or already finalized */
-  FM_EPEERFAILED = -8,   /* a peer died or became unreachable */
-  FM_ENOPROVIDER = -9,   /* the requested libfabric provider is not available */
-  FM_ELAUNCH = -10,      /* launcher (PMI) problem */
-  FM_ENOMEM = -11,       /* out of memory */
-  FM_EBUSY = -12,        /* a stream to this destination is already open */
-  FM_EINHANDLER = -13,   /* call not allowed inside a handler */
-  FM_ETRANSPORT = -14,   /* transport (libfabric) error */
-  FM_EUNSUPPORTED = -15, /* operation not supported by this transport */
-  FM_ETIMEDOUT = -16,    /* a bounded wait expired */
-  FM_EALREADY = -17,     /* already initialized */
-  FM_EACCESS = -18 /* remote memory access refused: unknown key, out of bounds, not permitted */
-};
+#include <fm/fm_status.h> /* FM_SUCCESS and the FM_E* codes */
 
 /* Handler return values. */
 #define FM_CONTINUE 0
 #define FM_QUIT 1 /* stop the current FM_extract after this handler returns */
 
 #define FM_ANY_ID (-1)
-#define FM_MAX_HANDLERS 1024
+/* Handler ids [0, FM_USER_HANDLERS) are the application's (FM_ANY_ID picks among them); the ids
+ * up to FM_MAX_HANDLERS are reserved, FM_LAYER_HANDLERS for each layer built on FM, which
+ * registers its handlers with FM_register_layer_handler(layer, index, fn). */
+#define FM_USER_HANDLERS 1024
+#define FM_LAYER_HANDLERS 16
+#define FM_MAX_HANDLERS (FM_USER_HANDLERS + 4 * FM_LAYER_HANDLERS)
+enum { FM_LAYER_MPI = 0, FM_LAYER_SHMEM = 1, FM_LAYER_GA = 2, FM_LAYER_TOOLS = 3 };
 
 typedef struct FM_stream FM_stream;
 typedef int (*FM_handler)(FM_stream* stream, unsigned sender); /* FM_CONTINUE or FM_QUIT */
+
+/* --- configuration -----------------------------------------------------------------------------
+ * Every tunable is named by its environment variable (FM_PROVIDER, FM_CREDITS, ...; `fm_info -c`
+ * lists them with their types, defaults and meanings).  A program, or a layer built on FM, may
+ * set one before FM_initialize; a variable set in the environment still wins, so the user has the
+ * last word.  FM_config_get reads the value in effect, as text: after FM_initialize, the one FM
+ * runs with.  Both return FM_EINVAL naming the tunable for an unknown name or a bad value. */
+int FM_config_set(const char* name, const char* value);
+int FM_config_get(const char* name, char* value, size_t len); /* FM_ELENGTH: len too small */
+/* For tools (fm_info -c): the index-th tunable, from 0; FM_EINVAL past the last. */
+typedef struct FM_tunable {
+  const char* name; /* its environment variable */
+  const char* type; /* size (K, M, G suffixes), uint, bool, choice, text */
+  const char* def;  /* default */
+  const char* help;
+} FM_tunable;
+int FM_config_describe(unsigned index, FM_tunable* out);
+/* For tools (fm_info -p): opens the index-th transport FM can use (from 0; FM_ENODEST past the
+ * last) on its own, as FM would, and describes it in info: "NAME PROVIDER inject=... max_msg=...
+ * rx_depth=... tx_depth=... wait_fd=yes|no", or "NAME unavailable: why" with the failure's status
+ * (FM_ENOPROVIDER when the provider is not there). */
+int FM_probe_transport(unsigned index, char* info, size_t len);
 
 /* --- set-up ------------------------------------------------------------------------------------
  */
@@ -87,6 +93,9 @@ const char* FM_transport_name(unsigned node);
 /* --- handlers ----------------------------------------------------------------------------------
  */
 int FM_register_handler(int id /* or FM_ANY_ID */, FM_handler fn); /* id, or < 0 */
+/* A layer's handler: returns its id (FM_USER_HANDLERS + layer * FM_LAYER_HANDLERS + index), the
+ * same on every node, or < 0. */
+int FM_register_layer_handler(int layer, int index, FM_handler fn);
 int FM_unregister_handler(int id);
 
 /* --- sending (FM 2.x streams) ------------------------------------------------------------------
@@ -152,19 +161,33 @@ void FM_abort(int code, const char* msg) __attribute__((noreturn));
  * allowed inside handlers (FM_EINHANDLER).  See FM(3) for ordering and completion. */
 enum { FM_ACCESS_READ = 1, FM_ACCESS_WRITE = 2, FM_ACCESS_ATOMIC = 4, FM_ACCESS_ALL = 7 };
 typedef struct FM_region {
-  uint64_t base;    /* address of the region in its owner's memory */
-  uint64_t length;  /* bytes */
-  uint64_t key;     /* owner's key for it */
-  uint32_t node;    /* owner */
-  uint32_t access;  /* FM_ACCESS_* granted */
-  uint64_t tkey[2]; /* transport keys (shm, network) for native RMA; opaque */
-  uint32_t tflags;  /* which tkeys are valid, and how they address; opaque */
-  uint32_t check;   /* over the fields above: a modified descriptor is refused (FM_EACCESS) */
+  uint64_t base;      /* address of the region in its owner's memory */
+  uint64_t length;    /* bytes */
+  uint64_t key;       /* owner's key for it */
+  uint32_t node;      /* owner */
+  uint32_t access;    /* FM_ACCESS_* granted */
+  uint64_t opaque[6]; /* FM's: transport keys, the on-host segment; never interpreted by callers */
+  uint32_t flags;     /* FM's: which of them are valid */
+  uint32_t check;     /* over the fields above: a modified descriptor is refused (FM_EACCESS) */
 } FM_region;
 /* Registers [buf, buf+len) for access by peers.  Registering the same range with the same access
  * again returns the same key (a reference count: deregister as often as registered). */
 int FM_register_memory(void* buf, size_t len, unsigned access, FM_region* out);
 int FM_deregister_memory(const FM_region* region);
+
+/* On-host segments: memory FM allocates (zeroed, page-aligned, in an anonymous memory file) and
+ * registers, which processes of the same host can also map and reach with loads, stores and
+ * atomic instructions (SMARTMAP's idea).  Nothing is left behind in /dev/shm however a job ends.
+ * FM_free_segment deregisters and unmaps it; peers that mapped it keep their mapping (the memory
+ * lives until the last one is gone) until FM_unmap_region or FM_finalize. */
+int FM_alloc_segment(size_t len, unsigned access, void** addr, FM_region* out);
+int FM_free_segment(const FM_region* region);
+/* A local address of the region's first byte when this process can load and store it directly:
+ * its own region, or a segment of a peer on this host (mapped on first use, then cached); else
+ * NULL with FM_last_status() FM_EUNSUPPORTED and FM_last_error() saying why (another host, not a
+ * segment, mapping refused).  Like ucp_rkey_ptr and shmem_ptr. */
+void* FM_region_ptr(const FM_region* region);
+int FM_unmap_region(const FM_region* region); /* drops a peer segment's mapping made by _ptr */
 
 /* A non-blocking operation's handle: FM_wait or FM_test (until done) releases it.  Passing NULL
  * for it makes the operation complete silently; FM_flush/FM_quiet then report its failure. */
@@ -210,6 +233,26 @@ int FM_atomic(const FM_region* dst, uint64_t offset, int op, int type, const voi
  * memory shared with other processes of the host), and returns the old value (zero-extended).
  * No checks, no FM state: usable before FM_initialize. */
 uint64_t FM_atomic_local(void* addr, int op, int type, uint64_t operand, uint64_t compare);
+
+/* --- pending sends ------------------------------------------------------------------------------
+ * A layer that must not block (an MPI library's non-blocking sends, replies from handlers) queues
+ * what it cannot send now, in order per destination, and FM sends it when it can: outside
+ * handlers, at the end of FM_extract and inside FM's waits, FM calls the head request's func,
+ * which sends its message (FM_try_begin_message and pieces, or FM_begin_message) and returns
+ * FM_SUCCESS (done: FM forgets it), FM_EAGAIN (not yet: it stays at the head and is called again
+ * after the next extraction) or an error (FM forgets it; func reports it to its layer).  A
+ * destination with a stream open, or whose earlier request said FM_EAGAIN, is skipped until
+ * later.  FM allocates nothing: the request is the caller's until func returns other than
+ * FM_EAGAIN.  Messages the layer sends itself while requests to that destination are pending
+ * would overtake them: check FM_pending_count first. */
+typedef struct FM_pending FM_pending;
+struct FM_pending {
+  int (*func)(FM_pending* self); /* set by the caller */
+  FM_pending* next_;             /* FM's */
+  unsigned dest_;                /* FM's */
+};
+int FM_pending_add(unsigned dest, FM_pending* req);
+size_t FM_pending_count(unsigned dest);
 
 /* --- progress -----------------------------------------------------------------------------------
  * A background thread that extracts while the program computes, so that handlers run and peers'

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "fm/fm.h"
+#include <fm/fm.h>
 
 namespace fm::bootstrap {
 
@@ -36,8 +36,9 @@ class Bootstrap {
 };
 
 // PMI-1 when the environment has PMI_FD (Hydra), singleton otherwise.  FM_ELAUNCH with a one-line
-// explanation in FM_last_error() on a broken launcher environment.
-int open(std::unique_ptr<Bootstrap>* out);
+// explanation in FM_last_error() on a broken launcher environment.  timeout_s bounds each wait
+// for the launcher (0: none).
+int open(std::unique_ptr<Bootstrap>* out, double timeout_s);
 
 // The program's own launcher interface (FM_initialize_with); FM_EINVAL when incomplete.
 int open_external(const FM_bootstrap* ops, std::unique_ptr<Bootstrap>* out);

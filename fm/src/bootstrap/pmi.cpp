@@ -103,6 +103,7 @@ class Pmi1 final : public Bootstrap {
   const char* name() const noexcept override { return "pmi-1"; }
 
   int open();
+  void set_timeout(double seconds);  // 0: wait for the launcher forever
   int put(const std::string& key, const std::string& value) override;
   int fence() override { return barrier_as("fence"); }
   int get(const std::string& key, std::string* value) override;
@@ -111,7 +112,6 @@ class Pmi1 final : public Bootstrap {
   void abort(int code, const char* msg) override;
 
  private:
-  int read_timeout_env();
   std::uint64_t deadline() const { return timeout_ns_ == 0 ? 0 : now_ns() + timeout_ns_; }
   int usable(const char* what);
   int check_key(const char* what, const std::string& key);
@@ -132,20 +132,10 @@ class Pmi1 final : public Bootstrap {
   std::string in_;  // received bytes not yet consumed as lines
 };
 
-int Pmi1::read_timeout_env() {
-  const char* v = std::getenv("FM_PMI_TIMEOUT_S");
-  if (v != nullptr && *v != '\0') {
-    errno = 0;
-    char* end = nullptr;
-    double s = std::strtod(v, &end);
-    if (errno != 0 || end == v || *end != '\0' || !std::isfinite(s) || s < 0 || s > 1e7)
-      return fail(FM_EINVAL, "FM_PMI_TIMEOUT_S=\"%s\": expected seconds in [0, 1e7] (0: no limit)",
-                  v);
-    timeout_s_ = s;
-  }
+void Pmi1::set_timeout(double seconds) {
+  timeout_s_ = seconds;
   timeout_ns_ = static_cast<std::uint64_t>(timeout_s_ * 1e9);
   if (timeout_s_ > 0 && timeout_ns_ == 0) timeout_ns_ = 1;
-  return FM_SUCCESS;
 }
 
 int Pmi1::open() {
@@ -173,7 +163,6 @@ int Pmi1::open() {
     return fail(FM_ELAUNCH, "PMI_RANK=%s is not a rank (PMI_FD=%lu is set)",
                 rank_env ? rank_env : "(unset)", fd);
   if (rank >= size) return fail(FM_ELAUNCH, "PMI_RANK=%lu is not below PMI_SIZE=%lu", rank, size);
-  if (int rc = read_timeout_env(); rc != FM_SUCCESS) return rc;
   fd_ = static_cast<int>(fd);
   rank_ = static_cast<unsigned>(rank);
   size_ = static_cast<unsigned>(size);
@@ -427,8 +416,9 @@ void Pmi1::abort(int code, const char* msg) {
 
 }  // namespace
 
-int open_pmi1(std::unique_ptr<Bootstrap>* out) {
+int open_pmi1(std::unique_ptr<Bootstrap>* out, double timeout_s) {
   auto p = std::make_unique<Pmi1>();
+  p->set_timeout(timeout_s);
   if (int rc = p->open(); rc != FM_SUCCESS) return rc;
   *out = std::move(p);
   return FM_SUCCESS;

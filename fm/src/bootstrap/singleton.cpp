@@ -126,10 +126,10 @@ int check_no_launcher() {
 
 }  // namespace
 
-int open(std::unique_ptr<Bootstrap>* out) {
+int open(std::unique_ptr<Bootstrap>* out, double timeout_s) {
   if (out == nullptr) return fail(FM_EINVAL, "bootstrap::open: null output pointer");
   out->reset();
-  if (std::getenv("PMI_FD") != nullptr) return open_pmi1(out);
+  if (std::getenv("PMI_FD") != nullptr) return open_pmi1(out, timeout_s);
   if (int rc = check_no_launcher(); rc != FM_SUCCESS) return rc;
   *out = std::make_unique<Singleton>();
   FM_DEBUG("bootstrap: no PMI_FD, running as a singleton (rank 0 of 1)");

@@ -10,7 +10,8 @@
 #include <deque>
 #include <vector>
 
-#include "transport/transport.hpp"
+#include "transport/factories.hpp"
+#include "transport/stack.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
 

@@ -9,7 +9,8 @@
 #include <mutex>
 #include <vector>
 
-#include "transport/transport.hpp"
+#include "transport/factories.hpp"
+#include "transport/stack.hpp"
 #include "util/error.hpp"
 
 namespace fm::transport {
@@ -73,6 +74,7 @@ class LoopbackTransport final : public Transport {
   LoopbackTransport(std::shared_ptr<LoopbackFabric> fabric, unsigned rank, std::size_t packet_size)
       : fabric_(std::move(fabric)), rank_(rank) {
     caps_.name = "loopback";
+    caps_.local = true;
     caps_.max_msg = packet_size;
     caps_.inject_size = 256;
     caps_.rx_depth = 1u << 20;

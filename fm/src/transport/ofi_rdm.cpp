@@ -1,6 +1,7 @@
-// ofi_rdm.cpp - the libfabric transport: one FI_EP_RDM endpoint with FI_MSG, an FI_AV_TABLE
-// address vector indexed through a rank -> fi_addr_t table, and one CQ shared by sends and
-// receives.
+// ofi_rdm.cpp - the libfabric transport: one endpoint, FI_EP_RDM (shm, tcp;ofi_rxm,
+// verbs;ofi_rxm: reliable, ordered, with RMA) or FI_EP_DGRAM (udp, verbs UD: FM's reliability
+// layer goes on top), with FI_MSG, an FI_AV_TABLE address vector indexed through a rank ->
+// fi_addr_t table, and one CQ shared by sends and receives.
 //
 // Provider quirks normalised here (the core only sees Caps):
 //  * mr_mode: we offer FI_MR_VIRT_ADDR | FI_MR_ALLOCATED | FI_MR_PROV_KEY but not FI_MR_LOCAL, so
@@ -52,7 +53,7 @@
 #include <utility>
 #include <vector>
 
-#include "transport/transport.hpp"
+#include "transport/factories.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -275,23 +276,11 @@ OfiRdmTransport::~OfiRdmTransport() {
 }
 
 int OfiRdmTransport::open(const OpenParams& params) {
-  const char* prov_name = nullptr;
-  if (params.provider == "shm") {
-    prov_name = "shm";
-  } else if (params.provider == "tcp") {
-    prov_name = "tcp;ofi_rxm";
-  } else if (params.provider == "verbs") {
-    prov_name = "verbs;ofi_rxm";
-  } else if (params.provider == "udp") {
-    prov_name = "udp";  // datagrams: FM's reliability layer goes on top (open_reliable)
-  } else if (params.provider == "verbs-ud") {
-    prov_name = "verbs";  // InfiniBand/RoCE UD datagrams, the same way
-  } else {
-    return fail(FM_EINVAL,
-                "transport provider \"%s\" unknown (expected shm, tcp, verbs, udp or verbs-ud)",
-                params.provider.c_str());
-  }
-  const bool dgram = params.provider == "udp" || params.provider == "verbs-ud";
+  if (params.spec == nullptr || params.spec->fabric == nullptr)
+    return fail(FM_EINVAL, "ofi: no libfabric provider given");
+  const char* prov_name = params.spec->fabric;
+  const bool dgram = params.spec->datagram;
+  const bool shm = params.spec->local;
   if (params.rx_depth == 0 || params.tx_depth == 0 || params.packet_size == 0)
     return fail(FM_EINVAL, "ofi: rx_depth, tx_depth and packet_size must be non-zero");
 
@@ -315,7 +304,7 @@ int OfiRdmTransport::open(const OpenParams& params) {
   // fi_freeinfo() frees these strings.
   hints->fabric_attr->prov_name = strdup(prov_name);
   if (hints->fabric_attr->prov_name == nullptr) return fail(FM_ENOMEM, "ofi: strdup failed");
-  const bool want_iface = !params.iface.empty() && params.provider != "shm";
+  const bool want_iface = !params.iface.empty() && !shm;
   if (want_iface) {
     hints->domain_attr->name = strdup(params.iface.c_str());
     if (hints->domain_attr->name == nullptr) return fail(FM_ENOMEM, "ofi: strdup failed");
@@ -386,6 +375,8 @@ int OfiRdmTransport::open(const OpenParams& params) {
       info->tx_attr->size ? info->tx_attr->size : params.tx_depth, params.tx_depth));
   caps_.ordered = !dgram;   // FI_ORDER_SAS was required in the hints
   caps_.reliable = !dgram;  // FI_EP_RDM
+  caps_.datagram = dgram;
+  caps_.local = shm;
   iov_limit_ = std::max<std::size_t>(info->tx_attr->iov_limit, 1);
 
   rc = fi_fabric(info->fabric_attr, &fabric_, nullptr);
@@ -427,7 +418,7 @@ int OfiRdmTransport::open(const OpenParams& params) {
   }
   caps_.wait_fd = wait_fd_ >= 0;
 
-  if (params.provider == "shm") remove_stale_shm_regions();
+  if (shm) remove_stale_shm_regions();
   rc = fi_endpoint(domain_, info, &ep_, nullptr);
   if (rc != 0) return ofi_fail("fi_endpoint", rc);
   rc = fi_ep_bind(ep_, &av_->fid, 0);
@@ -436,7 +427,7 @@ int OfiRdmTransport::open(const OpenParams& params) {
   if (rc != 0) return ofi_fail("fi_ep_bind(cq)", rc);
   rc = fi_enable(ep_);
   if (rc != 0) return ofi_fail("fi_enable", rc);
-  if (params.provider == "udp") {  // receives beyond what the socket buffer holds are lost
+  if (dgram && std::strcmp(prov_name, "udp") == 0) {  // beyond the socket buffer: lost
     const std::vector<std::byte> me = address();
     const std::size_t fit = grow_udp_rcvbuf(me.data(), me.size(), caps_.max_msg);
     if (fit != 0)

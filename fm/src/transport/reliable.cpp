@@ -35,8 +35,9 @@
 #include <cstring>
 #include <vector>
 
+#include "transport/factories.hpp"
 #include "transport/reliable_wire.hpp"
-#include "transport/transport.hpp"
+#include "transport/stack.hpp"
 #include "util/clock.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -62,22 +63,14 @@ class ReliableTransport final : public Transport {
     caps_.probe = true;
     pkt_ = lc.max_msg - pre_;
     const std::size_t stride = pre_ + pkt_;
+    // A peer's windows are allocated when it is first sent to or heard from (ensure()): an idle
+    // peer costs a Peer record, not 2 x window packets (at 1,000 ranks that was about 400 MB).
     peers_.resize(p.size);
-    for (auto& q : peers_) {
-      q.tx.resize(p.window);
-      q.rx.resize(p.window);
-      q.rto_ns = p.initial_rto_us * 1000ull;
-    }
-    tx_pool_.resize(std::size_t{p.size} * p.window * stride);
-    rx_pool_.resize(std::size_t{p.size} * p.window * pkt_);
-    for (std::size_t i = 0; i < peers_.size(); ++i)
-      for (std::uint32_t k = 0; k < p.window; ++k) {
-        peers_[i].tx[k].data = tx_pool_.data() + (i * p.window + k) * stride + pre_;
-        peers_[i].rx[k].data = rx_pool_.data() + (i * p.window + k) * pkt_;
-      }
+    // our receives on the lower transport: enough for the packets in flight towards us, within
+    // what the endpoint takes, and never a count that grows with the job (kMaxLowRecvs)
     const std::size_t nlow =
-        std::min<std::size_t>(std::max<std::size_t>(64, std::size_t{p.size} * p.window / 2),
-                              lc.rx_depth ? lc.rx_depth : 1024);
+        std::min<std::size_t>({std::max<std::size_t>(64, std::size_t{p.size} * p.window / 2),
+                               lc.rx_depth ? lc.rx_depth : 1024, kMaxLowRecvs});
     low_bufs_.resize(nlow * stride);
     low_ctx_.resize(nlow);
     ack_buf_.resize(kAckSlots * (pre_ + sizeof(RelHdr)));
@@ -157,6 +150,10 @@ class ReliableTransport final : public Transport {
     return got;
   }
 
+  std::size_t memory() const override {
+    return memory_ + peers_.size() * sizeof(Peer) + low_bufs_.size() + ack_buf_.size() +
+           lower_->memory();
+  }
   std::uint64_t retransmissions(unsigned peer) const override {
     return peer < peers_.size() ? peers_[peer].retransmitted : 0;
   }
@@ -195,6 +192,7 @@ class ReliableTransport final : public Transport {
     // closing
     bool fin_rx = false;  // the peer needs nothing more from us
     std::uint64_t fin_sent_ns = 0;
+    std::unique_ptr<std::byte[]> tx_mem, rx_mem;  // the windows' packets (ensure())
   };
   struct Posted {
     void* buf;
@@ -219,7 +217,7 @@ class ReliableTransport final : public Transport {
     h->sack_word = 0;
     // Packets present beyond `expected` (out of order): [expected + 1, rx_high).
     const std::uint32_t beyond = q.rx_high - q.expected;
-    if (beyond > 1 && beyond <= p_.window) {
+    if (beyond > 1 && beyond <= p_.window && !q.rx.empty()) {
       std::uint32_t w = q.sack_word;
       if (1 + 32 * w >= beyond) w = 0;  // past the highest present: start again
       const std::uint32_t first = q.expected + 1 + 32 * w;
@@ -243,6 +241,8 @@ class ReliableTransport final : public Transport {
     Peer& q = peers_[peer];
     if (q.failed) return fail(FM_EPEERFAILED, "reliable: node %u stopped acknowledging", peer);
     if (q.next_seq - q.base >= p_.window) return FM_EAGAIN;  // window full: poll() and retry
+    if (q.tx.empty() && !ensure(peer))
+      return fail(FM_ENOMEM, "reliable: no memory for node %u's window", peer);
     TxSlot& s = q.tx[q.next_seq % p_.window];
     auto* h = reinterpret_cast<RelHdr*>(s.data);
     std::size_t len = sizeof(RelHdr);
@@ -370,6 +370,7 @@ class ReliableTransport final : public Transport {
   void on_data(unsigned peer, std::uint32_t seq, std::uint32_t ts, const std::byte* data,
                std::size_t len) {
     Peer& q = peers_[peer];
+    if (q.rx.empty() && !ensure(peer)) return;  // no memory: as if lost (it is resent)
     const std::uint32_t ahead = seq - q.expected;
     if (ahead >= p_.window) {  // a duplicate (behind) or beyond the window: acknowledge at once
       if (ahead > 0x80000000u) ++duplicates_;
@@ -418,7 +419,7 @@ class ReliableTransport final : public Transport {
   // Hands in-order packets to the core's posted receives.
   void deliver(unsigned peer) {
     Peer& q = peers_[peer];
-    while (!posted_.empty()) {
+    while (!posted_.empty() && !q.rx.empty()) {
       RxSlot& r = q.rx[q.expected % p_.window];
       if (!r.present) break;
       const Posted p = posted_.front();
@@ -433,14 +434,18 @@ class ReliableTransport final : public Transport {
 
   void timers() {
     const std::uint64_t now = now_ns();
-    for (unsigned p = 0; p < peers_.size(); ++p) {
+    if (closing_)
+      for (unsigned p = 0; p < peers_.size(); ++p) {
+        Peer& q = peers_[p];
+        if (!q.failed && !q.fin_rx && p != p_.rank &&
+            now - q.fin_sent_ns > std::clamp<std::uint64_t>(2 * q.srtt_ns, 1000000, 5000000))
+          send_fin(p);  // ask again (well within the peer's grace): our FIN or its answer was lost
+      }
+    for (const unsigned p : active_) {
       Peer& q = peers_[p];
       if (q.failed) continue;
       deliver(p);  // receives the core posted since
       if (q.ack_due_ns != 0 && q.ack_due_ns <= now) send_ack(p);
-      if (closing_ && !q.fin_rx && p != p_.rank &&
-          now - q.fin_sent_ns > std::clamp<std::uint64_t>(2 * q.srtt_ns, 1000000, 5000000))
-        send_fin(p);  // ask again (well within the peer's grace): our FIN or its answer was lost
       if (q.base == q.next_seq) continue;
       if (now - q.stall_since_ns > p_.peer_timeout_ms * 1000000ull) {
         q.failed = true;
@@ -470,14 +475,41 @@ class ReliableTransport final : public Transport {
     }
   }
 
+  // Allocates a peer's send and reorder windows, on first contact.
+  bool ensure(unsigned peer) {
+    Peer& q = peers_[peer];
+    if (!q.tx.empty()) return true;
+    const std::size_t stride = pre_ + pkt_;
+    q.tx_mem.reset(new (std::nothrow) std::byte[std::size_t{p_.window} * stride]);
+    q.rx_mem.reset(new (std::nothrow) std::byte[std::size_t{p_.window} * pkt_]);
+    if (!q.tx_mem || !q.rx_mem) {
+      q.tx_mem.reset();
+      q.rx_mem.reset();
+      return false;
+    }
+    q.tx.resize(p_.window);
+    q.rx.resize(p_.window);
+    for (std::uint32_t k = 0; k < p_.window; ++k) {
+      q.tx[k].data = q.tx_mem.get() + k * stride + pre_;
+      q.rx[k].data = q.rx_mem.get() + k * pkt_;
+    }
+    q.rto_ns = p_.initial_rto_us * 1000ull;
+    active_.push_back(peer);
+    memory_ += std::size_t{p_.window} * (stride + pkt_ + sizeof(TxSlot) + sizeof(RxSlot));
+    return true;
+  }
+
   std::unique_ptr<Transport> lower_;
   ReliableParams p_;
   static constexpr std::size_t kAckSlots = 256;
+  static constexpr std::size_t kMaxLowRecvs = 4096;
   std::size_t pkt_ = 0;  // lower packet size, without its prefix
   std::size_t pre_ = 0;  // the lower transport's message prefix
   std::vector<std::size_t> ack_free_;
   std::vector<Peer> peers_;
-  std::vector<std::byte> tx_pool_, rx_pool_, low_bufs_, ack_buf_;
+  std::vector<unsigned> active_;  // peers whose windows exist (timers visit only those)
+  std::size_t memory_ = 0;        // bytes of the peers' windows
+  std::vector<std::byte> low_bufs_, ack_buf_;
   std::vector<std::size_t> low_ctx_;
   Ring<Posted> posted_{1024};    // the core's receives, in order
   Ring<Completion> done_{1024};  // completions for the core

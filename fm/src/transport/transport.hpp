@@ -3,7 +3,8 @@
 // A transport moves whole packets between peers named by their global rank.  It knows nothing of
 // handlers, streams, credits or ordering guarantees beyond what Caps says; those live in the core.
 // All data-path calls return FM status codes and never throw; FM_EAGAIN means "poll() and retry".
-// Concrete transports are `final` and private to this layer: the core sees only this header.
+// Concrete transports are `final` and private to this layer: the core sees only this header and
+// stack.hpp, which opens them.
 #pragma once
 
 #include <sys/uio.h>
@@ -36,6 +37,8 @@ struct Caps {
   // Bytes the provider reserves at the start of every send and receive buffer (FI_MSG_PREFIX,
   // e.g. the 40-byte GRH of InfiniBand UD); counted in max_msg.  Only datagram transports.
   std::size_t prefix = 0;
+  bool local = false;     // reaches only processes of this host
+  bool datagram = false;  // built on datagrams (FM's reliability layer provides the rest)
 };
 
 struct Completion {
@@ -99,6 +102,9 @@ class Transport {
   // those whose copy of our last word was lost).  Until then the owner keeps polling.
   virtual void begin_close() {}
   virtual bool peers_closed() { return true; }
+  // Bytes of memory the transport holds for its own buffers and per-peer state (not the
+  // provider's), for tests and statistics.
+  virtual std::size_t memory() const { return 0; }
   // Packets sent to peer again (transports with their own reliability), else 0.
   virtual std::uint64_t retransmissions(unsigned peer) const {
     (void)peer;
@@ -116,9 +122,19 @@ class Transport {
   Caps caps_;
 };
 
+// What FM_PROVIDER names (the table is in stack.cpp).  "auto" picks the local provider for
+// same-host peers and the default network provider for the others.
+struct ProviderSpec {
+  const char* name;    // FM_PROVIDER value: "shm", "tcp", "verbs", "udp", "verbs-ud", "loopback"
+  const char* fabric;  // libfabric provider ("shm", "tcp;ofi_rxm", ...), nullptr for loopback
+  bool datagram;       // FI_EP_DGRAM: FM's reliability layer goes on top
+  bool local;          // reaches only processes of this host
+  bool probe;          // fm_info -p opens it
+};
+
 struct OpenParams {
-  std::string provider;  // "shm", "tcp", "verbs" (libfabric); see open_ofi
-  std::string iface;     // network interface name for tcp/verbs, or empty
+  const ProviderSpec* spec = nullptr;
+  std::string iface;  // network interface name for tcp/verbs, or empty
   unsigned rank = 0;
   unsigned size = 1;
   std::size_t packet_size = 16384;
@@ -128,11 +144,6 @@ struct OpenParams {
   // Not free: tcp;ofi_rxm's progress then goes through an epoll set, ~0.5 us per message.
   bool wait_fd = true;
 };
-
-// Opens a libfabric RDM endpoint.  provider "shm" -> shm, "tcp" -> tcp;ofi_rxm,
-// "verbs" -> verbs;ofi_rxm.  On failure returns FM_ENOPROVIDER / FM_ETRANSPORT with a one-line
-// explanation in FM_last_error() (e.g. "libfabric provider verbs;ofi_rxm not available").
-int open_ofi(const OpenParams& params, std::unique_ptr<Transport>* out);
 
 // Fault injection (tests): a decorator over any transport that drops, duplicates, reorders
 // (holds a packet up to 200 us so that later ones overtake it) and delays packets.  Each rate is a
@@ -147,7 +158,6 @@ struct FaultParams {
   // strips them from sends, and receives behind as many bytes of garbage.
   std::size_t prefix = 0;
 };
-std::unique_ptr<Transport> open_fault(std::unique_ptr<Transport> lower, const FaultParams& p);
 
 // FM's reliability over an unreliable transport (datagrams): sequence numbers, cumulative and
 // selective acknowledgements (piggybacked, or after ack_delay_us), retransmission on an adaptive
@@ -165,14 +175,5 @@ struct ReliableParams {
   std::uint32_t initial_rto_us = 5000, min_rto_us = 2000, max_rto_us = 200000;
   std::uint32_t peer_timeout_ms = 10000;
 };
-std::unique_ptr<Transport> open_reliable(std::unique_ptr<Transport> lower, const ReliableParams& p);
-
-// In-process loopback: a fabric of n endpoints living in one process (unit tests).
-class LoopbackFabric;
-std::shared_ptr<LoopbackFabric> make_loopback_fabric(unsigned n);
-std::unique_ptr<Transport> open_loopback(const std::shared_ptr<LoopbackFabric>& fabric,
-                                         unsigned rank, std::size_t packet_size);
-// Packets that arrived with no receive posted (a flow-control violation); tests assert 0.
-std::uint64_t loopback_overruns(const LoopbackFabric& fabric);
 
 }  // namespace fm::transport

@@ -1,5 +1,7 @@
-// config.hpp - every tunable declared once (name, type, default, help).  Programmatic values come
-// first; FM_<NAME> environment variables override them; `fm_info -c` prints the table.
+// config.hpp - every tunable declared once, in FM_TUNABLES below: its member, C++ type, variable,
+// kind, default, range (or choices) and help text.  From that one list come the Config struct's
+// members, their defaults, the parser, FM_config_set/FM_config_get and `fm_info -c`.  Values set
+// by the program (FM_config_set) come first; FM_<NAME> environment variables override them.
 #pragma once
 
 #include <cstddef>
@@ -8,33 +10,78 @@
 
 namespace fm {
 
-struct Config {
-  std::string provider = "auto";        // auto | shm | tcp | verbs | loopback
-  std::size_t packet_size = 16384;      // network packets: wire bytes, header included
-  std::size_t shm_packet_size = 65568;  // shm packets: 64 KiB payload + header
-  std::size_t rx_memory = 64u << 20;    // receive buffers per transport; windows shrink to fit
-  // Pieces this large are pulled by RMA read over shm (0: never).  Above the shm inject size the
-  // read beats copying through packets (8 KiB ping-pong 3.3 -> 2.2 us; streaming 4 KiB -5 %,
-  // 16 KiB +30 %), as Open MPI's vader switches to single copy above 4 KiB.
-  std::size_t zcopy_shm = 4096;
-  std::size_t zcopy_net = 32768;  // the same over tcp/verbs (0: never)
-  // Packets a sender may have unconsumed at one receiver.  0 (automatic): 64, and over datagram
-  // transports (udp, verbs-ud; 1.4-4 KB packets) 256, shrunk to fit rx_memory but not below 64.
-  std::uint32_t credits = 0;
-  std::size_t handler_stack = 256 * 1024;  // stack of a handler that may suspend
-  std::uint32_t spin_us = 50;              // FM_extract_wait spins this long before sleeping
-  std::string wait = "auto";               // FM_WAIT: auto | fd | poll (how FM_extract_wait sleeps)
-  std::uint32_t peer_timeout_ms = 10000;   // a peer silent this long while awaited is failed
-  std::uint32_t liveness_ms = 200;         // how often idle/stalled callers check peers' liveness
-  std::uint32_t rto_min_us = 0;            // udp: floor of the retransmission time-out; 0: auto
-  std::uint32_t progress_thread = 0;       // FM_PROGRESS_THREAD: extract in a background thread
-  std::uint32_t progress_us = 100;         // its sleep between idle polls
-  std::string rma = "emulated";  // FM_RMA: emulated | native (where the transport has RMA)
-  std::uint32_t stats = 0;       // FM_STATS: time handlers, print statistics at finalize
-  std::string iface;             // network interface for tcp (default: the provider's choice)
+// Kinds of values: a byte count with an optional K/M/G suffix, an unsigned number, 0/1, one of a
+// list of words, free text.
+enum class Kind { size, uint, boolean, choice, text };
 
-  // Applies FM_* environment overrides.  Returns 0, or FM_EINVAL with FM_last_error() naming the
-  // variable.
+// X(member, type, NAME, kind, "default", lo, hi, "choices", "help")
+// lo/hi bound numbers; choices are comma-separated (choice kind).  The provider list is checked
+// against the transport layer's table of providers at set-up (transport/stack.hpp).
+#define FM_TUNABLES(X)                                                                           \
+  X(provider, std::string, "FM_PROVIDER", choice, "auto", 0, 0,                                  \
+    "auto,shm,tcp,verbs,udp,verbs-ud,loopback",                                                  \
+    "transport: auto (shm for same-host peers, tcp otherwise), shm, tcp, verbs, udp (datagrams " \
+    "with FM's reliability), verbs-ud (InfiniBand UD datagrams, the same way), loopback")        \
+  X(packet_size, std::size_t, "FM_PACKET_SIZE", size, "16384", 512, 1u << 20, "",                \
+    "bytes per network (tcp, verbs) packet, 32-byte header included (512..1M)")                  \
+  X(shm_packet_size, std::size_t, "FM_SHM_PACKET_SIZE", size, "65568", 512, (4u << 20) + 32, "", \
+    "bytes per shm packet, header included (512..4M)")                                           \
+  X(rx_memory, std::size_t, "FM_RX_MEMORY", size, "64M", 1u << 20, 16ull << 30, "",              \
+    "receive-buffer memory per transport; credit windows shrink to fit (1M..16G)")               \
+  X(zcopy_shm, std::size_t, "FM_ZCOPY_SHM", size, "4096", 0, SIZE_MAX, "",                       \
+    "shm: pieces of this many bytes or more are pulled by RMA read into the handler's buffer "   \
+    "(zero-copy rendezvous); 0 = never")                                                         \
+  X(zcopy_net, std::size_t, "FM_ZCOPY_NET", size, "32768", 0, SIZE_MAX, "",                      \
+    "the same for tcp and verbs; 0 = never")                                                     \
+  X(credits, std::uint32_t, "FM_CREDITS", uint, "0", 0, 4096, "",                                \
+    "packets a sender may have unconsumed at one receiver (2..4096); 0: automatic, 64 (udp and " \
+    "verbs-ud: 256, fewer when FM_RX_MEMORY cannot hold them for every peer, not below 64)")     \
+  X(handler_stack, std::size_t, "FM_HANDLER_STACK", size, "262144", 16384, 1u << 30, "",         \
+    "stack bytes of a handler that may suspend")                                                 \
+  X(spin_us, std::uint32_t, "FM_SPIN_US", uint, "50", 0, 10000000, "",                           \
+    "FM_extract_wait spins this many microseconds before sleeping")                              \
+  X(wait, std::string, "FM_WAIT", choice, "auto", 0, 0, "auto,fd,poll",                          \
+    "how FM_extract_wait sleeps after spinning: fd (on the completion queue's file descriptor, " \
+    "where the provider has one; costs tcp;ofi_rxm about 0.5 us per message, its progress then " \
+    "polls through an epoll set), poll (no wait object: sleeps of 20 us growing to 1 ms), auto " \
+    "(fd when this machine runs more ranks than this process has CPUs, else poll)")              \
+  X(peer_timeout_ms, std::uint32_t, "FM_PEER_TIMEOUT_MS", uint, "10000", 100, 3600000, "",       \
+    "bound on reporting a failed peer")                                                          \
+  X(liveness_ms, std::uint32_t, "FM_LIVENESS_MS", uint, "200", 10, 60000, "",                    \
+    "interval of peer liveness checks while idle or stalled")                                    \
+  X(rto_min_us, std::uint32_t, "FM_RTO_MIN_US", uint, "0", 0, 1000000, "",                       \
+    "udp: floor of the retransmission time-out in us (50..1000000); 0 = 200 when this "          \
+    "machine's ranks have a CPU each, 2000 (above a scheduler time slice) when they share")      \
+  X(iface, std::string, "FM_IFACE", text, "", 0, 0, "",                                          \
+    "network interface for tcp (e.g. eth0); default: provider's choice")                         \
+  X(pmi_timeout_s, std::uint32_t, "FM_PMI_TIMEOUT_S", uint, "300", 0, 86400, "",                 \
+    "bound on waiting for the launcher (PMI); 0 = none")                                         \
+  X(log_level, std::string, "FM_LOG_LEVEL", choice, "warn", 0, 0,                                \
+    "none,error,warn,info,debug,trace", "none, error, warn, info, debug, trace")                 \
+  X(rma, std::string, "FM_RMA", choice, "emulated", 0, 0, "emulated,native",                     \
+    "put/get: emulated (FM messages; every access checked by the target) or native (the "        \
+    "transport's RMA where it has it: faster over tcp; a stale region is not reported)")         \
+  X(progress_thread, std::uint32_t, "FM_PROGRESS_THREAD", boolean, "0", 0, 1, "",                \
+    "1: a background thread extracts (handlers and one-sided operations progress while the "     \
+    "program computes); every FM call then takes a lock")                                        \
+  X(progress_us, std::uint32_t, "FM_PROGRESS_US", uint, "100", 0, 1000000, "",                   \
+    "the progress thread's sleep when nothing arrived")                                          \
+  X(stats, std::uint32_t, "FM_STATS", boolean, "0", 0, 1, "",                                    \
+    "1: time handlers and print per-peer statistics and a traffic matrix at FM_finalize")
+
+struct Config {
+#define FM_CONFIG_MEMBER(member, type, name, kind, def, lo, hi, choices, help) type member{};
+  FM_TUNABLES(FM_CONFIG_MEMBER)
+#undef FM_CONFIG_MEMBER
+
+  Config();  // every member at its declared default
+
+  // Sets the tunable called `name` (its variable, e.g. "FM_CREDITS") from text; FM_EINVAL, with
+  // FM_last_error() naming it and what it expects, for an unknown name or a bad value.
+  int set(const char* name, const char* value);
+  // The tunable's value as text; FM_EINVAL for an unknown name.
+  int get(const char* name, std::string* value) const;
+  // Applies FM_* environment overrides over the current values.
   int apply_env();
 
   // The credit window before a transport's limits: `credits`, or its automatic value.
@@ -43,13 +90,18 @@ struct Config {
   }
 };
 
+// What fm_info -c and FM_config_describe print: one entry per tunable, in declaration order.
 struct ConfigEntry {
   const char* name;  // environment variable
-  const char* type;
+  const char* type;  // size, uint, bool, choice, text
   const char* def;
   const char* help;
 };
-// The table of tunables, terminated by {nullptr...}.
-const ConfigEntry* config_table() noexcept;
+std::size_t config_count() noexcept;
+const ConfigEntry& config_entry(std::size_t i) noexcept;
+
+// The values the program set before FM_initialize (FM_config_set), which FM_initialize starts
+// from; the environment then overrides them.
+Config& preset_config() noexcept;
 
 }  // namespace fm

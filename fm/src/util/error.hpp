@@ -2,7 +2,7 @@
 // argument or peer; the C API reports them through FM_last_status()/FM_last_error().
 #pragma once
 
-#include <fm/fm.h>
+#include <fm/fm_status.h>
 
 #include <cstdarg>
 

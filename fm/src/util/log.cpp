@@ -11,12 +11,10 @@ namespace fm::log {
 
 Level g_level = Level::warn;
 
-void set_level_from_env() {
-  const char* v = std::getenv("FM_LOG_LEVEL");
-  if (v == nullptr) return;
+void set_level(const char* name) {
   static const char* names[] = {"none", "error", "warn", "info", "debug", "trace"};
   for (int i = 0; i < 6; ++i)
-    if (std::strcmp(v, names[i]) == 0) g_level = static_cast<Level>(i);
+    if (std::strcmp(name, names[i]) == 0) g_level = static_cast<Level>(i);
 }
 
 void write(Level lvl, const char* fmt, ...) {

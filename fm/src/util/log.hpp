@@ -6,8 +6,8 @@ namespace fm::log {
 
 enum class Level : int { none = 0, error = 1, warn = 2, info = 3, debug = 4, trace = 5 };
 
-extern Level g_level;  // from FM_LOG_LEVEL, set once at initialization
-void set_level_from_env();
+extern Level g_level;              // FM_LOG_LEVEL, set at initialization
+void set_level(const char* name);  // none, error, warn, info, debug, trace (others ignored)
 [[gnu::cold, gnu::format(printf, 2, 3)]] void write(Level lvl, const char* fmt, ...);
 
 }  // namespace fm::log

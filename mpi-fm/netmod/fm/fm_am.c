@@ -90,6 +90,38 @@ done:
     return rc;
 }
 
+/* FM calls this, outside handlers, when the queued message e is at the head of its peer's queue:
+ * FM_EAGAIN keeps it there for a later extraction; otherwise it is done (sent, or failed: the
+ * request completes with the error, which the next progress call reports as well). */
+static int pending_send(FM_pending *req)
+{
+    MPIDI_FM_sendq_t *e = (MPIDI_FM_sendq_t *) req;
+    MPIDI_FM_peer_t *peer = &MPIDI_FM_global.peers[e->node];
+    if (peer->busy)
+        return FM_EAGAIN;
+    int rc = send_now(e->node, &e->hdr, e->am_hdr, e->data, e->count, e->datatype);
+    if (rc == FM_EAGAIN)
+        return FM_EAGAIN;
+    peer->queued--;
+    MPIDI_FM_global.nqueued--;
+    MPIR_Datatype_release_if_not_builtin(e->datatype);
+    if (rc != FM_SUCCESS) {
+        int err = send_error(rc, e->node);
+        if (MPIDI_FM_global.send_errno == MPI_SUCCESS)
+            MPIDI_FM_global.send_errno = err;
+        if (e->sreq != NULL) {
+            e->sreq->status.MPI_ERROR = err;
+            MPIDIG_global.origin_cbs[e->hdr.handler_id](e->sreq);
+        }
+    } else if (e->sreq != NULL) {
+        int err = MPIDIG_global.origin_cbs[e->hdr.handler_id](e->sreq);
+        if (err != MPI_SUCCESS && MPIDI_FM_global.send_errno == MPI_SUCCESS)
+            MPIDI_FM_global.send_errno = err;
+    }
+    MPL_free(e);
+    return rc;
+}
+
 static int enqueue(int node, const MPIDI_FM_hdr_t *hdr, const void *am_hdr, const void *data,
                    MPI_Aint count, MPI_Datatype datatype, MPIR_Request *sreq)
 {
@@ -97,21 +129,22 @@ static int enqueue(int node, const MPIDI_FM_hdr_t *hdr, const void *am_hdr, cons
     if (e == NULL)
         return MPIR_Err_create_code(MPI_SUCCESS, MPIR_ERR_RECOVERABLE, __func__, __LINE__,
                                     MPI_ERR_NO_MEM, "**nomem", NULL);
-    e->next = NULL;
+    e->req.func = pending_send;
+    e->node = node;
     e->sreq = sreq;
     e->data = data;
     e->count = count;
     e->datatype = datatype;
-    MPIR_Datatype_add_ref_if_not_builtin(datatype);
     e->hdr = *hdr;
     if (hdr->am_hdr_sz > 0)
         MPIR_Memcpy(e->am_hdr, am_hdr, hdr->am_hdr_sz);
-    MPIDI_FM_peer_t *peer = &MPIDI_FM_global.peers[node];
-    if (peer->tail)
-        peer->tail->next = e;
-    else
-        peer->head = e;
-    peer->tail = e;
+    int rc = FM_pending_add((unsigned) node, &e->req);
+    if (rc != FM_SUCCESS) {
+        MPL_free(e);
+        return send_error(rc, node);
+    }
+    MPIR_Datatype_add_ref_if_not_builtin(datatype);
+    MPIDI_FM_global.peers[node].queued++;
     MPIDI_FM_global.nqueued++;
     return MPI_SUCCESS;
 }
@@ -133,8 +166,7 @@ int MPIDI_FM_send(int node, int handler_id, const void *am_hdr, MPI_Aint am_hdr_
     MPIDI_FM_peer_t *peer = &MPIDI_FM_global.peers[node];
     /* rendezvous data (and large RMA payloads) from inside a handler, typically MPIDIG's CTS
      * callback, would be copied through packets there: from the progress loop it goes zero-copy */
-    if (peer->head != NULL || peer->busy ||
-        (data_sz > MPIDI_FM_global.eager_limit && FM_in_handler()))
+    if (peer->queued || peer->busy || (data_sz > MPIDI_FM_global.eager_limit && FM_in_handler()))
         return enqueue(node, &hdr, am_hdr, data, count, datatype, sreq);
     int rc = send_now(node, &hdr, am_hdr, data, count, datatype);
     if (rc == FM_EAGAIN || ((rc == FM_ELENGTH || rc == FM_EBUSY) && FM_in_handler()))
@@ -142,43 +174,6 @@ int MPIDI_FM_send(int node, int handler_id, const void *am_hdr, MPI_Aint am_hdr_
     if (rc != FM_SUCCESS)
         return send_error(rc, node);
     return sreq != NULL ? MPIDIG_global.origin_cbs[handler_id](sreq) : MPI_SUCCESS;
-}
-
-/* Sends what the peers' queues hold, in order, from outside handlers, as far as credits allow: a
- * queue whose head cannot go now (FM_EAGAIN) waits for the next call, after an extraction. */
-int MPIDI_FM_drain(void)
-{
-    int mpi_errno = MPI_SUCCESS;
-    MPIR_Assert(!FM_in_handler());
-    for (int node = 0; node < MPIDI_FM_global.nnodes && MPIDI_FM_global.nqueued > 0; node++) {
-        MPIDI_FM_peer_t *peer = &MPIDI_FM_global.peers[node];
-        while (peer->head != NULL && !peer->busy) {
-            MPIDI_FM_sendq_t *e = peer->head;
-            /* stays at the head while it is sent: handlers that run meanwhile queue behind it */
-            int rc = send_now(node, &e->hdr, e->am_hdr, e->data, e->count, e->datatype);
-            if (rc == FM_EAGAIN)
-                break;
-            peer->head = e->next;
-            if (peer->head == NULL)
-                peer->tail = NULL;
-            MPIDI_FM_global.nqueued--;
-            MPIR_Datatype_release_if_not_builtin(e->datatype);
-            if (rc != FM_SUCCESS) {
-                if (mpi_errno == MPI_SUCCESS)
-                    mpi_errno = send_error(rc, node);
-                if (e->sreq != NULL) {
-                    e->sreq->status.MPI_ERROR = mpi_errno;
-                    MPIDIG_global.origin_cbs[e->hdr.handler_id](e->sreq);
-                }
-            } else if (e->sreq != NULL) {
-                int err = MPIDIG_global.origin_cbs[e->hdr.handler_id](e->sreq);
-                if (err != MPI_SUCCESS && mpi_errno == MPI_SUCCESS)
-                    mpi_errno = err;
-            }
-            MPL_free(e);
-        }
-    }
-    return mpi_errno;
 }
 
 /* ---- receiving ------------------------------------------------------------------------------ */
@@ -331,8 +326,11 @@ int MPIDI_FM_progress_slow(int need_extract, long extracted)
                                         FM_last_error());
         }
     }
-    if (MPIDI_FM_global.nqueued > 0)
-        mpi_errno = MPIDI_FM_drain();
+    /* (FM_extract sent what it could of the queued messages) */
+    if (MPIDI_FM_global.send_errno != MPI_SUCCESS) {
+        mpi_errno = MPIDI_FM_global.send_errno;
+        MPIDI_FM_global.send_errno = MPI_SUCCESS;
+    }
     if (MPIDI_FM_global.failed) {
         /* keep the sticky failure moving: sends to live peers still go, but every MPI call that
          * waits learns that a process of the job is gone */

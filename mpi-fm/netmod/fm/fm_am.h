@@ -18,7 +18,7 @@ MPL_STATIC_INLINE_PREFIX int MPIDI_FM_try_short(int node, int handler_id, const 
     if (MPIDI_FM_global.finalized)
         return 0;
     MPIDI_FM_peer_t *peer = &MPIDI_FM_global.peers[node];
-    if (peer->head != NULL || peer->busy)
+    if (peer->queued || peer->busy)
         return 0;
     union {
         MPIDI_FM_hdr_t h;

@@ -15,8 +15,8 @@
 #include "ch4_impl.h"
 #include <fm/fm.h>
 
-/* The FM handler id MPI-FM owns (the same on every process). */
-#define MPIDI_FM_HANDLER (FM_MAX_HANDLERS - 2)
+/* The FM handler MPI-FM owns: FM_LAYER_MPI's first (the same id on every process). */
+#define MPIDI_FM_HANDLER (FM_USER_HANDLERS + FM_LAYER_MPI * FM_LAYER_HANDLERS)
 /* Largest MPIDIG header; bigger RMA datatype descriptions go in the payload (MPIDIG decides). */
 #define MPIDI_FM_HDR_MAX 2048
 /* The unexpected-message buffers of MPIDIG (MPICH asserts am_eager_buf_limit() is at most their
@@ -38,9 +38,11 @@ typedef struct {
 } MPIDI_FM_hdr_t;
 
 /* A message that could not be sent when MPIDIG issued it (inside an FM handler without credits,
- * or behind earlier queued messages to the same peer): sent later, in FIFO order per peer. */
+ * or behind earlier queued messages to the same peer): queued on FM's pending-send queue, which
+ * sends it later, in FIFO order per peer, from FM_extract (MPIDI_FM_pending_send). */
 typedef struct MPIDI_FM_sendq {
-    struct MPIDI_FM_sendq *next;
+    FM_pending req; /* first: FM hands it back */
+    int node;
     MPIR_Request *sreq; /* NULL: header-only message without a request */
     const void *data;
     MPI_Aint count;
@@ -50,14 +52,15 @@ typedef struct MPIDI_FM_sendq {
 } MPIDI_FM_sendq_t;
 
 typedef struct {
-    MPIDI_FM_sendq_t *head, *tail;
-    int busy; /* a send to this peer is in progress outside handlers */
+    int queued; /* messages to it on FM's pending-send queue */
+    int busy;   /* a send to this peer is in progress outside handlers */
 } MPIDI_FM_peer_t;
 
 typedef struct {
     MPIDI_FM_peer_t *peers;
     int nnodes;
-    int nqueued;          /* messages waiting in the peers' queues */
+    int nqueued;          /* messages waiting on FM's pending-send queue */
+    int send_errno;       /* the first failure of a queued send, for the next progress call */
     int failed;           /* a peer failed: every progress call reports it from then on */
     int finalized;        /* FM not joined (before init_world) or left (finalize hook) */
     int oversubscribed;   /* more of the job's ranks on this machine than CPUs */
@@ -77,6 +80,5 @@ int MPIDI_FM_send(int node, int handler_id, const void *am_hdr, MPI_Aint am_hdr_
                   const void *data, MPI_Aint count, MPI_Datatype datatype, MPIR_Request *sreq);
 int MPIDI_FM_progress_slow(int need_extract, long extracted);
 int MPIDI_FM_handler(FM_stream *stream, unsigned sender);
-int MPIDI_FM_drain(void);
 
 #endif /* FM_IMPL_H_INCLUDED */

@@ -119,7 +119,7 @@ int MPIDI_FM_init_local(int *tag_bits)
 int MPIDI_FM_init_world(void)
 {
     int mpi_errno = MPI_SUCCESS;
-    int rc = FM_register_handler(MPIDI_FM_HANDLER, MPIDI_FM_handler);
+    int rc = FM_register_layer_handler(FM_LAYER_MPI, 0, MPIDI_FM_handler);
     MPIR_ERR_CHKANDJUMP1(rc < 0, mpi_errno, MPI_ERR_OTHER, "**fm_init", "**fm_init %s",
                          FM_last_error());
 
@@ -175,9 +175,9 @@ int MPIDI_FM_mpi_finalize_hook(void)
     /* messages MPIDIG could not send yet go first; then FM delivers what is in flight, says
      * goodbye to every peer and meets them at a PMI barrier */
     while (!MPIDI_FM_global.failed && MPIDI_FM_global.nqueued > 0 && mpi_errno == MPI_SUCCESS) {
-        mpi_errno = MPIDI_FM_drain();
-        if (MPIDI_FM_global.nqueued > 0 && FM_extract(SIZE_MAX) == FM_EPEERFAILED)
+        if (FM_extract(SIZE_MAX) == FM_EPEERFAILED) /* (it sends what is queued) */
             MPIDI_FM_global.failed = 1;
+        mpi_errno = MPIDI_FM_global.send_errno;
     }
     int rc = FM_finalize();
     if (mpi_errno == MPI_SUCCESS && rc != FM_SUCCESS && !MPIDI_FM_global.failed)

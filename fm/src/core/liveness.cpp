@@ -1,0 +1,160 @@
+// liveness.cpp - peer failure detection and reporting.
+#include "core/liveness.hpp"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/clock.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace fm::core {
+
+// Hydra signals the surviving ranks with SIGUSR1 when a rank's PMI connection closes before it
+// finalized (with -disable-auto-cleanup; otherwise it kills the job).  FM takes it as a hint to
+// check its peers' liveness now.
+volatile sig_atomic_t g_peer_event = 0;
+
+namespace {
+void on_sigusr1(int) {
+  g_peer_event = 1;
+}
+
+int pidfd_open(int pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+}  // namespace
+
+void install_failure_signal() noexcept {
+  struct sigaction old {};
+  if (sigaction(SIGUSR1, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) return;  // not ours
+  struct sigaction sa {};
+  sa.sa_handler = on_sigusr1;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGUSR1, &sa, nullptr);
+}
+
+Liveness::~Liveness() {
+  for (Peer& q : s_.peers)
+    if (q.link.pidfd >= 0) close(q.link.pidfd);
+}
+
+// Liveness of same-host peers through process descriptors (no polling of /proc).
+void Liveness::setup() {
+  for (unsigned p = 0; p < s_.size; ++p) {
+    PeerLink& l = s_.peers[p].link;
+    if (p == s_.rank || !l.same_host || l.pid <= 0) continue;
+    l.pidfd = pidfd_open(l.pid);
+    if (l.pidfd >= 0) {
+      pidfds_.push_back(pollfd{l.pidfd, POLLIN, 0});
+      pidfd_peer_.push_back(p);
+    }
+  }
+  last_check_ns_ = now_ns();
+}
+
+void Liveness::check(bool force) {
+  if (g_peer_event) {
+    g_peer_event = 0;
+    force = true;
+  }
+  const std::uint64_t now = now_ns();
+  if (!force && now - last_check_ns_ < s_.cfg.liveness_ms * 1000000ull) return;
+  last_check_ns_ = now;
+  if (!pidfds_.empty() && ::poll(pidfds_.data(), pidfds_.size(), 0) > 0) {
+    for (std::size_t i = 0; i < pidfds_.size(); ++i)
+      if (pidfds_[i].revents != 0) {
+        fail_peer(pidfd_peer_[i], "its process exited");
+        pidfds_[i].fd = -pidfds_[i].fd - 1;  // poll ignores negative descriptors
+      }
+  }
+  for (unsigned p = 0; p < s_.size; ++p) {  // same-host peers without a process descriptor
+    const PeerLink& l = s_.peers[p].link;
+    if (p != s_.rank && l.same_host && l.pidfd < 0 && l.pid > 0 && !l.failed &&
+        kill(l.pid, 0) != 0 && errno == ESRCH)
+      fail_peer(p, "its process exited");
+  }
+  // Peers we wait for (credits, the rest of a stream, one-sided replies, its BYE), over transports
+  // that find a failure only through packets left unacknowledged: a credit request (harmless) now
+  // and then gives them one, so that a peer that became unreachable meanwhile is reported within
+  // the peer time-out instead of being waited for forever.
+  for (unsigned p = 0; p < s_.size; ++p) {
+    Peer& q = s_.peers[p];
+    if (p == s_.rank || q.link.failed || q.link.lane < 0 || !s_.lane_of(p).caps().probe) continue;
+    if (q.tx.credit_requested || q.rx.state == PeerRx::kSuspended ||
+        (s_.events != nullptr && s_.events->awaiting(p)) || (s_.finalizing && !q.rx.bye))
+      (void)send_control(p, kCreditRequest);
+  }
+}
+
+void Liveness::fail_peer(unsigned p, const char* why) {
+  PeerLink& l = s_.peers[p].link;
+  if (l.failed || p == s_.rank) return;
+  l.failed = true;
+  l.failure = why;
+  unreported_ = true;
+  FM_ERROR("node %u (pid %d on %s) failed: %s", p, l.pid, l.host.c_str(), why);
+  if (s_.events != nullptr) s_.events->peer_failed(p);
+}
+
+int Liveness::peer_error(unsigned p, const char* op) const {
+  const PeerLink& l = s_.peers[p].link;
+  return fail(FM_EPEERFAILED, "%s: node %u (pid %d on host %s) failed: %s", op, p, l.pid,
+              l.host.c_str(), l.failure.c_str());
+}
+
+int Liveness::report() {
+  unreported_ = false;
+  int rc = FM_SUCCESS;
+  for (unsigned p = 0; p < s_.size; ++p) {
+    PeerLink& l = s_.peers[p].link;
+    if (!l.failed || l.failure_reported) continue;
+    if (rc == FM_SUCCESS) {
+      l.failure_reported = true;
+      rc = peer_error(p, "FM_extract");
+    } else {
+      unreported_ = true;  // one per call
+    }
+  }
+  return rc;
+}
+
+int Liveness::send_control(unsigned p, PacketType type) {
+  Peer& q = s_.peers[p];
+  const PacketHeader h = make_header(s_.rank, type, 0, 0, 0, 0, 0, q.rx.owed);
+  Lane& lane = s_.lane_of(p);
+  int rc;
+  if (lane.caps().inject_size >= sizeof h) {
+    rc = lane.tp->inject(p, &h, sizeof h);
+  } else {
+    Buf* b = s_.tx_free.pop();
+    if (b == nullptr) return FM_EAGAIN;
+    b->dest = p;
+    std::memcpy(b->hdr(), &h, sizeof h);
+    const iovec iov{b->hdr(), sizeof h};
+    rc = lane.tp->send(p, &iov, 1, &b->op);
+    if (rc == FM_SUCCESS)
+      ++s_.tx_outstanding;
+    else
+      s_.tx_free.push(b);
+  }
+  if (rc == FM_SUCCESS) {
+    q.rx.owed = 0;
+    q.rx.starving = false;
+  } else if (rc != FM_EAGAIN) {
+    fail_peer(p, "sending a control packet failed");
+  }
+  return rc;
+}
+
+}  // namespace fm::core

@@ -1,0 +1,59 @@
+// liveness.hpp - which peers are alive, and the bounds of every wait.
+//
+// A peer is declared failed (fail_peer, once) when its process exits (same-host peers: process
+// descriptors, checked when idle or stalled at most every FM_LIVENESS_MS and at once on Hydra's
+// SIGUSR1), when the transport gives up on it (unacknowledged for the peer time-out, a failed
+// send), or when its packets break FIFO.  Failures are reported once each by FM_extract
+// (report()).
+#pragma once
+
+#include <poll.h>
+#include <signal.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/state.hpp"
+
+namespace fm::core {
+
+// Set asynchronously when the launcher signals a peer failure (SIGUSR1 from Hydra).
+extern volatile sig_atomic_t g_peer_event;
+// Installs FM's SIGUSR1 handler unless the application has one.
+void install_failure_signal() noexcept;
+
+class Liveness {
+ public:
+  explicit Liveness(State& s) : s_(s) {}
+  ~Liveness();
+  Liveness(const Liveness&) = delete;
+  Liveness& operator=(const Liveness&) = delete;
+
+  // Opens process descriptors of same-host peers (after State::setup).
+  void setup();
+
+  // Checks peers' liveness if FM_LIVENESS_MS has passed since the last check (or force, or a
+  // launcher signal): same-host processes, and a probe to peers we wait for over transports that
+  // find failures only through unacknowledged packets.
+  void check(bool force = false);
+  // Declares p failed (once), with the reason; tells the parts above (Events::peer_failed).
+  void fail_peer(unsigned p, const char* why);
+  // FM_EPEERFAILED with a message naming p, its process and host, and why it failed.
+  int peer_error(unsigned p, const char* op) const;
+  // The first failure not yet reported (one per call), or FM_SUCCESS.
+  int report();
+  bool unreported() const noexcept { return unreported_; }
+
+  // A control packet (credits, credit request, BYE) to p; a transport error fails p.
+  // FM_EAGAIN when the transport cannot take it now.
+  int send_control(unsigned p, PacketType type);
+
+ private:
+  State& s_;
+  std::uint64_t last_check_ns_ = 0;
+  bool unreported_ = false;
+  std::vector<pollfd> pidfds_;
+  std::vector<unsigned> pidfd_peer_;
+};
+
+}  // namespace fm::core

@@ -1,0 +1,136 @@
+// recv.hpp - the receive side: reaping completions, per-sender queues, running handlers (on the
+// caller's stack for single-packet messages, on fibers for longer ones), FM_receive (zero-copy
+// reads included), returning credits; and wait_until, the one loop every wait of the core runs.
+#pragma once
+
+#include <sched.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/liveness.hpp"
+#include "core/state.hpp"
+#include "util/clock.hpp"
+#include "util/error.hpp"
+
+namespace fm::core {
+
+// How a wait runs (Receiver::wait_until): what it waits for (named when it gives up); timed: also
+// give up after FM_PEER_TIMEOUT_MS (for what completes locally: a send buffer, the transport
+// taking a packet); handlers: run handlers meanwhile (not inside a handler's own FM_receive, nor
+// while waiting for a local send buffer); drain: send pending requests and queued answers
+// meanwhile (the one-sided engine's waits); yield: sched_yield on an oversubscribed machine.
+struct Wait {
+  const char* what;
+  bool timed = false;
+  bool handlers = true;
+  bool drain = false;
+  bool yield = false;
+};
+
+class Receiver {
+ public:
+  Receiver(State& s, Liveness& live) : s_(s), live_(live) {}
+  ~Receiver();
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+
+  void setup();  // after State::setup
+
+  // Reaps completions on every lane: arrivals queued, control packets consumed, send buffers
+  // freed, callbacks run.  < 0 on a transport failure.
+  int progress();
+  // Runs handlers for queued packets within the budget (bytes, counted in whole packets); returns
+  // the bytes extracted.
+  long dispatch(std::size_t budget);
+  bool anything_ready() const noexcept { return ready_count_ != 0; }
+  // FM_receive.
+  long receive(void* buf, FM_stream* s, std::size_t n);
+  // Credits owed to p go back now (force) or once half a window is owed or p asked.
+  void return_credits(unsigned p, bool force);
+  // A packet this node sent itself, queued for its handler.
+  void deliver_self(Buf* b) { on_data(s_.rank, b); }
+
+  // The one wait: until done() holds.  Ends early with p's error when node p (< size) fails,
+  // with FM_ETIMEDOUT when timed and FM_PEER_TIMEOUT_MS passes, or with a transport failure.
+  // Meanwhile: progress, handlers and Events::idle (w.handlers), liveness checks, sched_yield
+  // on an oversubscribed machine (w.yield).
+  template <typename Done>
+  int wait_until(unsigned p, const Wait& w, Done&& done) {
+    std::uint64_t start = 0;
+    while (!done()) {
+      if (p < s_.size && s_.peers[p].link.failed) return live_.peer_error(p, w.what);
+      const int rc = progress();
+      if (rc < 0) return rc;
+      if (w.handlers) dispatch(SIZE_MAX);
+      if (w.drain) s_.events->idle();
+      if ((++turns_ & 63) == 0 || g_peer_event) {  // (turns_ persists: FM_test loops count too)
+        live_.check();
+        if (w.timed) {
+          const std::uint64_t now = now_ns();
+          if (start == 0) start = now;
+          if (now - start > s_.cfg.peer_timeout_ms * 1000000ull)
+            return fail(FM_ETIMEDOUT, "%s: nothing for %u ms (node %u)", w.what,
+                        s_.cfg.peer_timeout_ms, p);
+        }
+      }
+      if (w.yield && s_.oversubscribed) sched_yield();  // whom we wait for may need this CPU
+    }
+    return FM_SUCCESS;
+  }
+
+  // The running extraction's budget (a suspended handler's FM_receive checks it).
+  std::size_t extracted() const noexcept { return extracted_; }
+
+ private:
+  void on_arrival(Buf* b);
+  void on_data(unsigned p, Buf* b);
+  void on_send_done(Buf* b);
+  void repost(Buf* b);
+  void mark_ready(unsigned p) noexcept;
+  void run_peer(unsigned p);
+  void start_message(unsigned p);
+  void finish_message(unsigned p);
+  static void fiber_main(void* arg);
+  void resume_fiber(unsigned p);
+  void run_handler(FM_handler fn, unsigned p);
+  void release_rx(Buf* b);
+  int rma_read(unsigned p, Buf* b, std::byte* dst, std::size_t k);
+  // Counts a packet popped for a handler against the budget: all of it, or for a zero-copy
+  // descriptor its first packet's worth (the rest as FM_receive reads it).
+  void charge(Peer& q, Buf* b) noexcept {
+    b->charged =
+        b->rndv ? std::min<std::uint32_t>(b->len, static_cast<std::uint32_t>(s_.max_rx_payload))
+                : b->len;
+    extracted_ += b->charged;
+    q.stats.bytes_in += b->len;
+  }
+
+  State& s_;
+  Liveness& live_;
+  bool credit_pending_ = false;  // some peer's credit packet could not be sent yet
+  std::uint32_t turns_ = 0;      // rounds of every wait: liveness is checked every 64th
+
+  // zero-copy reads in flight (a callback context the transport completes)
+  struct Reads {
+    OpCtx op;
+    std::uint32_t outstanding = 0;
+    bool failed = false;
+  } reads_;
+
+  // dispatch
+  std::vector<unsigned> ready_;  // ring of ready peers
+  std::size_t ready_head_ = 0, ready_count_ = 0;
+  std::size_t budget_ = 0;
+  std::size_t extracted_ = 0;
+  bool quit_ = false;
+  std::vector<std::unique_ptr<Fiber>> fibers_;  // free fibers
+
+ public:
+  std::uint64_t dropped = 0;  // messages for unregistered handlers
+  bool quit() const noexcept { return quit_; }
+};
+
+}  // namespace fm::core

@@ -1,0 +1,102 @@
+// stack.cpp - provider names, and opening a lane's transport with its decorators and sizes.
+#include "transport/stack.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "transport/factories.hpp"
+#include "util/error.hpp"
+
+namespace fm::transport {
+namespace {
+
+constexpr ProviderSpec k_providers[] = {
+    {"shm", "shm", false, true, true},
+    {"tcp", "tcp;ofi_rxm", false, false, true},
+    {"verbs", "verbs;ofi_rxm", false, false, true},
+    {"udp", "udp", true, false, false},
+    {"verbs-ud", "verbs", true, false, false},
+    {"loopback", nullptr, false, true, false},
+};
+
+// The largest window (credits per sender) that fits the endpoint's receive queue and the memory
+// budget, for `peers` senders of `packet`-byte packets.
+std::uint32_t fit_window(const StackParams& p, bool datagram, std::uint32_t depth,
+                         std::size_t packet) {
+  const std::uint32_t reserve = p.control_reserve;
+  const unsigned n = std::max(p.peers, 1u);
+  std::uint32_t win = p.credits != 0 ? p.credits : datagram ? 256 : 64;
+  if (n * (win + reserve) > depth) win = depth / n > reserve ? depth / n - reserve : 0;
+  const std::size_t fit = p.rx_memory / (n * packet);
+  if (win + reserve > fit) win = static_cast<std::uint32_t>(fit > reserve + 2 ? fit - reserve : 2);
+  if (datagram && p.credits == 0) {
+    // The automatic datagram window counts the reliability layer's copies too (a send and a
+    // reorder window of twice the credits per peer): the budget shrinks it, down to 64.
+    const std::size_t fit5 = fit / 5;
+    if (win + reserve > fit5)
+      win = static_cast<std::uint32_t>(std::max<std::size_t>(std::min<std::size_t>(win, 64),
+                                                             fit5 > reserve ? fit5 - reserve : 0));
+  }
+  return win;
+}
+
+}  // namespace
+
+std::span<const ProviderSpec> providers() noexcept {
+  return k_providers;
+}
+
+const ProviderSpec* find_provider(const std::string& name) noexcept {
+  for (const ProviderSpec& s : k_providers)
+    if (name == s.name) return &s;
+  return nullptr;
+}
+
+int open_stack(const StackParams& p, Stack* out) {
+  const ProviderSpec* spec = p.open.spec;
+  if (spec == nullptr) return fail(FM_EINVAL, "open_stack: no provider");
+  Stack st;
+  const std::uint32_t reserve = p.control_reserve;
+  ReliableParams rp = p.reliable;
+  if (spec->fabric == nullptr) {  // loopback (tests): the sizes as asked
+    if (!p.loopback) return fail(FM_EINVAL, "open_stack: loopback needs a fabric");
+    const bool reliable = p.force_reliable;
+    st.packet = p.open.packet_size;
+    st.tp = open_loopback(p.loopback, p.open.rank,
+                          p.open.packet_size + (reliable ? kReliableHeader : 0));
+    if (p.fault != nullptr) st.tp = open_fault(std::move(st.tp), *p.fault);
+    st.window = p.credits != 0 ? p.credits : 64;
+    if (reliable) {
+      rp.window = std::max<std::uint32_t>(64, 2 * (st.window + reserve));
+      st.tp = open_reliable(std::move(st.tp), rp);
+    }
+    *out = std::move(st);
+    return FM_SUCCESS;
+  }
+  OpenParams op = p.open;
+  if (spec->datagram) {
+    op.packet_size = 512;  // sized to the datagram limit below
+    op.rx_depth = 1024;
+  } else {
+    op.rx_depth = std::max(p.peers, 1u) * ((p.credits != 0 ? p.credits : 64) + reserve);
+  }
+  int rc = open_ofi(op, &st.tp);
+  if (rc != FM_SUCCESS) return rc;
+  const Caps& c = st.tp->caps();
+  // datagrams: packets as large as a datagram, under FM's reliability header
+  st.packet = spec->datagram ? std::min(p.open.packet_size, c.max_msg - c.prefix) - kReliableHeader
+                             : p.open.packet_size;
+  st.window = fit_window(p, spec->datagram, c.rx_depth, st.packet);
+  if (st.window < 2)
+    return fail(FM_ETRANSPORT, "FM_initialize: %s can post only %u receives, too few for %u peers",
+                c.name.c_str(), c.rx_depth, p.peers);
+  if (p.fault != nullptr) st.tp = open_fault(std::move(st.tp), *p.fault);
+  if (spec->datagram || p.force_reliable) {  // FM's own reliability, its windows sized to credits
+    rp.window = std::max<std::uint32_t>(64, 2 * (st.window + reserve));
+    st.tp = open_reliable(std::move(st.tp), rp);
+  }
+  *out = std::move(st);
+  return FM_SUCCESS;
+}
+
+}  // namespace fm::transport
