@@ -4,10 +4,11 @@
 # package through paths relative to itself, and the wrappers (oshcc, oshrun, mpicc) from where
 # they are run.
 #
-#   bin/      fm_info, oshcc, oshc++, oshrun, and MPI-FM's mpicc, mpicxx, mpiexec (Hydra)
-#   include/  fm/fm.h, fm/fm.hpp, shmem.h, pshmem.h, shmem-generic.h, mpi.h
-#   lib/      libfm.so, libfm.a, libshmem-fm.so, libmpi.so (MPICH with the FM netmod),
-#             pkgconfig/{fm,shmem-fm}.pc, cmake/FM/
+#   bin/      fm_info, oshcc, oshc++, oshrun, MPI-FM's mpicc, mpicxx, mpiexec (Hydra), GA-FM's
+#             ga-config
+#   include/  fm/fm.h, fm/fm.hpp, shmem.h, pshmem.h, shmem-generic.h, mpi.h, ga-fm/armci.h
+#   lib/      libfm.so, libfm.a, libshmem-fm.so, libmpi.so (MPICH with the FM netmod; SONAME
+#             libmpich.so.12), libarmci-fm.so, pkgconfig/{fm,shmem-fm}.pc, cmake/FM/
 #   share/man FM(3), fm_info(1), oshcc(1), oshrun(1), MPICH's own pages
 include(CMakePackageConfigHelpers)
 
@@ -60,9 +61,9 @@ set(CPACK_PACKAGE_NAME fm-stack)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "FM stack developers <fm-stack@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
-    "Fast Messages (FM) with MPI (MPICH 4.0.2 netmod) and OpenSHMEM 1.5 on top")
+    "Fast Messages (FM) with MPI (MPICH 4.0.2 netmod), OpenSHMEM 1.5 and Global Arrays on top")
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-    "FM is an active-messages library with reliable, ordered delivery over libfabric (shm, tcp,\n udp, verbs).  This package holds libfm (shared and static), SHMEM-FM (OpenSHMEM 1.5: oshcc,\n oshc++, oshrun) and MPI-FM (MPICH 4.0.2 with a CH4 netmod on FM: mpicc, mpiexec), under\n /opt/fm-stack.")
+    "FM is an active-messages library with reliable, ordered delivery over libfabric (shm, tcp,\n udp, verbs).  This package holds libfm (shared and static), SHMEM-FM (OpenSHMEM 1.5: oshcc,\n oshc++, oshrun), MPI-FM (MPICH 4.0.2 with a CH4 netmod on FM: mpicc, mpiexec) and GA-FM\n (ARMCI over FM for Debian's Global Arrays: libarmci-fm, ga-config), under /opt/fm-stack.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /opt/fm-stack)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
@@ -70,5 +71,7 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # the shared-library dependencies come from dpkg-shlibdeps; the wrappers need a compiler
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "gcc | c-compiler, libc6-dev, pkg-config")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "g++")
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libfabric-bin, cmake")
+# ga-config links Debian's Global Arrays and what its programs need
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS
+    "libfabric-bin, cmake, libglobalarrays-dev, libscalapack-mpich-dev, liblapack-dev, libblas-dev, gfortran")
 include(CPack)

@@ -7,7 +7,8 @@
 #      MPI-FM (MPICH with the FM netmod, built once, 4 to 17 minutes on 2 cores, and cached
 #      outside the tree): our MPI programs and MPICH's own test suite (pt2pt, coll, rma, comm over
 #      shm; `ctest -L mpi-suite-full` runs every directory over shm and tcp, a longer run left out
-#      here), the install tree (moved, used with pkg-config, find_package and the wrappers), the
+#      here), GA-FM (Debian's Global Arrays on our ARMCI: ABI check, ARMCI and GA programs, bad
+#      input), the install tree (moved, used with pkg-config, find_package and the wrappers), the
 #      Debian package, and the MPICH cache logic,
 #   3. the unit tests again, built with AddressSanitizer + UndefinedBehaviorSanitizer.
 # The builds show their progress; their whole output is in build/build.log and build-asan/build.log.

@@ -24,7 +24,7 @@ TARBALL_SHA256=b27039f964afeb6b8a3e009c56b441cbe368c26d6d6476ad3bb7190996875860
 JOBS=${FM_MPICH_JOBS:-$(nproc)}
 # Part of the cache key with the netmod, the patches and fm.h: bump it when the way MPICH is built
 # (autogen, configure flags, staging) changes.
-RECIPE=4
+RECIPE=5
 # builds of older netmod versions kept beside the current one
 KEEP=2
 
@@ -116,7 +116,7 @@ make_progress() {
 # complete).  Measured cold on 2 cores (no ccache hits) on two machines: autogen 50 s and 2 min,
 # configure 1 and 5 min, make 2.5 and 10 min; with ccache warm, make takes about a minute.
 build_mpich() {
-  local build=$1 log t0 t1 src prefix=$1/install cc=gcc
+  local build=$1 log t0 t1 src prefix=$1/install cc=gcc cxx=g++
   mkdir -p "$build"
   log=$build/build.log
   t0=$(date +%s)
@@ -159,15 +159,15 @@ PY
   grep -q "__netmod_inline_fm__" "$src/src/mpid/ch4/netmod/include/netmod_impl.h" ||
     fail "$log" "autogen (the fm netmod was not registered)"
   mkdir -p "$build/obj"
-  command -v ccache >/dev/null && cc="ccache gcc"
+  command -v ccache >/dev/null && cc="ccache gcc" cxx="ccache g++"
   # paths relative to the build directory in ccache's keys: a rebuild under another key hits
   export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
   export LD_LIBRARY_PATH=$FM_LIB_DIR
   step configure "1 to 5 min" "$log" \
     sh -c 'cd "$1" && shift && exec "$@"' configure "$build/obj" "$src/configure" --prefix="$prefix" \
-      CC="$cc" CPPFLAGS="-I$SRC_DIR/fm/include" LDFLAGS="-L$FM_LIB_DIR" \
+      CC="$cc" CXX="$cxx" CPPFLAGS="-I$SRC_DIR/fm/include" LDFLAGS="-L$FM_LIB_DIR" \
       --with-device=ch4:fm --with-ch4-shmmods=none --with-datatype-engine=dataloop \
-      --with-hwloc=/usr --disable-fortran --disable-cxx --disable-romio --disable-static \
+      --with-hwloc=/usr --disable-fortran --disable-romio --disable-static \
       --enable-fast=O2 --with-pm=hydra --disable-doc
   say "make -j$JOBS (2 to 10 min cold, about 1 with ccache warm; a line per 10 %)"
   t1=$(date +%s)
@@ -175,12 +175,21 @@ PY
   say "make done in $(($(date +%s) - t1)) s"
   step "make install" "under a minute" "$log" make -C "$build/obj" install
   patchelf --set-rpath '$ORIGIN' "$prefix/lib/libmpi.so" || die "patchelf failed on $prefix/lib/libmpi.so"
+  # Debian's MPICH is libmpich.so.12 (libmpi.so.12 a link to it), and libraries built against it
+  # (libscalapack-mpich, which GA programs link) ask for that name: with it as this library's
+  # SONAME they bind to MPI-FM instead of loading Debian's MPICH beside it
+  real=$(readlink -f "$prefix/lib/libmpi.so")
+  patchelf --set-soname libmpich.so.12 "$real" || die "patchelf --set-soname failed on $real"
+  ln -sf "$(basename "$real")" "$prefix/lib/libmpich.so.12"
   # configure wrote this tree's libfm paths into mpicc and mpich.pc; the cached build serves every
   # clone, and finds libfm beside libmpi
   sed -i -e "s|-I$SRC_DIR/fm/include||g" -e "s|-L$FM_LIB_DIR||g" "$prefix/bin/mpicc" "$prefix"/lib/pkgconfig/*.pc
   # ... and its compiler, ccache included: users get plain gcc (MPICH_CC overrides it)
   sed -i 's|^CC="ccache gcc"$|CC="gcc"|' "$prefix/bin/mpicc"
   grep -q '^CC="gcc"$' "$prefix/bin/mpicc" || die "mpicc: could not set its compiler to gcc"
+  sed -i -e "s|-I$SRC_DIR/fm/include||g" -e "s|-L$FM_LIB_DIR||g" -e 's|^CXX="ccache g++"$|CXX="g++"|' \
+    "$prefix/bin/mpicxx"
+  grep -q '^CXX="g++"$' "$prefix/bin/mpicxx" || die "mpicxx: could not set its compiler to g++"
   # keep the cache small: the install and the test suite (test/mpi, configured per build tree);
   # FM_MPICH_KEEP=1 keeps the source and objects (netmod development: edit, `make install` there)
   cp -r "$src/test/mpi" "$build/test-mpi"
@@ -216,7 +225,7 @@ for f in "$OUT_DIR"/bin/*; do
     patchelf --set-rpath '$ORIGIN/../lib' "$f"
   fi
 done
-if grep -l -e "$SRC_DIR" -e "$FM_LIB_DIR" "$OUT_DIR"/bin/mpicc "$OUT_DIR"/lib/pkgconfig/*.pc 2>/dev/null; then
+if grep -l -e "$SRC_DIR" -e "$FM_LIB_DIR" "$OUT_DIR"/bin/mpicc "$OUT_DIR"/bin/mpicxx "$OUT_DIR"/lib/pkgconfig/*.pc 2>/dev/null; then
   die "the files above name this source tree; the cached build would not serve another clone"
 fi
 ln -sfn "$FM_LIB_DIR/libfm.so.0" "$OUT_DIR/lib/libfm.so.0"

@@ -96,7 +96,10 @@ enum : int {
   H_REUSE,
   H_PEND,
   H_PEND_ACK,
-  H_SEG
+  H_SEG,
+  H_ASYNC,
+  H_SYNC,
+  H_ALONG
 };
 
 std::size_t P() {
@@ -1350,6 +1353,163 @@ int run_progress(unsigned me, unsigned n, bool) {
   return t_fails;
 }
 
+// M2. The progress thread's async-only mode (FM_progress_thread(2)), as GA-FM uses it under MPI-FM:
+// node 0 computes while the others send it messages for a handler marked FM_handler_async, which
+// the thread runs; then each sends a message for an unmarked handler followed by one for the
+// marked handler: neither runs until node 0's own FM call (the unmarked one holds back its
+// sender's later messages), and then in order, the unmarked one on node 0's own thread.
+struct AsyncState {
+  std::atomic<unsigned> phase1{0};
+  std::atomic<unsigned> seq{0};
+  std::atomic<unsigned> sync_seq[64];
+  std::atomic<unsigned> async_seq[64];
+  std::atomic<int> sync_on_main[64];
+  std::atomic<unsigned> long_ok{0}, long_bad{0}, long_started{0}, long_on_main{0};
+  std::thread::id main;
+};
+AsyncState g_async[kMaxTestNodes];
+AsyncState& async_state() {
+  return g_async[FM_nodeid() % kMaxTestNodes];
+}
+
+int h_async(FM_stream* s, unsigned src) {
+  std::uint32_t phase = 0;
+  CHECK(FM_receive(&phase, s, 4) == 4, "async message");
+  AsyncState& a = async_state();
+  if (phase == 1)
+    ++a.phase1;
+  else if (src < 64)
+    a.async_seq[src] = ++a.seq;
+  return FM_CONTINUE;
+}
+
+int h_sync(FM_stream* s, unsigned src) {
+  std::uint32_t v = 0;
+  CHECK(FM_receive(&v, s, 4) == 4, "sync message");
+  AsyncState& a = async_state();
+  if (src < 64) {
+    a.sync_seq[src] = ++a.seq;
+    a.sync_on_main[src] = std::this_thread::get_id() == a.main ? 1 : 0;
+  }
+  return FM_CONTINUE;
+}
+
+// A long marked message: its handler suspends in FM_receive on the progress thread between the
+// sender's spaced pieces, while node 0's main thread extracts too.
+constexpr std::size_t kAlongPiece = 4096, kAlongPieces = 48;
+int h_along(FM_stream* s, unsigned src) {
+  AsyncState& a = async_state();
+  if (std::this_thread::get_id() == a.main) ++a.long_on_main;
+  ++a.long_started;
+  std::uint32_t buf[kAlongPiece / 4];
+  bool ok = true;
+  for (std::size_t k = 0; k < kAlongPieces; ++k) {
+    if (FM_receive(buf, s, sizeof buf) != static_cast<long>(sizeof buf)) {
+      ok = false;
+      break;
+    }
+    for (std::size_t i = 0; i < kAlongPiece / 4; ++i)
+      ok = ok && buf[i] == static_cast<std::uint32_t>(src * 1000003u + k * 1024 + i);
+  }
+  ++(ok ? a.long_ok : a.long_bad);
+  return FM_CONTINUE;
+}
+
+int run_progress_async(unsigned me, unsigned n, bool) {
+  AsyncState& a = async_state();
+  a.phase1 = 0;
+  a.seq = 0;
+  for (unsigned i = 0; i < 64; ++i) a.sync_seq[i] = a.async_seq[i] = 0, a.sync_on_main[i] = -1;
+  a.main = std::this_thread::get_id();
+  CHECK(FM_handler_async(H_ASYNC, 1) == FM_SUCCESS, "FM_handler_async");
+  CHECK(FM_handler_async(FM_MAX_HANDLERS + 5, 1) == FM_EHANDLER, "FM_handler_async out of range");
+  CHECK(FM_progress_thread(3) == FM_EINVAL, "FM_progress_thread(3) refused");
+  const unsigned others = n - 1 < 63 ? n - 1 : 63;
+  if (me == 0) {
+    const int was = FM_progress_thread(2);
+    CHECK(was == 0, "FM_progress_thread(2) returned %d", was);
+  }
+  fm_barrier();
+  if (me == 0) {
+    // compute (no FM calls) until every marked message ran on the thread; bounded
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (a.phase1.load() < others && Clock::now() < deadline) {
+    }
+    CHECK(a.phase1.load() == others, "%u of %u async messages handled while node 0 computed",
+          a.phase1.load(), others);
+  } else if (me <= others) {
+    const std::uint32_t one = 1;
+    CHECK(FM_send(0, H_ASYNC, &one, 4) == FM_SUCCESS, "async message to node 0");
+  }
+  fm_barrier();
+  if (me == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the thread's chance
+    CHECK(a.seq.load() == 0, "%u messages handled before node 0's own FM call", a.seq.load());
+  } else if (me <= others) {
+    const std::uint32_t two = 2;
+    CHECK(FM_send(0, H_SYNC, &two, 4) == FM_SUCCESS, "sync message to node 0");
+    CHECK(FM_send(0, H_ASYNC, &two, 4) == FM_SUCCESS, "async message after it");
+  }
+  fm_barrier();  // node 0's extraction: everything sent before the barrier is handled
+  if (me == 0) {
+    for (unsigned i = 1; i <= others; ++i) {
+      CHECK(a.sync_seq[i] != 0 && a.async_seq[i] > a.sync_seq[i],
+            "from node %u: unmarked handler #%u, marked #%u (in order?)", i, a.sync_seq[i].load(),
+            a.async_seq[i].load());
+      CHECK(a.sync_on_main[i] == 1, "node %u's unmarked message ran on the progress thread", i);
+    }
+  }
+  // A marked handler that the main thread started and left suspended in FM_receive must go on
+  // on the progress thread while the main thread computes: FM_receive holds no lock while
+  // suspended.  Node 1 sends an unmarked message (which only the main thread may run) and right
+  // behind it the first pieces of a long marked one, then pauses; node 0's main thread runs both
+  // in one FM_extract, the long one's handler suspends, and node 0 stops calling FM.
+  CHECK(FM_handler_async(H_ALONG, 1) == FM_SUCCESS, "FM_handler_async(long)");
+  a.long_ok = 0;
+  a.long_bad = 0;
+  a.long_started = 0;
+  a.long_on_main = 0;
+  fm_barrier();
+  if (me == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // both messages arrive
+    auto deadline = Clock::now() + std::chrono::seconds(20);
+    while (a.long_started.load() == 0 && Clock::now() < deadline)
+      CHECK(FM_extract(SIZE_MAX) >= 0, "FM_extract until the long message starts");
+    deadline = Clock::now() + std::chrono::seconds(20);
+    while (a.long_ok.load() + a.long_bad.load() == 0 && Clock::now() < deadline) {
+    }  // compute: the progress thread resumes the suspended handler
+    CHECK(a.long_ok.load() == 1 && a.long_bad.load() == 0,
+          "long marked message: %u intact, %u damaged, while node 0 computed", a.long_ok.load(),
+          a.long_bad.load());
+    CHECK(a.long_on_main.load() == 1, "the long message started on the progress thread");
+  } else if (me == 1) {
+    const std::uint32_t three = 3;
+    CHECK(FM_send(0, H_SYNC, &three, 4) == FM_SUCCESS, "unmarked message ahead of the long one");
+    FM_stream* st = FM_begin_message(0, kAlongPiece * kAlongPieces, H_ALONG);
+    CHECK(st != nullptr, "FM_begin_message(long)");
+    std::vector<std::uint32_t> piece(kAlongPiece / 4);
+    for (std::size_t k = 0; st != nullptr && k < kAlongPieces; ++k) {
+      for (std::size_t i = 0; i < piece.size(); ++i)
+        piece[i] = static_cast<std::uint32_t>(me * 1000003u + k * 1024 + i);
+      CHECK(FM_send_piece(st, piece.data(), kAlongPiece) == FM_SUCCESS, "piece %zu", k);
+      if (k == 3) {
+        (void)FM_extract(SIZE_MAX);  // push the first pieces out, then let node 0 start them
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      }
+    }
+    if (st != nullptr) CHECK(FM_end_message(st) == FM_SUCCESS, "FM_end_message(long)");
+  }
+  fm_barrier();
+  if (me == 0) {
+    const int was = FM_progress_thread(0);
+    CHECK(was == 2, "FM_progress_thread(0) returned %d", was);
+  }
+  CHECK(FM_handler_async(H_ALONG, 0) == FM_SUCCESS, "FM_handler_async(long) off");
+  CHECK(FM_handler_async(H_ASYNC, 0) == FM_SUCCESS, "FM_handler_async off");
+  fm_barrier();
+  return t_fails;
+}
+
 // ---------------------------------------------------------------------------------------------
 // N. The pending-send queue (FM_pending): every message goes through it, to every node (itself
 // included), and every one is acknowledged from inside its handler through it too; each sender's
@@ -1377,6 +1537,7 @@ PendReq* pend_new(unsigned dest, int handler, std::uint32_t seq) {
   t_pe.reqs.push_back(std::make_unique<PendReq>());
   PendReq* r = t_pe.reqs.back().get();
   r->req.func = pend_send;
+  r->req.flags = 0;
   r->dest = dest;
   r->handler = handler;
   r->seq = seq;
@@ -1548,6 +1709,7 @@ const std::vector<Scenario> k_scenarios = {
     {"atomics", 1, run_atomics},
     {"rma_bad", 1, run_rma_bad},
     {"progress", 2, run_progress},
+    {"progress_async", 2, run_progress_async},
     {"pending", 1, run_pending},
     {"segments", 1, run_segments},
 };
@@ -1580,7 +1742,8 @@ void register_handlers() {
       {H_TRIG, h_trig},     {H_SINK, h_sink},   {H_SLOW, h_slow},         {H_BAD, h_bad},
       {H_PART, h_part},     {H_WHOLE, h_whole}, {H_SUSP, h_susp},         {H_SMALL, h_small},
       {H_ACK, h_ack},       {H_SELF, h_self},   {H_WAKE, h_wake},         {H_REGION, h_region},
-      {H_REUSE, h_reuse},   {H_PEND, h_pend},   {H_PEND_ACK, h_pend_ack}, {H_SEG, h_seg}};
+      {H_REUSE, h_reuse},   {H_PEND, h_pend},   {H_PEND_ACK, h_pend_ack}, {H_SEG, h_seg},
+      {H_ASYNC, h_async},   {H_SYNC, h_sync},   {H_ALONG, h_along}};
   for (auto& e : table) FM_register_handler(e.id, e.fn);  // same ids everywhere
 }
 

@@ -35,6 +35,8 @@ expect() { # expect DESCRIPTION PATTERN COMMAND...: COMMAND succeeds and prints 
 }
 mpi=no
 [ -x "$build/mpich/bin/mpicc" ] && mpi=yes
+ga=no
+[ -x "$build/bin/ga-config" ] && ga=yes
 
 case $mode in
 install)
@@ -74,8 +76,9 @@ for f in lib/libfm.so.0 lib/libfm.a lib/libshmem-fm.so.0 include/fm/fm.h include
   [ -e "$p/$f" ] && ok || bad "missing $f"
 done
 if [ "$mpi" = yes ]; then
-  for f in bin/mpicc bin/mpiexec bin/mpiexec.hydra bin/hydra_pmi_proxy lib/libmpi.so.12 include/mpi.h \
-    share/man/man1/mpicc.1 share/man/man1/mpiexec.1; do
+  for f in bin/mpicc bin/mpicxx bin/mpiexec bin/mpiexec.hydra bin/hydra_pmi_proxy lib/libmpi.so.12 \
+    lib/libmpich.so.12 include/mpi.h share/man/man1/mpicc.1 share/man/man1/mpiexec.1 \
+    lib/libarmci-fm.so.0 include/ga-fm/armci.h include/ga-fm/message.h; do
     [ -e "$p/$f" ] && ok || bad "missing $f"
   done
 fi
@@ -138,13 +141,25 @@ if [ "$mpi" = yes ]; then
   check "mpicc compiles and links" "$p/bin/mpicc" -Wall -Werror -o mpi_hello "$src/tests/install/consumer/hello_mpi.c"
   expect "mpicc -show names the tree" "$p/include" "$p/bin/mpicc" -show
   check "mpicc runs plain gcc (no build-time ccache)" sh -c "'$p/bin/mpicc' -show | grep -q '^gcc '"
-  expect "the program uses the tree's libmpi" "$p/lib/libmpi.so.12" ldd ./mpi_hello
+  expect "the program uses the tree's libmpi" "$p/lib/libmpich.so.12" ldd ./mpi_hello
   expect "... and the tree's libfm" "$p/lib/libfm.so.0" ldd ./mpi_hello
   expect "mpiexec -n 2 (shm)" "rank 1 of 2: PASS" timeout 120 "$p/bin/mpiexec" -n 2 -genv FM_PROVIDER shm ./mpi_hello
   expect "mpiexec -n 2 (tcp)" "rank 0 of 2: PASS" timeout 120 "$p/bin/mpiexec" -n 2 -genv FM_PROVIDER tcp ./mpi_hello
   # the ranks' parent is the tree's Hydra proxy, not Debian's
   expect "Hydra's proxy is the tree's" "$p/bin/hydra_pmi_proxy" timeout 60 "$p/bin/mpiexec" -n 1 \
     sh -c 'readlink -f /proc/$PPID/exe'
+  if [ "$ga" = yes ]; then
+    echo "== ga-config (GA-FM: Debian's Global Arrays on libarmci-fm)"
+    check "mpicc links a GA program with ga-config --libs" sh -c \
+      "'$p/bin/mpicc' -o ga_hello '$src/tests/install/consumer/hello_ga.c' \$('$p/bin/ga-config' --libs)"
+    expect "... with the tree's libarmci-fm" "$p/lib/libarmci-fm.so.0" ldd ./ga_hello
+    check "one MPI in the program (ScaLAPACK's libmpich.so.12 is MPI-FM)" sh -c \
+      "! ldd ./ga_hello | grep -q '/usr/lib/.*libmpich'"
+    expect "mpiexec -n 3 GA (shm)" "hello_ga: rank 2 of 3: PASS" timeout 120 "$p/bin/mpiexec" -n 3 \
+      -genv FM_PROVIDER shm ./ga_hello
+    expect "mpiexec -n 2 GA (tcp)" "hello_ga: rank 0 of 2: PASS" timeout 120 "$p/bin/mpiexec" -n 2 \
+      -genv FM_PROVIDER tcp ./ga_hello
+  fi
 fi
 
 echo "$passed passed, $failures failed"

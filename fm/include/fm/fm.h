@@ -82,6 +82,10 @@ typedef struct FM_bootstrap {
   void (*abort)(void* ctx, int code, const char* msg);
 } FM_bootstrap;
 int FM_initialize_with(const FM_bootstrap* boot);
+/* 1 when FM is initialized in this process (and not finalized), else 0.  A layer that runs inside
+ * another that already initialized FM (GA-FM's ARMCI inside MPI-FM) uses that instance: the FM of
+ * a process is one; only its initializer finalizes it. */
+int FM_initialized(void);
 int FM_finalize(void);
 unsigned FM_nodeid(void);
 unsigned FM_numnodes(void);
@@ -248,20 +252,31 @@ uint64_t FM_atomic_local(void* addr, int op, int type, uint64_t operand, uint64_
 typedef struct FM_pending FM_pending;
 struct FM_pending {
   int (*func)(FM_pending* self); /* set by the caller */
+  unsigned flags;                /* set by the caller: FM_PENDING_ASYNC, or 0 */
   FM_pending* next_;             /* FM's */
   unsigned dest_;                /* FM's */
 };
+/* func may run on the progress thread (FM_progress_thread(2)): it touches only data its layer
+ * guards itself.  Without it, func runs on the program's own FM calls only. */
+#define FM_PENDING_ASYNC 1u
 int FM_pending_add(unsigned dest, FM_pending* req);
 size_t FM_pending_count(unsigned dest);
 
 /* --- progress -----------------------------------------------------------------------------------
  * A background thread that extracts while the program computes, so that handlers run and peers'
  * one-sided operations on this node complete without FM calls here.  Off by default (also
- * FM_PROGRESS_THREAD=1).  While it runs, handlers may run on it (one at a time with the program's
- * FM calls: the program must synchronise the data its handlers share with other code), and every
- * FM call takes a lock: the thread-safety level is "serialized" instead of "funneled".
- * Returns the previous state (0/1), or < 0.  Not inside a handler. */
+ * FM_PROGRESS_THREAD=1).  on = 1: every handler may run on it (one at a time with the program's
+ * FM calls: the program must synchronise the data its handlers share with other code).  on = 2:
+ * only handlers marked with FM_handler_async (and FM's own, the one-sided engine's) run on it, and
+ * only pending sends marked FM_PENDING_ASYNC go out from it; a message for another handler waits
+ * for the program's own FM calls, holding back later messages of its sender (FIFO), so that a
+ * layer whose handlers are not thread-safe (an MPI library) shares the process with one that
+ * needs passive progress (GA-FM).  While it runs every FM call takes a lock: the thread-safety
+ * level is "serialized" instead of "funneled".  Returns the previous state (0, 1, 2), or < 0.
+ * Not inside a handler. */
 int FM_progress_thread(int on);
+/* Marks (async = 1) or unmarks handler id as safe to run on the progress thread in mode 2. */
+int FM_handler_async(int id, int async);
 
 /* --- statistics ---------------------------------------------------------------------------------
  */

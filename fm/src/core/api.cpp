@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #include "core/context.hpp"
 #include "core/handlers.hpp"
@@ -39,6 +40,14 @@ Context* ctx_or_fail(const char* op) {
   Context* c = fm::core::current();
   if (c == nullptr) fm::fail(FM_ENOTINIT, "%s: FM is not initialized (call FM_initialize)", op);
   return c;
+}
+
+// f(context) under the API lock; `none` (FM_last_error saying why) when FM is not initialized.
+template <typename F>
+auto with_context(const char* call, std::invoke_result_t<F, Context&> none, F&& f) {
+  Context* c = ctx_or_fail(call);
+  const auto api_lock_ = lock(c);
+  return c != nullptr ? f(*c) : none;
 }
 
 }  // namespace
@@ -110,15 +119,14 @@ int FM_unregister_handler(int id) {
 }
 
 FM_stream* FM_begin_message(unsigned dest, size_t length, int handler) {
-  Context* c = ctx_or_fail("FM_begin_message");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->tx().begin_message(dest, length, handler) : nullptr;
+  return with_context("FM_begin_message", nullptr,
+                      [&](Context& c) { return c.tx().begin_message(dest, length, handler); });
 }
 
 FM_stream* FM_try_begin_message(unsigned dest, size_t length, int handler) {
-  Context* c = ctx_or_fail("FM_try_begin_message");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->tx().begin_message(dest, length, handler, true) : nullptr;
+  return with_context("FM_try_begin_message", nullptr, [&](Context& c) {
+    return c.tx().begin_message(dest, length, handler, true);
+  });
 }
 
 int FM_send_piece(FM_stream* s, const void* buf, size_t n) {
@@ -138,41 +146,37 @@ int FM_end_message(FM_stream* s) {
 }
 
 int FM_send(unsigned dest, int handler, const void* buf, size_t n) {
-  Context* c = ctx_or_fail("FM_send");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->tx().send(dest, handler, buf, n) : FM_ENOTINIT;
+  return with_context("FM_send", FM_ENOTINIT,
+                      [&](Context& c) { return c.tx().send(dest, handler, buf, n); });
 }
 
 int FM_try_send(unsigned dest, int handler, const void* buf, size_t n) {
-  Context* c = ctx_or_fail("FM_try_send");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->tx().send(dest, handler, buf, n, true) : FM_ENOTINIT;
+  return with_context("FM_try_send", FM_ENOTINIT,
+                      [&](Context& c) { return c.tx().send(dest, handler, buf, n, true); });
 }
 
 int FM_send_4(unsigned dest, int handler, uint32_t i0, uint32_t i1, uint32_t i2, uint32_t i3) {
   const uint32_t v[4] = {i0, i1, i2, i3};
-  Context* c = ctx_or_fail("FM_send_4");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->tx().send(dest, handler, v, sizeof v) : FM_ENOTINIT;
+  return with_context("FM_send_4", FM_ENOTINIT,
+                      [&](Context& c) { return c.tx().send(dest, handler, v, sizeof v); });
 }
 
 long FM_extract(size_t maxbytes) {
-  Context* c = ctx_or_fail("FM_extract");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->extract(maxbytes) : long{FM_ENOTINIT};
+  return with_context("FM_extract", FM_ENOTINIT, [&](Context& c) { return c.extract(maxbytes); });
 }
 
 long FM_extract_wait(size_t maxbytes, int timeout_ms) {
-  Context* c = ctx_or_fail("FM_extract_wait");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->extract_wait(maxbytes, timeout_ms) : long{FM_ENOTINIT};
+  return with_context("FM_extract_wait", FM_ENOTINIT,
+                      [&](Context& c) { return c.extract_wait(maxbytes, timeout_ms); });
 }
 
 long FM_receive(void* buf, FM_stream* s, size_t n) {
   if (s == nullptr) return fm::fail(FM_ESTREAM, "FM_receive: stream is NULL");
   if (s->magic != fm::core::kInMagic)
     return fm::fail(FM_ESTREAM, "FM_receive: not the stream of a running handler");
-  const auto api_lock_ = lock(s->ctx);
+  // No API lock here: a handler runs while the thread that dispatched it holds that lock, and
+  // FM_receive may suspend the handler's fiber; a lock taken in the fiber's frame would stay
+  // with the thread that ran it until the fiber resumed, perhaps on another thread.
   return s->ctx->receive(buf, s, n);
 }
 
@@ -241,22 +245,19 @@ int FM_get_peer_stats(unsigned node, FM_peer_stats* out) {
 }
 
 int FM_register_memory(void* buf, size_t len, unsigned access, FM_region* out) {
-  Context* c = ctx_or_fail("FM_register_memory");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->rma().register_memory(buf, len, access, out) : FM_ENOTINIT;
+  return with_context("FM_register_memory", FM_ENOTINIT,
+                      [&](Context& c) { return c.rma().register_memory(buf, len, access, out); });
 }
 int FM_deregister_memory(const FM_region* region) {
-  Context* c = ctx_or_fail("FM_deregister_memory");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->rma().deregister_memory(region) : FM_ENOTINIT;
+  return with_context("FM_deregister_memory", FM_ENOTINIT,
+                      [&](Context& c) { return c.rma().deregister_memory(region); });
 }
 int FM_put_nb(const FM_region* dst, uint64_t offset, const void* src, size_t len,
               FM_request** req) {
-  Context* c = ctx_or_fail("FM_put_nb");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->rma().start(0, dst, offset, const_cast<void*>(src), len, 0, 0, nullptr,
-                                       nullptr, req, "FM_put_nb")
-                      : FM_ENOTINIT;
+  return with_context("FM_put_nb", FM_ENOTINIT, [&](Context& c) {
+    return c.rma().start(0, dst, offset, const_cast<void*>(src), len, 0, 0, nullptr, nullptr, req,
+                         "FM_put_nb");
+  });
 }
 int FM_get_nb(const FM_region* src, uint64_t offset, void* dst, size_t len, FM_request** req) {
   Context* c = ctx_or_fail("FM_get_nb");
@@ -267,11 +268,10 @@ int FM_get_nb(const FM_region* src, uint64_t offset, void* dst, size_t len, FM_r
 }
 int FM_atomic_nb(const FM_region* dst, uint64_t offset, int op, int type, const void* operand,
                  const void* compare, void* result, FM_request** req) {
-  Context* c = ctx_or_fail("FM_atomic_nb");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->rma().start(2, dst, offset, result, 0, op, type, operand, compare, req,
-                                       "FM_atomic_nb")
-                      : FM_ENOTINIT;
+  return with_context("FM_atomic_nb", FM_ENOTINIT, [&](Context& c) {
+    return c.rma().start(2, dst, offset, result, 0, op, type, operand, compare, req,
+                         "FM_atomic_nb");
+  });
 }
 
 namespace {
@@ -347,30 +347,33 @@ int FM_progress_thread(int on) {
   Context* c = ctx_or_fail("FM_progress_thread");
   if (c == nullptr) return FM_ENOTINIT;
   if (c->in_handler()) return fm::fail(FM_EINHANDLER, "FM_progress_thread: inside a handler");
-  const int was = c->threaded() ? 1 : 0;
-  if (on != 0 && on != 1)
-    return fm::fail(FM_EINVAL, "FM_progress_thread: on is %d, not 0 or 1", on);
-  if (on)
-    c->start_progress_thread();
-  else
-    c->stop_progress_thread();
+  const int was = c->progress_mode();
+  if (on < 0 || on > 2)
+    return fm::fail(FM_EINVAL, "FM_progress_thread: on is %d, not 0, 1 or 2 (async handlers only)",
+                    on);
+  if (on != was) c->stop_progress_thread();
+  if (on != 0 && on != was) c->start_progress_thread(on);
   return was;
 }
 
+int FM_handler_async(int id, int async) {
+  return fm::core::set_handler_async(id, async != 0);
+}
+
+int FM_initialized(void) {
+  Context* c = fm::core::default_context();
+  return c != nullptr && !c->closed() ? 1 : 0;
+}
+
 int FM_fence(unsigned node) {
-  Context* c = ctx_or_fail("FM_fence");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->rma().fence(node) : FM_ENOTINIT;
+  return with_context("FM_fence", FM_ENOTINIT, [&](Context& c) { return c.rma().fence(node); });
 }
 int FM_flush(unsigned node) {
-  Context* c = ctx_or_fail("FM_flush");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->rma().flush(node, "FM_flush") : FM_ENOTINIT;
+  return with_context("FM_flush", FM_ENOTINIT,
+                      [&](Context& c) { return c.rma().flush(node, "FM_flush"); });
 }
 int FM_quiet(void) {
-  Context* c = ctx_or_fail("FM_quiet");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->rma().quiet() : FM_ENOTINIT;
+  return with_context("FM_quiet", FM_ENOTINIT, [&](Context& c) { return c.rma().quiet(); });
 }
 
 const char* FM_strerror(int status) {
@@ -450,32 +453,27 @@ int FM_probe_transport(unsigned index, char* info, size_t len) {
 // --- on-host segments ---------------------------------------------------------------------------
 
 int FM_alloc_segment(size_t len, unsigned access, void** addr, FM_region* out) {
-  Context* c = ctx_or_fail("FM_alloc_segment");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->segments().alloc(len, access, addr, out) : FM_ENOTINIT;
+  return with_context("FM_alloc_segment", FM_ENOTINIT,
+                      [&](Context& c) { return c.segments().alloc(len, access, addr, out); });
 }
 int FM_free_segment(const FM_region* region) {
-  Context* c = ctx_or_fail("FM_free_segment");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->segments().free(region) : FM_ENOTINIT;
+  return with_context("FM_free_segment", FM_ENOTINIT,
+                      [&](Context& c) { return c.segments().free(region); });
 }
 void* FM_region_ptr(const FM_region* region) {
-  Context* c = ctx_or_fail("FM_region_ptr");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->segments().ptr(region) : nullptr;
+  return with_context("FM_region_ptr", nullptr,
+                      [&](Context& c) { return c.segments().ptr(region); });
 }
 int FM_unmap_region(const FM_region* region) {
-  Context* c = ctx_or_fail("FM_unmap_region");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->segments().unmap(region) : FM_ENOTINIT;
+  return with_context("FM_unmap_region", FM_ENOTINIT,
+                      [&](Context& c) { return c.segments().unmap(region); });
 }
 
 // --- pending sends ------------------------------------------------------------------------------
 
 int FM_pending_add(unsigned dest, FM_pending* req) {
-  Context* c = ctx_or_fail("FM_pending_add");
-  const auto api_lock_ = lock(c);
-  return c != nullptr ? c->tx().pending_add(dest, req) : FM_ENOTINIT;
+  return with_context("FM_pending_add", FM_ENOTINIT,
+                      [&](Context& c) { return c.tx().pending_add(dest, req); });
 }
 size_t FM_pending_count(unsigned dest) {
   Context* c = fm::core::current();

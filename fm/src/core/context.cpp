@@ -232,8 +232,9 @@ int Context::finalize() {
 // ------------------------------------------------------------------------------------------------
 // progress thread
 
-void Context::start_progress_thread() {
+void Context::start_progress_thread(int mode) {
   if (threaded_ || st_.closed) return;
+  progress_mode_ = mode;
   threaded_ = true;
   stop_progress_ = false;
   progress_thread_ = std::thread([this] { progress_thread_main(); });
@@ -250,13 +251,15 @@ void Context::stop_progress_thread() {
 // to report.  Handlers run on this thread too, one at a time with the program's FM calls.
 void Context::progress_thread_main() {
   ScopedCurrent sc(this);
+  t_async_only = progress_mode_ == 2;  // waits on this thread, too
   while (!stop_progress_.load(std::memory_order_relaxed)) {
     bool busy = false;
     {
       std::unique_lock<std::recursive_mutex> lk(api_mu_, std::try_to_lock);
       if (lk.owns_lock() && !st_.closed && !st_.finalizing && rx_.progress() >= 0) {
-        busy = rx_.dispatch(SIZE_MAX) > 0;
-        if (tx_.any_pending()) tx_.drain();
+        const bool async_only = progress_mode_ == 2;
+        busy = rx_.dispatch(SIZE_MAX, async_only) > 0;
+        if (tx_.any_pending()) tx_.drain(async_only);
         if ((++extract_calls_ & 63) == 0 || g_peer_event) live_.check();
       }
     }

@@ -66,8 +66,10 @@ class Context final : private Events {
 
   // Progress thread (FM_PROGRESS_THREAD=1): extracts while the program computes.  With it, every
   // API call takes the Context's lock (api_lock()); without it, api_lock() is a no-op.
-  void start_progress_thread();
+  // mode 1: every handler; mode 2: async-safe handlers only (FM_progress_thread).
+  void start_progress_thread(int mode = 1);
   void stop_progress_thread();
+  int progress_mode() const noexcept { return threaded_ ? progress_mode_ : 0; }
   std::unique_lock<std::recursive_mutex> api_lock() {
     return threaded_ ? std::unique_lock<std::recursive_mutex>(api_mu_)
                      : std::unique_lock<std::recursive_mutex>();
@@ -110,6 +112,7 @@ class Context final : private Events {
   // progress thread
   std::recursive_mutex api_mu_;
   bool threaded_ = false;
+  int progress_mode_ = 1;
   std::atomic<bool> stop_progress_{false};
   std::thread progress_thread_;
 };

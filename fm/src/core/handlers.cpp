@@ -7,6 +7,7 @@ namespace fm::core {
 namespace {
 
 FM_handler g_handlers[FM_MAX_HANDLERS];
+bool g_async[FM_MAX_HANDLERS];
 FM_handler g_internal[kInternalHandlers];
 static_assert(FM_USER_HANDLERS + (FM_LAYER_TOOLS + 1) * FM_LAYER_HANDLERS <= FM_MAX_HANDLERS);
 
@@ -79,6 +80,19 @@ int unregister_handler(int id) noexcept {
   if (id < 0 || id >= FM_MAX_HANDLERS || g_handlers[id] == nullptr)
     return fail(FM_EHANDLER, "FM_unregister_handler: id %d is not registered", id);
   g_handlers[id] = nullptr;
+  g_async[id] = false;
+  return FM_SUCCESS;
+}
+
+bool handler_async(int id) noexcept {
+  if (id >= FM_MAX_HANDLERS) return id < kHInternalEnd;
+  return id >= 0 && g_async[id];
+}
+
+int set_handler_async(int id, bool async) noexcept {
+  if (id < 0 || id >= FM_MAX_HANDLERS || g_handlers[id] == nullptr)
+    return fail(FM_EHANDLER, "FM_handler_async: id %d is not registered", id);
+  g_async[id] = async;
   return FM_SUCCESS;
 }
 

@@ -23,7 +23,10 @@ FM_handler handler_at(int id) noexcept;
 int register_handler(int id, FM_handler fn) noexcept;
 int register_layer_handler(int layer, int index, FM_handler fn) noexcept;
 int unregister_handler(int id) noexcept;
-// FM's own handlers (the one-sided engine registers its five).
+// FM's own handlers (the one-sided engine registers its five); they are async-safe.
 void set_internal_handler(int id, FM_handler fn) noexcept;
+// Whether handler id may run on the progress thread in its async-only mode (FM_handler_async).
+bool handler_async(int id) noexcept;
+int set_handler_async(int id, bool async) noexcept;
 
 }  // namespace fm::core

@@ -17,6 +17,8 @@ namespace {
 constexpr int kPollBatch = 32;
 }
 
+thread_local bool t_async_only = false;
+
 Receiver::~Receiver() {
   for (Peer& q : s_.peers) delete q.rx.fiber;
 }
@@ -172,18 +174,34 @@ void Receiver::mark_ready(unsigned p) noexcept {
 // ------------------------------------------------------------------------------------------------
 // dispatch: running handlers
 
-long Receiver::dispatch(std::size_t budget) {
+long Receiver::dispatch(std::size_t budget, bool async_only) {
+  async_only = async_only || t_async_only;
   budget_ = budget;
   extracted_ = 0;
   quit_ = false;
-  while (ready_count_ > 0 && extracted_ < budget_ && !quit_) {
+  // async_only: each sender ready now is looked at once (those left for the program go back)
+  std::size_t turns = async_only ? ready_count_ : SIZE_MAX;
+  while (ready_count_ > 0 && extracted_ < budget_ && !quit_ && turns-- > 0) {
     const unsigned p = ready_[ready_head_];
     ready_head_ = (ready_head_ + 1) % s_.size;
     --ready_count_;
     s_.peers[p].rx.ready = false;
+    if (async_only && !async_runnable(p)) {
+      mark_ready(p);
+      continue;
+    }
     run_peer(p);
   }
   return static_cast<long>(extracted_);
+}
+
+// The handler that would run next for p (a suspended one, or its next message's) is async-safe.
+bool Receiver::async_runnable(unsigned p) const noexcept {
+  const PeerRx& r = s_.peers[p].rx;
+  if (r.state == PeerRx::kSuspended) return handler_async(r.handler);
+  if (r.state != PeerRx::kIdle || r.q.empty()) return false;
+  const PacketHeader* h = r.q.head->hdr();
+  return (h->flags & kFirst) != 0 && handler_async(h->handler);
 }
 
 void Receiver::run_peer(unsigned p) {

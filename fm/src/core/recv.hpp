@@ -30,6 +30,10 @@ struct Wait {
   bool yield = false;
 };
 
+// Set on the progress thread while it runs in its async-only mode (FM_progress_thread(2)): every
+// dispatch on this thread, inside waits too, runs async-safe handlers only.
+extern thread_local bool t_async_only;
+
 class Receiver {
  public:
   Receiver(State& s, Liveness& live) : s_(s), live_(live) {}
@@ -43,8 +47,9 @@ class Receiver {
   // freed, callbacks run.  < 0 on a transport failure.
   int progress();
   // Runs handlers for queued packets within the budget (bytes, counted in whole packets); returns
-  // the bytes extracted.
-  long dispatch(std::size_t budget);
+  // the bytes extracted.  async_only (the progress thread in mode 2): only messages for handlers
+  // marked async; a sender whose next message is for another stays ready for the program.
+  long dispatch(std::size_t budget, bool async_only = false);
   bool anything_ready() const noexcept { return ready_count_ != 0; }
   // FM_receive.
   long receive(void* buf, FM_stream* s, std::size_t n);
@@ -91,6 +96,7 @@ class Receiver {
   void repost(Buf* b);
   void mark_ready(unsigned p) noexcept;
   void run_peer(unsigned p);
+  bool async_runnable(unsigned p) const noexcept;
   void start_message(unsigned p);
   void finish_message(unsigned p);
   static void fiber_main(void* arg);

@@ -733,6 +733,7 @@ void RmaEngine::reply(unsigned dest, const RmaReply& r, const void* data, std::s
     e->free_replies_.push_back(a);  // done (sent, or its origin is gone): the record is free again
     return FM_SUCCESS;
   };
+  q->req.flags = FM_PENDING_ASYNC;  // FM's own: safe on the progress thread
   q->engine = this;
   q->dest = dest;
   q->reply = r;

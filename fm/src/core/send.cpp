@@ -442,7 +442,8 @@ std::size_t Sender::pending_count(unsigned dest) const noexcept {
   return dest < s_.size ? s_.peers[dest].tx.pend_count : 0;
 }
 
-void Sender::drain() {
+void Sender::drain(bool async_only) {
+  async_only = async_only || t_async_only;
   if (draining_ || pending_total_ == 0 || s_.in_handler()) return;
   draining_ = true;
   bool again = true;
@@ -454,6 +455,7 @@ void Sender::drain() {
         // Off the list while its function runs (it may free it; requests queued meanwhile go to
         // the tail), still counted; back at the head if it says "not yet".
         FM_pending* r = t.pend_head;
+        if (async_only && (r->flags & FM_PENDING_ASYNC) == 0) break;  // for the program's calls
         t.pend_head = r->next_;
         if (t.pend_head == nullptr) t.pend_tail = nullptr;
         if (r->func(r) == FM_EAGAIN) {

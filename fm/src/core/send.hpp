@@ -30,7 +30,7 @@ class Sender {
   bool any_pending() const noexcept { return pending_total_ != 0; }
   // A failed peer's requests stay until drained: their functions see the failure (their sends
   // fail with FM_EPEERFAILED) and report it.
-  void drain();
+  void drain(bool async_only = false);
 
   std::size_t max_message() const noexcept { return SIZE_MAX / 2; }
 

@@ -130,6 +130,7 @@ static int enqueue(int node, const MPIDI_FM_hdr_t *hdr, const void *am_hdr, cons
         return MPIR_Err_create_code(MPI_SUCCESS, MPIR_ERR_RECOVERABLE, __func__, __LINE__,
                                     MPI_ERR_NO_MEM, "**nomem", NULL);
     e->req.func = pending_send;
+    e->req.flags = 0; /* MPICH is not thread-safe here: the program's own FM calls only */
     e->node = node;
     e->sreq = sreq;
     e->data = data;
