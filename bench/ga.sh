@@ -22,23 +22,19 @@ deb=/usr/lib/x86_64-linux-gnu/ga
 src=$top/bench/ga_perf.c
 # GA-FM: MPI-FM's mpicc and our ga-config, as a user builds
 "$build/mpich/bin/mpicc" -O2 -I"$top/bench" -o "$tmp/perf_fm" "$src" $("$build/bin/ga-config" --libs)
-have_mpich=0 have_ompi=0
-if command -v mpicc.mpich >/dev/null &&
-  mpicc.mpich -O2 -I"$top/bench" -o "$tmp/perf_mpich" "$src" $("$deb/mpich/bin/ga-config" --libs) \
-    $("$deb/mpich/bin/ga-config" --flibs) 2>"$tmp/mpich.err"; then
-  have_mpich=1
-else
-  echo "ga.sh: GA on ARMCI-MPI with Debian's MPICH not built (apt-get install libmpich-dev libarmci-mpi-dev); its columns are empty:" >&2
-  tail -3 "$tmp/mpich.err" >&2 || true
-fi
-if command -v mpicc.openmpi >/dev/null &&
-  mpicc.openmpi -O2 -I"$top/bench" -o "$tmp/perf_ompi" "$src" $("$deb/openmpi/bin/ga-config" --libs) \
-    $("$deb/openmpi/bin/ga-config" --flibs) 2>"$tmp/ompi.err"; then
-  have_ompi=1
-else
-  echo "ga.sh: GA on ARMCI-MPI with Open MPI not built (apt-get install openmpi-bin libopenmpi-dev libscalapack-openmpi-dev); its columns are empty:" >&2
-  tail -3 "$tmp/ompi.err" >&2 || true
-fi
+peer() { # MPI (mpich|openmpi) OUT PACKAGES: Debian's GA on ARMCI-MPI over that MPI; 1 if built
+  if command -v "mpicc.$1" >/dev/null &&
+    "mpicc.$1" -O2 -I"$top/bench" -o "$tmp/$2" "$src" $("$deb/$1/bin/ga-config" --libs) \
+      $("$deb/$1/bin/ga-config" --flibs) 2>"$tmp/$2.err"; then
+    echo 1
+  else
+    echo "ga.sh: GA on ARMCI-MPI with $1 not built (apt-get install $3); its columns are empty:" >&2
+    tail -3 "$tmp/$2.err" >&2 || true
+    echo 0
+  fi
+}
+have_mpich=$(peer mpich perf_mpich "libmpich-dev libarmci-mpi-dev")
+have_ompi=$(peer openmpi perf_ompi "openmpi-bin libopenmpi-dev libscalapack-openmpi-dev")
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 res=$tmp/results.csv # config,op,bytes,p50_us,mean_us,MBps
 rows() {

@@ -137,6 +137,26 @@ inline void Layout::each(F&& f) const {
   }
 }
 
+// The two sides of one strided transfer (the same count, each its own strides): f(offset in a,
+// offset in b) for every chunk, in order.
+template <typename F>
+inline void each_pair(const Layout& a, const Layout& b, F&& f) {
+  int idx[kMaxLevels] = {0};
+  const std::size_t n = a.chunks();
+  for (std::size_t c = 0; c < n; ++c) {
+    long oa = 0, ob = 0;
+    for (int i = 0; i < a.levels; ++i) {
+      oa += idx[i] * a.stride[i];
+      ob += idx[i] * b.stride[i];
+    }
+    f(oa, ob);
+    for (int i = 0; i < a.levels; ++i) {
+      if (++idx[i] < a.count[i + 1]) break;
+      idx[i] = 0;
+    }
+  }
+}
+
 Layout layout(int levels, const int* count, const int* stride, const char* call, const char* side);
 
 void put_strided(const void* src, const Layout& ls, void* dst, const Layout& ld, int proc,

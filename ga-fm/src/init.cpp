@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <string>
 
@@ -18,6 +19,25 @@ State& st() {
   return s;
 }
 
+namespace {
+// Ends the job after an error message: flushed, then MPI_Abort on comm when MPI runs, else exit.
+[[noreturn]] void abort_job(MPI_Comm comm, int code) {
+  std::fflush(nullptr);
+  int mpi_up = 0, mpi_down = 0;
+  MPI_Initialized(&mpi_up);
+  MPI_Finalized(&mpi_down);
+  if (mpi_up && !mpi_down) {
+    // Hydra's proxy may act on the abort before it forwards what the process wrote just before
+    // (the whole output lost in about 1 run in 10, with any MPICH): give it time to forward, as
+    // FM's own PMI abort does.
+    const timespec pause{0, 200'000'000};
+    nanosleep(&pause, nullptr);
+    MPI_Abort(comm, code);
+  }
+  std::_Exit(code);
+}
+}  // namespace
+
 void error(const char* call, const char* fmt, ...) {
   char msg[1024];
   va_list ap;
@@ -25,12 +45,7 @@ void error(const char* call, const char* fmt, ...) {
   std::vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   std::fprintf(stderr, "[%d] ARMCI Error: %s: %s\n", st().me, call, msg);
-  std::fflush(nullptr);
-  int mpi_up = 0, mpi_down = 0;
-  MPI_Initialized(&mpi_up);
-  MPI_Finalized(&mpi_down);
-  if (mpi_up && !mpi_down) MPI_Abort(MPI_COMM_WORLD, 1);
-  std::_Exit(1);
+  abort_job(MPI_COMM_WORLD, 1);
 }
 
 void require_init(const char* call) {
@@ -94,7 +109,7 @@ int kvs_barrier(void*) {
 }
 void kvs_abort(void*, int code, const char* msg) {
   std::fprintf(stderr, "%s\n", msg);
-  MPI_Abort(g_kvs.comm, code);
+  abort_job(g_kvs.comm, code);
 }
 
 void make_world() {
@@ -246,15 +261,11 @@ void ARMCI_Cleanup(void) {}
 
 void ARMCI_Error(const char* msg, int code) {
   std::fprintf(stderr, "[%d] ARMCI Error: %s\n", st().me, msg != nullptr ? msg : "");
-  std::fflush(nullptr);
-  MPI_Abort(MPI_COMM_WORLD, code);
-  std::_Exit(code);
+  abort_job(MPI_COMM_WORLD, code);
 }
 
 void armci_msg_abort(int code) {
-  std::fflush(nullptr);
-  MPI_Abort(MPI_COMM_WORLD, code);
-  std::_Exit(code);
+  abort_job(MPI_COMM_WORLD, code);
 }
 
 double armci_timer(void) {

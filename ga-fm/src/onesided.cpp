@@ -9,6 +9,8 @@
 // waiting on a handle whose operation is long complete, or again, does nothing.
 #include <cstring>
 
+#include <utility>
+
 #include "api.hpp"
 #include "gafm.hpp"
 
@@ -30,35 +32,33 @@ Layout contiguous(int bytes, const char* call) {
   return l;
 }
 
-int put_s(void* src, int* ss, void* dst, int* ds, int* count, int levels, int proc,
-          const char* call) {
+// A strided call's two sides, checked (ARMCI initialized, proc in range, pointers set).
+std::pair<Layout, Layout> sides(const void* src, const int* ss, const void* dst, const int* ds,
+                                const int* count, int levels, int proc, const char* call) {
   require_init(call);
   check_proc(proc, call);
   if (src == nullptr || dst == nullptr) error(call, "source or destination is NULL");
-  const Layout ls = layout(levels, count, ss, call, "source");
-  const Layout ld = layout(levels, count, ds, call, "destination");
+  return {layout(levels, count, ss, call, "source"),
+          layout(levels, count, ds, call, "destination")};
+}
+
+int put_s(void* src, int* ss, void* dst, int* ds, int* count, int levels, int proc,
+          const char* call) {
+  const auto [ls, ld] = sides(src, ss, dst, ds, count, levels, proc, call);
   put_strided(src, ls, dst, ld, proc, call);
   return 0;
 }
 
 int acc_s(int type, void* scale, void* src, int* ss, void* dst, int* ds, int* count, int levels,
           int proc, const char* call) {
-  require_init(call);
-  check_proc(proc, call);
-  if (src == nullptr || dst == nullptr) error(call, "source or destination is NULL");
-  const Layout ls = layout(levels, count, ss, call, "source");
-  const Layout ld = layout(levels, count, ds, call, "destination");
+  const auto [ls, ld] = sides(src, ss, dst, ds, count, levels, proc, call);
   acc_strided(type, scale, src, ls, dst, ld, proc, call);
   return 0;
 }
 
 int get_s(void* src, int* ss, void* dst, int* ds, int* count, int levels, int proc,
           const char* call) {
-  require_init(call);
-  check_proc(proc, call);
-  if (src == nullptr || dst == nullptr) error(call, "source or destination is NULL");
-  const Layout ls = layout(levels, count, ss, call, "source");
-  const Layout ld = layout(levels, count, ds, call, "destination");
+  const auto [ls, ld] = sides(src, ss, dst, ds, count, levels, proc, call);
   return get_strided(src, ls, dst, ld, proc, call);
 }
 

@@ -283,6 +283,30 @@ void copy_scale(int type, const void* scale, double out[2], const char* call) {
 // ------------------------------------------------------------------------------------------------
 // origin: strided
 
+namespace {
+// A strided put or accumulate through FM: h (its op, and type and scale) with dst's layout, then
+// the source's chunks as the message's pieces.
+void send_strided(int proc, Hdr h, void* dst, const std::byte* sb, const Layout& ls,
+                  const Layout& ld, const char* call) {
+  std::byte head[sizeof(Hdr) + 2 * kMaxLevels * sizeof(long) + sizeof(int)];
+  h.levels = ld.levels;
+  h.addr = reinterpret_cast<std::uint64_t>(dst);
+  std::memcpy(head, &h, sizeof h);
+  pack_meta(ld, head + sizeof h);
+  const std::size_t c0 = static_cast<std::size_t>(ld.count[0]);
+  send_message(
+      proc, head, sizeof h + meta_size(ld.levels), ld.bytes(),
+      [&](FM_stream* st) {
+        int rc = FM_SUCCESS;
+        ls.each([&](long o) {
+          if (rc == FM_SUCCESS) rc = FM_send_piece(st, sb + o, c0);
+        });
+        return rc;
+      },
+      call);
+}
+}  // namespace
+
 void put_strided(const void* src, const Layout& ls, void* dst, const Layout& ld, int proc,
                  const char* call) {
   long lo = 0, hi = 0;
@@ -293,31 +317,12 @@ void put_strided(const void* src, const Layout& ls, void* dst, const Layout& ld,
                         static_cast<std::size_t>(hi - lo), call, "destination");
   const auto* sb = static_cast<const std::byte*>(src);
   if (std::byte* d = is_direct(proc) ? local_address(s, dst) : nullptr) {
-    std::vector<long> offs;
-    offs.reserve(ls.chunks());
-    ls.each([&](long o) { offs.push_back(o); });
-    std::size_t k = 0;
-    ld.each([&](long o) { std::memmove(d + o, sb + offs[k++], c0); });
+    each_pair(ls, ld, [&](long os, long od) { std::memmove(d + od, sb + os, c0); });
     return;
   }
-  const std::size_t meta = meta_size(ld.levels);
-  std::byte head[sizeof(Hdr) + 2 * kMaxLevels * sizeof(long) + sizeof(int)];
   Hdr h{};
   h.op = kPutS;
-  h.levels = ld.levels;
-  h.addr = reinterpret_cast<std::uint64_t>(dst);
-  std::memcpy(head, &h, sizeof h);
-  pack_meta(ld, head + sizeof h);
-  send_message(
-      proc, head, sizeof h + meta, ld.bytes(),
-      [&](FM_stream* st) {
-        int rc = FM_SUCCESS;
-        ls.each([&](long o) {
-          if (rc == FM_SUCCESS) rc = FM_send_piece(st, sb + o, c0);
-        });
-        return rc;
-      },
-      call);
+  send_strided(proc, h, dst, sb, ls, ld, call);
 }
 
 void acc_strided(int type, const void* scale, const void* src, const Layout& ls, void* dst,
@@ -336,34 +341,16 @@ void acc_strided(int type, const void* scale, const void* src, const Layout& ls,
                         static_cast<std::size_t>(hi - lo), call, "destination");
   const auto* sb = static_cast<const std::byte*>(src);
   if (std::byte* d = is_direct(proc) ? local_address(s, dst) : nullptr) {
-    std::vector<long> offs;
-    offs.reserve(ls.chunks());
-    ls.each([&](long o) { offs.push_back(o); });
-    std::size_t k = 0;
     acc_lock(proc);
-    ld.each([&](long o) { accumulate(type, sc, d + o, sb + offs[k++], c0); });
+    each_pair(ls, ld, [&](long os, long od) { accumulate(type, sc, d + od, sb + os, c0); });
     acc_unlock(proc);
     return;
   }
-  std::byte head[sizeof(Hdr) + 2 * kMaxLevels * sizeof(long) + sizeof(int)];
   Hdr h{};
   h.op = kAccS;
   h.type = static_cast<std::uint16_t>(type);
-  h.levels = ld.levels;
-  h.addr = reinterpret_cast<std::uint64_t>(dst);
   std::memcpy(h.scale, sc, sizeof sc);
-  std::memcpy(head, &h, sizeof h);
-  pack_meta(ld, head + sizeof h);
-  send_message(
-      proc, head, sizeof h + meta_size(ld.levels), ld.bytes(),
-      [&](FM_stream* st) {
-        int rc = FM_SUCCESS;
-        ls.each([&](long o) {
-          if (rc == FM_SUCCESS) rc = FM_send_piece(st, sb + o, c0);
-        });
-        return rc;
-      },
-      call);
+  send_strided(proc, h, dst, sb, ls, ld, call);
 }
 
 int get_strided(const void* src, const Layout& ls, void* dst, const Layout& ld, int proc,
@@ -376,11 +363,7 @@ int get_strided(const void* src, const Layout& ls, void* dst, const Layout& ld, 
                         static_cast<std::size_t>(hi - lo), call, "source");
   auto* db = static_cast<std::byte*>(dst);
   if (const std::byte* p = is_direct(proc) ? local_address(s, src) : nullptr) {
-    std::vector<long> offs;
-    offs.reserve(ld.chunks());
-    ld.each([&](long o) { offs.push_back(o); });
-    std::size_t k = 0;
-    ls.each([&](long o) { std::memmove(db + offs[k++], p + o, c0); });
+    each_pair(ls, ld, [&](long os, long od) { std::memmove(db + od, p + os, c0); });
     return -1;
   }
   const int slot = alloc_slot(proc, call);
@@ -405,6 +388,32 @@ int get_strided(const void* src, const Layout& ls, void* dst, const Layout& ld, 
 // ------------------------------------------------------------------------------------------------
 // origin: vectors
 
+namespace {
+// One vector descriptor's segments in proc (a put's destinations, a get's sources), every one
+// checked as proc's ARMCI memory before anything moves; `local` gets their addresses here when
+// proc is reached directly, else stays empty.  False for an empty descriptor.
+bool remote_segments(const armci_giov_t& g, int v, int proc, bool remote_is_dst,
+                     std::vector<std::byte*>* local, const char* call) {
+  if (g.ptr_array_len <= 0 || g.bytes <= 0) return false;
+  if (g.src_ptr_array == nullptr || g.dst_ptr_array == nullptr)
+    error(call, "descriptor %d: a pointer array is NULL", v);
+  void** remote = remote_is_dst ? g.dst_ptr_array : g.src_ptr_array;
+  const auto bytes = static_cast<std::size_t>(g.bytes);
+  const auto nseg = static_cast<std::size_t>(g.ptr_array_len);
+  bool direct = is_direct(proc);
+  local->assign(direct ? nseg : 0, nullptr);
+  for (std::size_t i = 0; i < nseg; ++i) {
+    const Slice& s = find(proc, remote[i], bytes, call, remote_is_dst ? "destination" : "source");
+    if (direct) {
+      (*local)[i] = local_address(s, remote[i]);
+      direct = (*local)[i] != nullptr;
+    }
+  }
+  if (!direct) local->clear();
+  return true;
+}
+}  // namespace
+
 void put_vector(const armci_giov_t* iov, int n, int proc, bool acc, int type, const void* scale,
                 const char* call) {
   check_proc(proc, call);
@@ -417,25 +426,14 @@ void put_vector(const armci_giov_t* iov, int n, int proc, bool acc, int type, co
   }
   for (int v = 0; v < n; ++v) {
     const armci_giov_t& g = iov[v];
-    if (g.ptr_array_len <= 0 || g.bytes <= 0) continue;
-    if (g.src_ptr_array == nullptr || g.dst_ptr_array == nullptr)
-      error(call, "descriptor %d: a pointer array is NULL", v);
+    std::vector<std::byte*> local;
+    if (!remote_segments(g, v, proc, true, &local, call)) continue;
     const auto bytes = static_cast<std::size_t>(g.bytes);
     if (acc && bytes % es != 0)
       error(call, "descriptor %d: %zu bytes is not a whole number of %zu-byte elements", v, bytes,
             es);
     const std::size_t nseg = static_cast<std::size_t>(g.ptr_array_len);
-    // every destination checked (and found direct or not) before anything moves
-    bool direct = is_direct(proc);
-    std::vector<std::byte*> local(direct ? nseg : 0);
-    for (std::size_t i = 0; i < nseg; ++i) {
-      const Slice& s = find(proc, g.dst_ptr_array[i], bytes, call, "destination");
-      if (direct) {
-        local[i] = local_address(s, g.dst_ptr_array[i]);
-        direct = local[i] != nullptr;
-      }
-    }
-    if (direct) {
+    if (!local.empty()) {
       if (acc) acc_lock(proc);
       for (std::size_t i = 0; i < nseg; ++i) {
         if (acc)
@@ -473,21 +471,11 @@ int get_vector(const armci_giov_t* iov, int n, int proc, const char* call) {
   int last = -1;
   for (int v = 0; v < n; ++v) {
     const armci_giov_t& g = iov[v];
-    if (g.ptr_array_len <= 0 || g.bytes <= 0) continue;
-    if (g.src_ptr_array == nullptr || g.dst_ptr_array == nullptr)
-      error(call, "descriptor %d: a pointer array is NULL", v);
+    std::vector<std::byte*> local;
+    if (!remote_segments(g, v, proc, false, &local, call)) continue;
     const auto bytes = static_cast<std::size_t>(g.bytes);
     const std::size_t nseg = static_cast<std::size_t>(g.ptr_array_len);
-    bool direct = is_direct(proc);
-    std::vector<const std::byte*> local(direct ? nseg : 0);
-    for (std::size_t i = 0; i < nseg; ++i) {
-      const Slice& s = find(proc, g.src_ptr_array[i], bytes, call, "source");
-      if (direct) {
-        local[i] = local_address(s, g.src_ptr_array[i]);
-        direct = local[i] != nullptr;
-      }
-    }
-    if (direct) {
+    if (!local.empty()) {
       for (std::size_t i = 0; i < nseg; ++i) std::memmove(g.dst_ptr_array[i], local[i], bytes);
       continue;
     }

@@ -12,20 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-static int me, np, checks, failures;
-
-#define CHECK(cond, ...)                                                                  \
-  do {                                                                                    \
-    ++checks;                                                                             \
-    if (!(cond)) {                                                                        \
-      ++failures;                                                                         \
-      if (failures <= 20) {                                                               \
-        fprintf(stderr, "[%d] %s:%d: check failed: %s: ", me, __FILE__, __LINE__, #cond); \
-        fprintf(stderr, __VA_ARGS__);                                                     \
-        fputc('\n', stderr);                                                              \
-      }                                                                                   \
-    }                                                                                     \
-  } while (0)
+#include "harness.h"
 
 static double now(void) {
   struct timespec t;
@@ -845,10 +832,6 @@ static void test_values(void) {
   free_all(p);
 }
 
-struct test {
-  const char* name;
-  void (*run)(void);
-};
 static const struct test tests[] = {
     {"malloc", test_malloc}, {"contig", test_contig},   {"strided", test_strided},
     {"vector", test_vector}, {"acc", test_acc},         {"rmw", test_rmw},
@@ -863,34 +846,13 @@ int main(int argc, char** argv) {
   ARMCI_Init(); /* reference counted */
   MPI_Comm_rank(MPI_COMM_WORLD, &me);
   MPI_Comm_size(MPI_COMM_WORLD, &np);
-  int ntests = (int)(sizeof tests / sizeof tests[0]);
-  for (int i = 0; i < ntests; ++i) {
-    int run = argc == 1;
-    for (int a = 1; a < argc; ++a) run = run || strcmp(argv[a], tests[i].name) == 0;
-    if (!run) continue;
-    int before = failures;
-    tests[i].run();
-    if (me == 0)
-      printf("armci_test: %s: %s\n", tests[i].name, failures == before ? "ok" : "FAILED");
-    fflush(stdout);
-  }
-  for (int a = 1; a < argc; ++a) {
-    int known = 0;
-    for (int i = 0; i < ntests; ++i) known = known || strcmp(argv[a], tests[i].name) == 0;
-    if (!known) {
-      fprintf(stderr, "armci_test: unknown test '%s'\n", argv[a]);
-      failures++;
-    }
-  }
+  harness_run("armci_test", argc, argv, tests, (int)(sizeof tests / sizeof tests[0]), NULL);
   CHECK(ARMCI_Initialized() == 1, "initialized");
   ARMCI_Finalize();
   CHECK(ARMCI_Initialized() == 1, "still initialized after one of two finalizes");
   ARMCI_Finalize();
   CHECK(ARMCI_Initialized() == 0, "finalized");
-  if (failures == 0)
-    printf("armci_test: rank %d: PASS (%d checks)\n", me, checks);
-  else
-    fprintf(stderr, "armci_test: rank %d: %d of %d checks FAILED\n", me, failures, checks);
+  const int rc = harness_report("armci_test");
   MPI_Finalize();
-  return failures == 0 ? 0 : 1;
+  return rc;
 }

@@ -10,20 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int me, np, checks, failures;
-
-#define CHECK(cond, ...)                                                                  \
-  do {                                                                                    \
-    ++checks;                                                                             \
-    if (!(cond)) {                                                                        \
-      ++failures;                                                                         \
-      if (failures <= 20) {                                                               \
-        fprintf(stderr, "[%d] %s:%d: check failed: %s: ", me, __FILE__, __LINE__, #cond); \
-        fprintf(stderr, __VA_ARGS__);                                                     \
-        fputc('\n', stderr);                                                              \
-      }                                                                                   \
-    }                                                                                     \
-  } while (0)
+#include "harness.h"
 
 /* --- patch: patches that span several owners, put by one rank, read by all ------------------- */
 static void test_patch(void) {
@@ -488,10 +475,6 @@ static void test_select(void) {
   GA_Destroy(g);
 }
 
-struct test {
-  const char* name;
-  void (*run)(void);
-};
 static const struct test tests[] = {
     {"patch", test_patch},   {"acc", test_acc},         {"readinc", test_readinc},
     {"nb", test_nb},         {"scatter", test_scatter}, {"lock", test_lock},
@@ -505,30 +488,9 @@ int main(int argc, char** argv) {
   MA_init(C_DBL, 100000, 100000);
   me = GA_Nodeid();
   np = GA_Nnodes();
-  int ntests = (int)(sizeof tests / sizeof tests[0]);
-  for (int a = 1; a < argc; ++a) {
-    int known = 0;
-    for (int i = 0; i < ntests; ++i) known = known || strcmp(argv[a], tests[i].name) == 0;
-    if (!known) {
-      if (me == 0) fprintf(stderr, "ga_test: unknown test '%s'\n", argv[a]);
-      ++failures;
-    }
-  }
-  for (int i = 0; i < ntests; ++i) {
-    int run = argc == 1;
-    for (int a = 1; a < argc; ++a) run = run || strcmp(argv[a], tests[i].name) == 0;
-    if (!run) continue;
-    int before = failures;
-    tests[i].run();
-    GA_Sync();
-    if (me == 0) printf("ga_test: %s: %s\n", tests[i].name, failures == before ? "ok" : "FAILED");
-    fflush(stdout);
-  }
+  harness_run("ga_test", argc, argv, tests, (int)(sizeof tests / sizeof tests[0]), GA_Sync);
   GA_Terminate();
-  if (failures == 0)
-    printf("ga_test: rank %d: PASS (%d checks)\n", me, checks);
-  else
-    fprintf(stderr, "ga_test: rank %d: %d of %d checks FAILED\n", me, failures, checks);
+  const int rc = harness_report("ga_test");
   MPI_Finalize();
-  return failures == 0 ? 0 : 1;
+  return rc;
 }
