@@ -4,12 +4,13 @@
 # package through paths relative to itself, and the wrappers (oshcc, oshrun, mpicc) from where
 # they are run.
 #
-#   bin/      fm_info, oshcc, oshc++, oshrun, MPI-FM's mpicc, mpicxx, mpiexec (Hydra), GA-FM's
+#   bin/      fm_info, fm-dcsd (the coscheduling daemon), oshcc, oshc++, oshrun, MPI-FM's mpicc, mpicxx, mpiexec (Hydra), GA-FM's
 #             ga-config
 #   include/  fm/fm.h, fm/fm.hpp, shmem.h, pshmem.h, shmem-generic.h, mpi.h, ga-fm/armci.h
 #   lib/      libfm.so, libfm.a, libshmem-fm.so, libmpi.so (MPICH with the FM netmod; SONAME
 #             libmpich.so.12), libarmci-fm.so, pkgconfig/{fm,shmem-fm}.pc, cmake/FM/
-#   share/man FM(3), fm_info(1), oshcc(1), oshrun(1), MPICH's own pages
+#   share/man FM(3), fm_info(1), oshcc(1), oshrun(1), fm-dcsd(8), MPICH's own pages
+#   lib/systemd/system  fm-dcsd.service
 include(CMakePackageConfigHelpers)
 
 # "../.." from lib/pkgconfig (more for a multiarch libdir)
@@ -34,7 +35,7 @@ install(FILES ${PROJECT_BINARY_DIR}/cmake/FMConfig.cmake ${PROJECT_BINARY_DIR}/c
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 string(TIMESTAMP FM_MAN_DATE "%Y-%m-%d" UTC)
 set(man_pages "${PROJECT_SOURCE_DIR}/docs/fm.md|3|FM.3")
-foreach(page fm_info.1 oshcc.1 oshrun.1)
+foreach(page fm_info.1 oshcc.1 oshrun.1 fm-dcsd.8)
   string(REGEX REPLACE ".*\\.([0-9])$" "\\1" sect ${page})
   list(APPEND man_pages "${PROJECT_SOURCE_DIR}/docs/man/${page}.md|${sect}|${page}")
 endforeach()

@@ -7,7 +7,7 @@ A layer includes only its own headers and those of the layers below it; the core
 transport layer only through transport/transport.hpp and transport/stack.hpp (the concrete
 transports and their private headers stay private), and the bootstrap layer through
 bootstrap/bootstrap.hpp.  Inside the core, each part includes only the parts before it:
-  wire, handlers, board, fiber, state <- liveness <- recv <- send <- core_ops <- rma <- segment
+  wire, handlers, board, idle, fiber, state <- liveness <- recv <- send <- core_ops <- rma <- segment
   <- context <- wireup <- api
 Everything above FM uses the public headers (<fm/...>) only.  Prints every violation; exit 1 if
 any.
@@ -18,7 +18,7 @@ import sys
 
 top = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
 INC = re.compile(r'^\s*#\s*include\s*[<"]([^">]+)[">]')
-CORE_ORDER = ["wire", "handlers", "board", "fiber", "state", "liveness", "recv", "send",
+CORE_ORDER = ["wire", "handlers", "board", "idle", "fiber", "state", "liveness", "recv", "send",
               "core_ops", "rma", "segment", "context", "wireup", "api"]
 FM_INTERNAL = ("util/", "transport/", "bootstrap/", "core/")
 

@@ -116,13 +116,7 @@ void wait_for(F&& done, const char* call) {
     progress_tick(call);
     return;
   }
-  for (;;) {
-    for (int i = 0; i < 32; ++i) {
-      if (done()) return;
-      cpu_relax();
-    }
-    poll(call);
-  }
+  wait_until_true(done, call);
 }
 
 // The wait and test families, for a scalar comparison value (vals == nullptr) or a vector.

@@ -125,8 +125,7 @@ void barrier(const Set& s, const char* call) {
   for (int r = 0, d = 1; d < s.n; ++r, d <<= 1) {
     const int partner = s.pes[(s.me + d) % s.n];
     amo(&s.sync[r], FM_ATOMIC_ADD, 8, 1, 0, partner, false, nullptr, call);
-    for (int i = 0; __atomic_load_n(&s.sync[r], __ATOMIC_ACQUIRE) == 0; ++i)
-      if ((i & 31) == 31) poll(call);
+    wait_until_true([&] { return __atomic_load_n(&s.sync[r], __ATOMIC_ACQUIRE) != 0; }, call);
     __atomic_fetch_sub(&s.sync[r], 1, __ATOMIC_ACQ_REL);
   }
 }

@@ -314,6 +314,7 @@ void put(void* dst, const void* src, std::size_t n, int pe, bool nbi, const char
   if (w.direct != nullptr) {
     if (pe != g.me) order_direct(pe, call);
     std::memmove(w.direct, src, n);
+    if (pe != g.me) notify_direct(pe);
     return;
   }
   note_fm(pe);
@@ -360,6 +361,7 @@ void strided(bool to_remote, void* dst, const void* src, std::ptrdiff_t dst_stri
     for (std::size_t i = 0; i < n; ++i)
       std::memcpy(d + static_cast<std::ptrdiff_t>(i) * db, s + static_cast<std::ptrdiff_t>(i) * sb,
                   elem);
+    if (to_remote && pe != g.me) notify_direct(pe);
     return;
   }
   note_fm(pe);
@@ -388,6 +390,7 @@ std::uint64_t amo(void* dst, int op, std::size_t size, std::uint64_t operand, st
     if (pe != g.me) order_direct(pe, call);
     const std::uint64_t old =
         FM_atomic_local(w.direct, op, size == 4 ? FM_UINT32 : FM_UINT64, operand, compare);
+    if (op != FM_ATOMIC_READ && pe != g.me) notify_direct(pe);
     if (nbi_result != nullptr) std::memcpy(nbi_result, &old, size);
     tick_direct(call);
     return old;
@@ -449,6 +452,10 @@ void quiet(const char* call) {
 
 void progress_tick(const char* call) {
   tick_direct(call);
+}
+
+void wait_failed(const char* call, int rc) {
+  fatal(call, "waiting failed: %s (%s)", FM_last_error(), FM_strerror(rc));
 }
 
 void poll(const char* call) {

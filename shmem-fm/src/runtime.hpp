@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 struct shmemfm_team {
@@ -91,6 +92,33 @@ inline void cpu_relax() noexcept {
 #elif defined(__aarch64__)
   asm volatile("yield");
 #endif
+}
+
+// Waits until done() (memory other PEs write, with FM operations or with direct stores): checks
+// memory a few times between polls; once FM says waits should sleep on this host
+// (FM_idle_blocks: more ranks than CPUs), sleeps in FM_wait_until, woken by FM's packets and by
+// same-host PEs' FM_notify after their direct stores (notify_direct).
+void wait_failed(const char* call, int rc);
+template <class F>
+void wait_until_true(F&& done, const char* call) {
+  for (unsigned round = 0;; ++round) {
+    for (int i = 0; i < 32; ++i) {
+      if (done()) return;
+      cpu_relax();
+    }
+    if (round >= 4 && FM_idle_blocks()) {
+      const int rc = FM_wait_until(
+          [](void* a) -> int { return (*static_cast<std::remove_reference_t<F>*>(a))() ? 1 : 0; },
+          &done, -1);
+      if (rc != FM_SUCCESS) wait_failed(call, rc);
+      return;
+    }
+    poll(call);
+  }
+}
+// After a direct store into same-host PE pe's memory: wakes it if it sleeps in a wait.
+inline void notify_direct(int pe) noexcept {
+  (void)FM_notify(static_cast<unsigned>(pe));
 }
 
 // Direct pointer to `addr` (symmetric) on world PE pe, or nullptr.

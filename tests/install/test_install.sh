@@ -45,6 +45,7 @@ install)
     { tail -20 "$tmp/install.log"; echo "FAIL: cmake --install"; exit 1; }
   mv "$tmp/first" "$tmp/moved"
   p=$tmp/moved
+  installed_at=$tmp/first  # what the systemd unit names (it is written at install time)
   ;;
 deb)
   echo "== cpack -G DEB in $build"
@@ -61,6 +62,7 @@ deb)
   # unpacked elsewhere than /opt/fm-stack: relocatable, so it works from there
   dpkg-deb -x "$deb" "$tmp/unpacked"
   p=$tmp/unpacked/opt/fm-stack
+  installed_at=/opt/fm-stack
   ;;
 *)
   echo "usage: test_install.sh install|deb BUILD_DIR" >&2
@@ -72,7 +74,8 @@ echo "== the tree ($p)"
 for f in lib/libfm.so.0 lib/libfm.a lib/libshmem-fm.so.0 include/fm/fm.h include/fm/fm.hpp include/shmem.h \
   lib/pkgconfig/fm.pc lib/pkgconfig/shmem-fm.pc lib/cmake/FM/FMConfig.cmake lib/cmake/FM/FMConfigVersion.cmake \
   bin/fm_info bin/oshcc bin/oshc++ bin/oshrun share/man/man3/FM.3 share/man/man1/fm_info.1 \
-  share/man/man1/oshcc.1 share/man/man1/oshc++.1 share/man/man1/oshrun.1; do
+  share/man/man1/oshcc.1 share/man/man1/oshc++.1 share/man/man1/oshrun.1 bin/fm-dcsd \
+  share/man/man8/fm-dcsd.8 lib/systemd/system/fm-dcsd.service; do
   [ -e "$p/$f" ] && ok || bad "missing $f"
 done
 if [ "$mpi" = yes ]; then
@@ -83,7 +86,7 @@ if [ "$mpi" = yes ]; then
   done
 fi
 # man pages render without warnings
-for m in "$p"/share/man/man3/FM.3 "$p"/share/man/man1/{fm_info,oshcc,oshrun}.1; do
+for m in "$p"/share/man/man3/FM.3 "$p"/share/man/man1/{fm_info,oshcc,oshrun}.1 "$p"/share/man/man8/fm-dcsd.8; do
   if w=$(MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null) && [ -z "$w" ]; then ok; else bad "man page $m: $w"; fi
 done
 expect "the oshc++ page is oshcc's" "oshc++" env MANWIDTH=80 man -M "$p/share/man" oshc++
@@ -91,6 +94,9 @@ expect "the oshc++ page is oshcc's" "oshc++" env MANWIDTH=80 man -M "$p/share/ma
 # line, which names the cache)
 if grep -rIl -e "$build" -e "$src/" "$p" >"$tmp/names"; then bad "files name the build or source tree:"; cat "$tmp/names" >&2; else ok; fi
 expect "fm_info -c lists the tunables" FM_PROVIDER "$p/bin/fm_info" -c
+expect "the systemd unit starts the installed daemon" "ExecStart=$installed_at/bin/fm-dcsd " \
+  cat "$p/lib/systemd/system/fm-dcsd.service"
+expect "fm-dcsd --help" "--policy" "$p/bin/fm-dcsd" --help
 expect "fm_info -p probes" "shm" "$p/bin/fm_info" -p
 # the library a program loads, as a real path
 lib_of() { ldd "$1" | awk -v l="$2" '$1 ~ "^"l { print $3 }' | xargs -r realpath; }

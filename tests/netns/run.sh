@@ -13,15 +13,23 @@
 # reorder packets (tc netem is not available here); FM's fault decorator covers those.
 #   --cut-host   the job gets FM_TEST_CUT_FILE; when a rank creates that file, the last host is
 #                cut off (all its UDP packets dropped, both ways), as if unreachable.
+# Coscheduling (coschedule/): one fm-dcsd per host, as on real hosts:
+#   --daemon "FM-DCSD ARGS"  starts FM-DCSD ARGS --foreground in every host (on its namespace's
+#                abstract socket @fm-dcsd, where FM's ranks find it) before the job, stops it
+#                after; its log is kept in $FM_NETNS_LOGS/dcsd-HOST.log when that is set
+#   --per-host "CMD"         runs CMD in every host (in the background) once its daemon answers
 # Other options are passed to mpiexec.hydra before the program (e.g. -genv NAME VALUE).
 set -u
 drop=0 dup=0 cut=0
+daemon="" perhost=""
 mpiopts=()
 while [ $# -gt 0 ]; do
   case $1 in
     --drop) drop=$2; shift 2 ;;
     --dup) dup=$2; shift 2 ;;
     --cut-host) cut=1; shift ;;
+    --daemon) daemon=$2; shift 2 ;;
+    --per-host) perhost=$2; shift 2 ;;
     -genv) mpiopts+=("$1" "$2" "$3"); shift 3 ;;
     *) break ;;
   esac
@@ -46,8 +54,11 @@ net=10.$((100 + tag % 100)).$(((tag / 100) % 250)).
 br=fmbr$tag
 tmp=$(mktemp -d)
 watcher=""
+bg_pids=""
 cleanup() {
   [ -n "$watcher" ] && kill "$watcher" 2>/dev/null
+  for p in $bg_pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  if [ -n "$daemon" ] && [ -n "${FM_NETNS_LOGS:-}" ]; then cp "$tmp"/dcsd-*.log "$FM_NETNS_LOGS"/ 2>/dev/null; fi
   for ((i = 0; i < hosts; i++)); do
     ip netns del "fmns-${net}$((10 + i))" 2>/dev/null
     ip link del "fmv${tag}x$i" 2>/dev/null
@@ -93,6 +104,25 @@ if [ "$drop_pm" != 0 ] || [ "$dup_pm" != 0 ]; then
     ip netns exec "fmns-${net}$((10 + i))" nft -f - <<<"$rules" || { echo "run.sh: nft rules failed in host $i"; exit 1; }
   done
   echo "nftables: every host drops $drop % of the UDP packets it receives, sends $dup % twice"
+fi
+if [ -n "$daemon" ]; then
+  read -r -a dargs <<<"$daemon"
+  for ((i = 0; i < hosts; i++)); do
+    ns=fmns-${net}$((10 + i))
+    ip netns exec "$ns" "${dargs[@]}" --foreground --log "$tmp/dcsd-$i.log" \
+      --state "$tmp/dcsd-$i.state" &
+    bg_pids+=" $!"
+    for _ in $(seq 100); do
+      ip netns exec "$ns" "${dargs[0]}" --status >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+    ip netns exec "$ns" "${dargs[0]}" --status >/dev/null 2>&1 || { echo "run.sh: fm-dcsd did not start in host $i"; cat "$tmp/dcsd-$i.log"; exit 1; }
+    if [ -n "$perhost" ]; then
+      ip netns exec "$ns" sh -c "$perhost" >"$tmp/perhost-$i.out" 2>&1 &
+      bg_pids+=" $!"
+    fi
+  done
+  echo "fm-dcsd running in every host: ${dargs[*]}"
 fi
 if [ $cut = 1 ]; then
   mpiopts+=(-genv FM_TEST_CUT_FILE "$tmp/cut")

@@ -133,6 +133,19 @@ long FM_extract(size_t maxbytes);
  * wait object until something arrives or timeout_ms passes (-1: no limit).  Returns the bytes
  * extracted (0 on time-out), or < 0. */
 long FM_extract_wait(size_t maxbytes, int timeout_ms);
+/* Two-phase wait for a condition handlers (or same-host peers' direct stores) make true: runs
+ * handlers until done(arg) != 0, spinning up to an adaptive bound (FM_SPIN_MIN_US..FM_SPIN_US),
+ * then, when waits block on this host now (FM_idle_blocks), sleeping until a packet or a
+ * same-host peer's FM_notify wakes it.  timeout_ms < 0: no limit.  Returns FM_SUCCESS,
+ * FM_ETIMEDOUT, or an error (FM_EPEERFAILED naming the peer).  Not inside handlers. */
+int FM_wait_until(int (*done)(void* arg), void* arg, int timeout_ms);
+/* After a direct store into a same-host node's memory (FM_region_ptr) that it may be waiting
+ * for: wakes it if it sleeps (otherwise one shared load).  No-op for other nodes. */
+int FM_notify(unsigned node);
+/* 1 when FM's waits sleep after spinning on this host now (FM_IDLE=block, or auto with more
+ * ranks than CPUs here): a layer that polls by itself should then wait in FM_extract_wait or
+ * FM_wait_until instead of spinning. */
+int FM_idle_blocks(void);
 /* Inside a handler: places the next n bytes of the message in buf.  Returns the bytes placed (less
  * than n only when the message ended), or < 0.  Suspends the handler while bytes are in flight. */
 long FM_receive(void* buf, FM_stream* s, size_t n);

@@ -143,6 +143,19 @@ class Outgoing {
 [[nodiscard]] inline long extract_wait(std::size_t maxbytes, int timeout_ms) noexcept {
   return FM_extract_wait(maxbytes, timeout_ms);
 }
+// Two-phase wait until done() holds (FM_wait_until); done is any callable returning bool.
+template <typename Done>
+[[nodiscard]] inline Status wait_until(Done&& done, int timeout_ms = -1) {
+  return static_cast<Status>(FM_wait_until(
+      [](void* a) -> int { return (*static_cast<std::remove_reference_t<Done>*>(a))() ? 1 : 0; },
+      &done, timeout_ms));
+}
+[[nodiscard]] inline Status notify(unsigned node) noexcept {
+  return static_cast<Status>(FM_notify(node));
+}
+inline bool idle_blocks() noexcept {
+  return FM_idle_blocks() != 0;
+}
 // Registers a handler; returns its id or a negative status.
 [[nodiscard]] inline int register_handler(FM_handler fn, int id = FM_ANY_ID) noexcept {
   return FM_register_handler(id, fn);

@@ -170,6 +170,25 @@ long FM_extract_wait(size_t maxbytes, int timeout_ms) {
                       [&](Context& c) { return c.extract_wait(maxbytes, timeout_ms); });
 }
 
+int FM_wait_until(int (*done)(void* arg), void* arg, int timeout_ms) {
+  return with_context("FM_wait_until", FM_ENOTINIT,
+                      [&](Context& c) { return c.wait_until(done, arg, timeout_ms); });
+}
+
+int FM_notify(unsigned node) {
+  Context* c = fm::core::current();
+  if (c == nullptr) return fm::fail(FM_ENOTINIT, "FM_notify: FM is not initialized");
+  if (node >= c->size())
+    return fm::fail(FM_ENODEST, "FM_notify: node %u out of range (%u nodes)", node, c->size());
+  c->idler().notify(node);
+  return FM_SUCCESS;
+}
+
+int FM_idle_blocks(void) {
+  Context* c = fm::core::current();
+  return c != nullptr && !c->closed() && c->idler().blocks() ? 1 : 0;
+}
+
 long FM_receive(void* buf, FM_stream* s, size_t n) {
   if (s == nullptr) return fm::fail(FM_ESTREAM, "FM_receive: stream is NULL");
   if (s->magic != fm::core::kInMagic)

@@ -2,6 +2,7 @@
 // statistics, and in-process jobs over the loopback transport.
 #include "core/context.hpp"
 
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,44 +105,80 @@ long Context::receive(void* buf, FM_stream* s, std::size_t n) {
   return rx_.receive(buf, s, n);
 }
 
+// Spins for the adaptive bound, then sleeps (idle.hpp) until a packet, a same-host peer's
+// doorbell or the deadline; FM_extract_wait always sleeps after spinning, whatever FM_IDLE says
+// (its caller asked to wait).
 long Context::extract_wait(std::size_t maxbytes, int timeout_ms) {
   long n = extract(maxbytes);
   if (n != 0) return n;
-  const std::uint64_t t0 = now_ns();
-  const std::uint64_t spin_end = t0 + st_.cfg.spin_us * 1000ull;
-  const std::uint64_t deadline =
-      timeout_ms < 0 ? UINT64_MAX : t0 + static_cast<std::uint64_t>(timeout_ms) * 1000000ull;
-  while (now_ns() < std::min(spin_end, deadline))
-    if ((n = extract(maxbytes)) != 0) return n;
-  bool can_block = !st_.lanes.empty();
-  for (Lane& l : st_.lanes) can_block = can_block && l.caps().wait_fd && l.tp->wait_fd() >= 0;
-  std::uint64_t sleep_ns = 20000;
-  while (true) {
+  const std::uint64_t deadline = deadline_after(timeout_ms);
+  Idle& idle = *st_.idle;
+  const Idle::WaitScope scope(idle);
+  std::uint64_t since = now_ns();
+  const bool contended = idle.blocks();  // spin-yield: whom we wait for may need this CPU
+  for (;;) {
     const std::uint64_t now = now_ns();
     if (now >= deadline) return 0;
-    const std::uint64_t left_ms = (deadline - now) / 1000000ull + 1;
-    bool blocked = false;
-    if (can_block && !rx_.anything_ready()) {
-      bool ok = true;
-      for (Lane& l : st_.lanes) ok = ok && l.tp->try_wait();
-      if (ok) {
-        pollfd fds[8];
-        nfds_t nfds = 0;
-        for (Lane& l : st_.lanes)
-          if (nfds < 8) fds[nfds++] = pollfd{l.tp->wait_fd(), POLLIN, 0};
-        const int ms = static_cast<int>(std::min<std::uint64_t>(left_ms, st_.cfg.liveness_ms));
-        ::poll(fds, nfds, ms);
-        blocked = true;
-      }
+    if (now - since >= (contended ? idle.yield_ns() : idle.spin_ns())) {
+      nap(deadline, nullptr, nullptr);
+      since = now_ns();
+      live_.check();
+    } else if (contended) {
+      sched_yield();
     }
-    if (!blocked && !rx_.anything_ready()) {  // no wait object: sleep with a growing interval
-      timespec ts{0, static_cast<long>(std::min<std::uint64_t>(sleep_ns, deadline - now))};
-      nanosleep(&ts, nullptr);
-      sleep_ns = std::min<std::uint64_t>(sleep_ns * 2, 1000000);
-    }
-    live_.check();
     if ((n = extract(maxbytes)) != 0) return n;
   }
+}
+
+// FM_wait_until: handlers run until done(arg); sleeps after spinning when FM_IDLE says waits
+// block now (else spins, yielding the CPU on an oversubscribed machine).
+int Context::wait_until(int (*done)(void*), void* arg, int timeout_ms) {
+  if (st_.closed) return fail(FM_ENOTINIT, "FM_wait_until: FM is finalized");
+  if (st_.in_handler()) return fail(FM_EINHANDLER, "FM_wait_until: called inside a handler");
+  if (done == nullptr) return fail(FM_EINVAL, "FM_wait_until: done is NULL");
+  if (done(arg) != 0) return FM_SUCCESS;
+  const std::uint64_t deadline = deadline_after(timeout_ms);
+  Idle& idle = *st_.idle;
+  const Idle::WaitScope scope(idle);
+  std::uint64_t since = now_ns();
+  for (;;) {
+    const long n = extract(SIZE_MAX);
+    if (n < 0) return static_cast<int>(n);
+    if (done(arg) != 0) return FM_SUCCESS;
+    const std::uint64_t now = now_ns();
+    if (n > 0) {
+      since = now;
+      continue;
+    }
+    if (now >= deadline)
+      return fail(FM_ETIMEDOUT, "FM_wait_until: not done after %d ms", timeout_ms);
+    if (now - since >= idle.yield_ns() && idle.blocks()) {
+      // done may wait for a direct store whose writer does not call FM_notify (shmem_ptr):
+      // naps of about a millisecond bound what that costs
+      nap(std::min(deadline, now + 1000000), done, arg);
+      since = now_ns();
+      live_.check();
+    } else if (st_.oversubscribed || idle.blocks()) {
+      sched_yield();  // spin-yield
+    }
+  }
+}
+
+void Context::nap(std::uint64_t deadline, int (*done)(void*), void* arg) {
+  Idle& idle = *st_.idle;
+  idle.arm();
+  std::uint64_t slept = 0;
+  if (rx_.progress() >= 0 && !rx_.anything_ready() && !live_.unreported() &&
+      (done == nullptr || done(arg) == 0)) {
+    const std::uint64_t now = now_ns();
+    if (now < deadline) slept = rx_.sleep_lanes(deadline - now);
+  }
+  idle.disarm(slept);
+}
+
+std::uint64_t Context::deadline_after(int timeout_ms) noexcept {
+  return timeout_ms < 0 ? UINT64_MAX
+                        : now_ns() + static_cast<std::uint64_t>(timeout_ms) * 1000000ull;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -225,6 +262,7 @@ int Context::finalize() {
     if (rc == FM_SUCCESS) rc = rc2;
   }
   st_.closed = true;
+  st_.idle->finalize();
   st_.lanes.clear();
   return rc;
 }
@@ -354,6 +392,7 @@ std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
     unsigned n, const Config& cfg, int* rc, transport::LoopbackFabric** fab,
     const transport::FaultParams* fault, int fault_node, bool reliable) {
   std::vector<std::unique_ptr<Context>> job;
+  std::vector<Idle*> pages(n, nullptr);
   auto fabric = transport::make_loopback_fabric(n);
   if (fab != nullptr) *fab = fabric.get();
   for (unsigned r = 0; r < n; ++r) {
@@ -396,10 +435,27 @@ std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
     w.peer_packet.assign(n, cfg.packet_size);
     w.hosts.assign(n, "loopback");
     w.pids.assign(n, static_cast<int>(getpid()));  // every node is this process
+    if (n > 1) {  // a status page and a doorbell each, rung by the others as on one host
+      // In-process nodes share the CPUs with the test itself: waits sleep only when told to
+      // (FM_IDLE=block), never because the load average says the host is busy.
+      Config icfg = cfg;
+      if (icfg.idle == "auto") icfg.idle = "poll";
+      w.idle = std::make_unique<Idle>();
+      if (w.idle->create(icfg, r, n) == FM_SUCCESS) {
+        std::vector<int> local(n);
+        for (unsigned i = 0; i < n; ++i) local[i] = static_cast<int>(i);
+        w.idle->describe(local, 0, false);
+        pages[r] = w.idle.get();
+      }
+    }
     auto c = create(std::move(w), rc);
     if (c == nullptr) return {};
     job.push_back(std::move(c));
   }
+  for (Idle* a : pages)
+    for (unsigned r = 0; r < n; ++r)
+      if (a != nullptr && pages[r] != nullptr && pages[r] != a)
+        (void)a->attach(pages[r]->name(), r);
   return job;
 }
 

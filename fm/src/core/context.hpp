@@ -58,6 +58,8 @@ class Context final : private Events {
   // FM API (the rest goes to the parts directly)
   long extract(std::size_t maxbytes);
   long extract_wait(std::size_t maxbytes, int timeout_ms);
+  int wait_until(int (*done)(void*), void* arg, int timeout_ms);  // FM_wait_until
+  Idle& idler() noexcept { return *st_.idle; }
   long receive(void* buf, FM_stream* s, std::size_t n);
   // Quiesces (drains sends, exchanges BYE with every live node, launcher barrier) and closes.
   int finalize();
@@ -92,6 +94,9 @@ class Context final : private Events {
   int setup(Wiring&& w);
   void print_stats(bool any_failed);
   void progress_thread_main();
+  // One sleep of a wait's phase 2 (idle.hpp), unless something ends the wait already.
+  void nap(std::uint64_t deadline, int (*done)(void*), void* arg);
+  static std::uint64_t deadline_after(int timeout_ms) noexcept;
 
   // Events
   void peer_failed(unsigned p) override { rma_.peer_failed(p); }

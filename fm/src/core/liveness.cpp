@@ -149,6 +149,7 @@ int Liveness::send_control(unsigned p, PacketType type) {
       s_.tx_free.push(b);
   }
   if (rc == FM_SUCCESS) {
+    s_.idle->sent(p);
     q.rx.owed = 0;
     q.rx.starving = false;
   } else if (rc != FM_EAGAIN) {

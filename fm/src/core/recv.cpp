@@ -87,6 +87,26 @@ int Receiver::progress() {
   return FM_SUCCESS;
 }
 
+std::uint64_t Receiver::sleep_lanes(std::uint64_t max_ns) {
+  Idle& idle = *s_.idle;
+  pollfd fds[8];
+  nfds_t n = 0;
+  bool nap = false;  // some lane cannot wake us
+  for (Lane& l : s_.lanes) {
+    if (l.caps().wait_fd && l.tp->wait_fd() >= 0 && n < 8) {
+      if (!l.tp->try_wait()) return 0;  // completions pending: no sleep
+      fds[n++] = pollfd{l.tp->wait_fd(), POLLIN, 0};
+    } else if (!(l.kind == 0 && idle.active() && idle.covered())) {
+      nap = true;  // same-host peers ring our doorbell; nothing else wakes us for this lane
+    }
+  }
+  std::uint64_t ms = nap ? 1 : s_.cfg.liveness_ms;
+  if (max_ns != UINT64_MAX) ms = std::min<std::uint64_t>(ms, max_ns / 1000000 + 1);
+  const std::uint64_t t0 = now_ns();
+  idle.sleep(fds, n, static_cast<int>(ms));
+  return std::max<std::uint64_t>(now_ns() - t0, 1);
+}
+
 void Receiver::repost(Buf* b) {
   Lane& lane = s_.lanes[b->lane];
   const int rc = lane.tp->post_recv(b->hdr(), lane.packet, &b->op);
@@ -103,6 +123,7 @@ void Receiver::on_arrival(Buf* b) {
   }
   const unsigned p = h->src;
   Peer& q = s_.peers[p];
+  s_.idle->taken(p);
   if (h->credits != 0) q.tx.take_credits(h->credits);
   switch (h->type) {
     case kData:

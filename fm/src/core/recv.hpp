@@ -21,13 +21,16 @@ namespace fm::core {
 // give up after FM_PEER_TIMEOUT_MS (for what completes locally: a send buffer, the transport
 // taking a packet); handlers: run handlers meanwhile (not inside a handler's own FM_receive, nor
 // while waiting for a local send buffer); drain: send pending requests and queued answers
-// meanwhile (the one-sided engine's waits); yield: sched_yield on an oversubscribed machine.
+// meanwhile (the one-sided engine's waits); yield: sched_yield on an oversubscribed machine;
+// block: what ends it arrives as a packet, so after spinning (idle.hpp) it may sleep until one
+// does (when the host is contended, FM_IDLE).
 struct Wait {
   const char* what;
   bool timed = false;
   bool handlers = true;
   bool drain = false;
   bool yield = false;
+  bool block = false;
 };
 
 // Set on the progress thread while it runs in its async-only mode (FM_progress_thread(2)): every
@@ -65,6 +68,7 @@ class Receiver {
   template <typename Done>
   int wait_until(unsigned p, const Wait& w, Done&& done) {
     std::uint64_t start = 0;
+    Phase ph;
     while (!done()) {
       if (p < s_.size && s_.peers[p].link.failed) return live_.peer_error(p, w.what);
       const int rc = progress();
@@ -81,10 +85,36 @@ class Receiver {
                         s_.cfg.peer_timeout_ms, p);
         }
       }
+      if (w.block) {  // two-phase: spin for the bound, then sleep (idle.hpp)
+        const std::uint64_t now = now_ns();
+        if (ph.idle == nullptr) {
+          ph.idle = s_.idle.get();
+          ph.idle->enter_wait();
+          ph.since = now;
+          ph.contended = ph.idle->blocks();
+        } else if (now - ph.since >= (ph.contended ? ph.idle->yield_ns() : ph.idle->spin_ns()) &&
+                   ph.idle->blocks()) {
+          ph.idle->arm();
+          std::uint64_t slept = 0;
+          if (progress() >= 0 && !anything_ready() && !done()) slept = sleep_lanes(UINT64_MAX);
+          ph.idle->disarm(slept);
+          ph.since = now_ns();
+          continue;
+        } else if (ph.contended) {
+          sched_yield();  // spin-yield: a runnable process on this CPU may be whom we wait for
+          continue;
+        }
+      }
       if (w.yield && s_.oversubscribed) sched_yield();  // whom we wait for may need this CPU
     }
     return FM_SUCCESS;
   }
+
+  // Phase 2 of a wait, once armed and nothing is ready: sleeps on the doorbell and the lanes'
+  // wait objects for at most max_ns (shorter when a lane cannot wake us: 1 ms naps, so that
+  // datagram lanes' timers and fd-less lanes still progress; the liveness interval otherwise).
+  // Returns the time slept, 0 when a lane had completions pending.
+  std::uint64_t sleep_lanes(std::uint64_t max_ns);
 
   // The running extraction's budget (a suspended handler's FM_receive checks it).
   std::size_t extracted() const noexcept { return extracted_; }
@@ -118,6 +148,14 @@ class Receiver {
   Liveness& live_;
   bool credit_pending_ = false;  // some peer's credit packet could not be sent yet
   std::uint32_t turns_ = 0;      // rounds of every wait: liveness is checked every 64th
+  struct Phase {  // a blocking wait's phase: spinning since `since`; the wait ends computing
+    Idle* idle = nullptr;
+    std::uint64_t since = 0;
+    bool contended = false;  // waits sleep on this host now: spinning yields the CPU
+    ~Phase() {
+      if (idle != nullptr) idle->leave_wait();
+    }
+  };
 
   // zero-copy reads in flight (a callback context the transport completes)
   struct Reads {

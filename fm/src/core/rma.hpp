@@ -132,8 +132,10 @@ class RmaEngine {
              std::size_t len, const char* what);
   void on_native_done(RmaOp* op, bool ok);
   int lane_kind(unsigned node) const noexcept;
+  // Emulated operations are answered by packets: their waits may sleep until one arrives.
   Wait wait_for(const char* what) const noexcept {
-    return Wait{.what = what, .drain = true, .yield = true};
+    return Wait{
+        .what = what, .drain = true, .yield = true, .block = core_.config().rma == "emulated"};
   }
 
   CoreOps core_;

@@ -37,7 +37,8 @@ int Sender::wait_credit(unsigned p) {
   if (s_.in_handler())
     return fail(FM_EAGAIN, "no credits for node %u inside a handler; return and retry", p);
   ++q.stats.credit_stalls;
-  return rx_.wait_until(p, Wait{.what = "send (waiting for credits)"}, [&] {
+  // credits come back in packets: the wait may sleep until one arrives
+  return rx_.wait_until(p, Wait{.what = "send (waiting for credits)", .block = true}, [&] {
     if (q.tx.credits > 0) return true;
     // ask once; a request the transport could not take now (full) is asked again
     if (p != s_.rank && !q.tx.credit_requested && live_.send_control(p, kCreditRequest) == 0)
@@ -73,9 +74,11 @@ int Sender::transmit(unsigned dest, Buf* b, const void* ext, std::size_t ext_len
     if (ext == nullptr && inline_len <= lane.caps().inject_size) {
       rc = lane.tp->inject(dest, h, inline_len);
       if (rc == FM_SUCCESS) s_.free_tx(b);
+      if (rc == FM_SUCCESS) s_.idle->sent(dest);
     } else {
       rc = lane.tp->send(dest, iov, ext != nullptr ? 2 : 1, &b->op);
       if (rc == FM_SUCCESS) {
+        s_.idle->sent(dest);
         ++s_.tx_outstanding;
         if (ext != nullptr) {
           b->gather = 1;
@@ -393,6 +396,7 @@ int Sender::send(unsigned dest, int handler, const void* buf, std::size_t n, boo
       if (n != 0) std::memcpy(h + 1, buf, n);
       const int rc = lane.tp->inject(dest, h, sizeof *h + n);
       if (rc == FM_SUCCESS) {
+        s_.idle->sent(dest);
         ++q.tx.seq;
         --q.tx.credits;
         q.rx.owed = 0;

@@ -46,6 +46,7 @@ int State::setup(Wiring&& w) {
   lanes = std::move(w.lanes);
   boot = std::move(w.boot);
   board = std::move(w.board);
+  idle = w.idle ? std::move(w.idle) : std::make_unique<Idle>();
   oversubscribed = w.oversubscribed;
   fabric = std::move(w.fabric);
   std::size_t self_packet = cfg.packet_size;

@@ -18,6 +18,7 @@
 #include "bootstrap/bootstrap.hpp"
 #include "core/board.hpp"
 #include "core/fiber.hpp"
+#include "core/idle.hpp"
 #include "core/wire.hpp"
 #include "transport/stack.hpp"
 #include "util/config.hpp"
@@ -158,7 +159,8 @@ struct Wiring {
   std::vector<int> pids;                 // per node
   bool oversubscribed = false;   // more ranks on this machine than CPUs: waits yield the CPU
   std::unique_ptr<Board> board;  // ours, or null (no shared memory, tests)
-  std::vector<const Board::Word*> acked;              // per node: its board's line for us, or null
+  std::vector<const Board::Word*> acked;  // per node: its board's line for us, or null
+  std::unique_ptr<Idle> idle;  // our status page and doorbell, peers' attached (null: none)
   std::unique_ptr<bootstrap::Bootstrap> boot;         // may be null (tests)
   std::shared_ptr<transport::LoopbackFabric> fabric;  // tests: kept alive with the lanes
 };
@@ -171,6 +173,7 @@ struct State {
   std::vector<Peer> peers;
   std::unique_ptr<bootstrap::Bootstrap> boot;
   std::unique_ptr<Board> board;  // where we post what we consumed of same-host senders
+  std::unique_ptr<Idle> idle;    // never null (without a page: waits nap instead)
   bool oversubscribed = false;
   Events* events = nullptr;
   Context* owner = nullptr;  // what handlers' FM calls act on (ScopedCurrent)

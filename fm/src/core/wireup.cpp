@@ -85,27 +85,48 @@ int wire_up(const FM_bootstrap* ext, std::unique_ptr<Context>* out) {
       FM_WARN("no shared-memory board (%s): same-host zero-copy sends are acknowledged by packets",
               last_error());
   }
+  w.idle = std::make_unique<Idle>();
+  if (n > 1 && w.idle->create(w.cfg, me, n) != FM_SUCCESS)
+    FM_WARN("no status page (%s): waits nap instead of sleeping until woken", last_error());
   const std::string my_host = bs::host_key();
-  rc = boot.put(key("fm-h-%u", me), bs::hex_encode(my_host.data(), my_host.size()) + "," +
-                                        std::to_string(getpid()) + "," +
-                                        (w.board != nullptr ? w.board->name() : "-"));
+  rc = boot.put(key("fm-h-%u", me),
+                bs::hex_encode(my_host.data(), my_host.size()) + "," + std::to_string(getpid()) +
+                    "," + (w.board != nullptr ? w.board->name() : "-") + "," + w.idle->name());
   if (rc == FM_SUCCESS) rc = boot.fence();
   if (rc != FM_SUCCESS) return rc;
   w.hosts.resize(n);
   w.pids.resize(n);
-  std::vector<std::string> boards(n);
+  std::vector<std::string> boards(n), pages(n);
   for (unsigned r = 0; r < n; ++r) {
     std::string v, host;
     if ((rc = boot.get(key("fm-h-%u", r), &v)) != FM_SUCCESS) return rc;
     const auto f = split(v, ',');
-    if (f.size() != 3 || !bs::hex_decode(f[0], &host))
+    if (f.size() != 4 || !bs::hex_decode(f[0], &host))
       return fail(FM_ELAUNCH, "FM_initialize: malformed host record of node %u: \"%s\"", r,
                   v.c_str());
     w.hosts[r] = host;
     w.pids[r] = std::atoi(f[1].c_str());
     boards[r] = f[2];
+    pages[r] = f[3];
   }
   w.oversubscribed = machine_oversubscribed(w.hosts, me);
+  // Our host's ranks of the job (by host key, so namespace hosts count apart), the job's
+  // identity (the same on every rank with no further exchange), our daemon, our CPU.
+  {
+    std::vector<int> local(n, -1);
+    int next = 0;
+    for (unsigned r = 0; r < n; ++r)
+      if (w.hosts[r] == my_host) local[r] = next++;
+    const std::string id = w.hosts[0] + ":" + std::to_string(w.pids[0]);
+    std::uint64_t job = 1469598103934665603ull;  // FNV-1a
+    for (unsigned char c : id) job = (job ^ c) * 1099511628211ull;
+    w.idle->describe(local, job, w.oversubscribed);
+    for (unsigned r = 0; r < n; ++r)
+      if (r != me && local[r] >= 0 && pages[r] != "-" && !w.idle->attach(pages[r], r))
+        FM_WARN("%s; its waits are woken by naps", last_error());
+    w.idle->register_daemon();
+    w.idle->bind_cpu();
+  }
 
   // 3. which lane serves each peer, and with which provider
   const std::string& prov = w.cfg.provider;
@@ -154,7 +175,12 @@ int wire_up(const FM_bootstrap* ext, std::unique_ptr<Context>* out) {
     sp.open.size = n;
     sp.open.packet_size = s == kLocal ? w.cfg.shm_packet_size : w.cfg.packet_size;
     sp.open.tx_depth = 256;
-    sp.open.wait_fd = w.cfg.wait == "fd" || (w.cfg.wait == "auto" && w.oversubscribed);
+    // a wait object when waits will sleep: this job oversubscribes the host, FM_IDLE=block, or
+    // the daemon counts more ranks here than CPUs
+    const bool contended = w.oversubscribed || w.cfg.idle == "block" ||
+                           (w.cfg.idle == "auto" && w.idle->page() != nullptr &&
+                            w.idle->daemon_connected() && w.idle->page()->host_contended != 0);
+    sp.open.wait_fd = w.cfg.wait == "fd" || (w.cfg.wait == "auto" && contended);
     sp.peers = count[s];
     sp.credits = w.cfg.credits;
     sp.rx_memory = w.cfg.rx_memory;

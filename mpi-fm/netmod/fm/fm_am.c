@@ -308,6 +308,22 @@ int MPIDI_FM_handler(FM_stream *s, unsigned sender)
 
 /* ---- progress ------------------------------------------------------------------------------- */
 
+/* Called on every 64th empty progress call in a row.  MPICH waits by polling progress (MPI_Wait,
+ * MPI_Waitall, a blocking send or receive, and programs' MPI_Test loops alike): a run of empty
+ * calls is a wait.  Once FM says waits should sleep on this host (FM_idle_blocks: more ranks
+ * than CPUs here, FM_IDLE), the wait goes on in FM_extract_wait, which spins for FM's adaptive
+ * bound and then sleeps until a packet arrives, for at most 1 ms so that MPICH's own progress
+ * hooks (collectives, RMA) keep turning.  Returns what FM extracted (< 0: failure). */
+long MPIDI_FM_idle(void)
+{
+    if (!FM_idle_blocks())
+        return 0;
+    const long n = FM_extract_wait(SIZE_MAX, 1);
+    if (n != 0)
+        MPIDI_FM_global.idle_polls = 0;
+    return n;
+}
+
 int MPIDI_FM_progress_slow(int need_extract, long extracted)
 {
     int mpi_errno = MPI_SUCCESS;

@@ -129,11 +129,19 @@ MPL_STATIC_INLINE_PREFIX int MPIDI_NM_progress(int vci, int blocking)
     if (unlikely(MPIDI_FM_global.nqueued || MPIDI_FM_global.failed || MPIDI_FM_global.finalized))
         return MPIDI_FM_progress_slow(1, 0);
     long n = FM_extract(SIZE_MAX);
+    if (n == 0) {
+        /* MPICH polls in a loop while it waits (MPI_Wait passes blocking = 0 too): every 64th
+         * empty call in a row looks whether to sleep in FM (MPIDI_FM_idle) */
+        if (unlikely((++MPIDI_FM_global.idle_polls & 63) == 0))
+            n = MPIDI_FM_idle();
+        /* more ranks than CPUs here: an idle poll gives the CPU to the rank we are waiting for */
+        else if (unlikely(MPIDI_FM_global.oversubscribed))
+            sched_yield();
+    } else {
+        MPIDI_FM_global.idle_polls = 0;
+    }
     if (unlikely(n < 0 || MPIDI_FM_global.nqueued))
         return MPIDI_FM_progress_slow(0, n);
-    /* more ranks than CPUs here: an idle poll gives the CPU to the rank we are waiting for */
-    if (unlikely(n == 0 && MPIDI_FM_global.oversubscribed))
-        sched_yield();
     return MPI_SUCCESS;
 }
 

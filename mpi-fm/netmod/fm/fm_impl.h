@@ -64,6 +64,7 @@ typedef struct {
     int failed;           /* a peer failed: every progress call reports it from then on */
     int finalized;        /* FM not joined (before init_world) or left (finalize hook) */
     int oversubscribed;   /* more of the job's ranks on this machine than CPUs */
+    unsigned idle_polls;  /* progress calls in a row that found nothing */
     MPI_Aint eager_limit; /* MPIR_CVAR_CH4_FM_EAGER_LIMIT, capped */
     char failed_msg[256];
 } MPIDI_FM_global_t;
@@ -76,6 +77,7 @@ MPL_STATIC_INLINE_PREFIX int MPIDI_FM_node(MPIR_Comm *comm, int rank)
 }
 
 /* fm_am.c */
+long MPIDI_FM_idle(void);
 int MPIDI_FM_send(int node, int handler_id, const void *am_hdr, MPI_Aint am_hdr_sz,
                   const void *data, MPI_Aint count, MPI_Datatype datatype, MPIR_Request *sreq);
 int MPIDI_FM_progress_slow(int need_extract, long extracted);

@@ -1,0 +1,52 @@
+// sched.hpp - what fm-dcsd does to threads: read their state from /proc, save and set their
+// scheduling attributes, and keep the state file that lets a restarted daemon undo the boosts
+// of one that died.
+#ifndef FM_DCSD_SCHED_HPP
+#define FM_DCSD_SCHED_HPP
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "state.hpp"
+
+namespace fm::dcsd {
+
+struct SchedAttr {
+  std::uint32_t policy = 0;
+  std::int32_t nice = 0;
+  std::uint32_t prio = 0;
+  std::uint64_t flags = 0;
+};
+
+// sched_getattr/sched_setattr by system call (glibc 2.36 has no wrappers).  False with errno.
+bool get_attr(pid_t tid, SchedAttr* a);
+bool set_attr(pid_t tid, const SchedAttr& a);
+
+// /proc/PID/task/TID/stat's state letter and starttime; false if the thread is gone.
+bool read_task(pid_t pid, pid_t tid, char* state, std::uint64_t* starttime);
+// /proc/PID/task/TID/schedstat: ns on CPU, ns waited runnable.
+bool read_schedstat(pid_t pid, pid_t tid, std::uint64_t* run_ns, std::uint64_t* delay_ns);
+
+class StateFile {
+ public:
+  ~StateFile();
+  // Opens (creating it and its directory) and locks the file; false with *err.
+  bool open(const std::string& path, std::string* err);
+  // Gives back every saved attribute whose thread still lives (same starttime); calls `said`
+  // for each; clears the table.
+  void restore(const std::function<void(const StateEntry&)>& said);
+  void save(unsigned slot, pid_t pid, pid_t tid, std::uint64_t starttime, const SchedAttr& a);
+  void clear(unsigned slot);
+  void clear_all();
+
+ private:
+  StateTable* t_ = nullptr;
+  int fd_ = -1;
+};
+
+}  // namespace fm::dcsd
+
+#endif
