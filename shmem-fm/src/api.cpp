@@ -79,16 +79,27 @@ int test_all(T* iv, std::size_t n, const int* status, int cmp, const T* vals, T 
   return 1;
 }
 
+// The _any forms scan from the index after the one they returned last (one cursor per PE, as
+// the specification allows), so that a series of calls returns every satisfied index in turn
+// (OpenSHMEM 1.5, 9.10: "a series of calls ... must eventually return" each of them), even when
+// the program neither sets status nor changes the flags it was given.
+std::size_t g_any_next = 0;
+
 template <class T>
 std::size_t test_any(T* iv, std::size_t n, const int* status, int cmp, const T* vals, T value,
                      const char* call) {
-  for (std::size_t i = 0; i < n; ++i)
+  if (n == 0) return SIZE_MAX;
+  std::size_t i = g_any_next < n ? g_any_next : 0;
+  for (std::size_t k = 0; k < n; ++k, i = i + 1 == n ? 0 : i + 1)
     if ((status == nullptr || status[i] == 0) &&
-        compare(load(&iv[i]), cmp, vals != nullptr ? vals[i] : value, call))
+        compare(load(&iv[i]), cmp, vals != nullptr ? vals[i] : value, call)) {
+      g_any_next = i + 1;
       return i;
+    }
   return SIZE_MAX;
 }
 
+// The _some forms return every satisfied index at each call, so they are fair as they stand.
 template <class T>
 std::size_t test_some(T* iv, std::size_t n, std::size_t* idx, const int* status, int cmp,
                       const T* vals, T value, const char* call) {
@@ -208,15 +219,20 @@ void shmem_init(void) {
   initialize("shmem_init");
 }
 
+// The thread level provided: what was asked for, at most FUNNELED (shmem_init gives SINGLE).
+static int g_thread_level = SHMEM_THREAD_SINGLE;
+
 int shmem_init_thread(int requested, int* provided) {
   initialize("shmem_init_thread");
-  if (provided != nullptr)
-    *provided = requested < SHMEM_THREAD_FUNNELED ? requested : SHMEM_THREAD_FUNNELED;
+  g_thread_level = requested < SHMEM_THREAD_SINGLE     ? SHMEM_THREAD_SINGLE
+                   : requested < SHMEM_THREAD_FUNNELED ? requested
+                                                       : SHMEM_THREAD_FUNNELED;
+  if (provided != nullptr) *provided = g_thread_level;
   return 0;
 }
 
 void shmem_query_thread(int* provided) {
-  if (provided != nullptr) *provided = SHMEM_THREAD_FUNNELED;
+  if (provided != nullptr) *provided = g_thread_level;
 }
 
 void shmem_finalize(void) {
@@ -370,7 +386,9 @@ int shmem_ctx_get_team(shmem_ctx_t ctx, shmem_team_t* team) {
 void shmem_fence(void) {
   fence("shmem_fence");
 }
+// On SHMEM_CTX_INVALID, fence and quiet perform no operation (OpenSHMEM 1.5, 9.9.1 and 9.9.2).
 void shmem_ctx_fence(shmem_ctx_t ctx) {
+  if (ctx == SHMEM_CTX_INVALID) return;
   world_pe(ctx, 0, "shmem_ctx_fence");
   fence("shmem_ctx_fence");
 }
@@ -378,6 +396,7 @@ void shmem_quiet(void) {
   quiet("shmem_quiet");
 }
 void shmem_ctx_quiet(shmem_ctx_t ctx) {
+  if (ctx == SHMEM_CTX_INVALID) return;
   world_pe(ctx, 0, "shmem_ctx_quiet");
   quiet("shmem_ctx_quiet");
 }

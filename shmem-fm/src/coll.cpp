@@ -31,7 +31,8 @@ void and_u64(void* acc, const void* in, std::size_t n) {
     static_cast<std::uint64_t*>(acc)[i] &= static_cast<const std::uint64_t*>(in)[i];
 }
 
-// Lowest `want` slots free on every member of the parent set; fatal if there are not enough.
+// Lowest `want` slots free on every member of the parent set, or 0 if there are not enough (every
+// member computes the same answer, so a split fails on all PEs of the parent alike).
 std::uint64_t agree_slots(const Set& parent, int want, const char* call) {
   std::uint64_t* w = parent.sync + kScratch;
   __atomic_store_n(&w[0], ~g_used_slots, __ATOMIC_SEQ_CST);
@@ -42,7 +43,7 @@ std::uint64_t agree_slots(const Set& parent, int want, const char* call) {
   w[1] = 0;
   std::uint64_t chosen = 0;
   for (int k = 0; k < want; ++k) {
-    if (free == 0) fatal(call, "too many teams alive at once (at most %d per PE)", kSlots);
+    if (free == 0) return 0;  // more than kSlots teams alive at once on some member
     const std::uint64_t bit = free & -free;
     chosen |= bit;
     free &= ~bit;
@@ -264,7 +265,9 @@ int shmem_team_split_strided(shmem_team_t parent, int start, int stride, int siz
     return -1;
   }
   const Set ps = team_set(parent, call);
-  const int slot = slot_of(agree_slots(ps, 1, call));
+  const std::uint64_t bits = agree_slots(ps, 1, call);
+  if (bits == 0) return -1;  // OpenSHMEM 1.5, 9.4.6: nonzero on every PE, SHMEM_TEAM_INVALID
+  const int slot = slot_of(bits);
   std::vector<int> pes;
   bool member = false;
   for (int i = 0; i < size; ++i) {
@@ -292,7 +295,8 @@ int shmem_team_split_2d(shmem_team_t parent, int xrange, const shmem_team_config
   const int pn = static_cast<int>(parent->pes.size());
   xrange = std::min(xrange, pn);
   const Set ps = team_set(parent, call);
-  std::uint64_t bits = agree_slots(ps, 2, call);
+  const std::uint64_t bits = agree_slots(ps, 2, call);
+  if (bits == 0) return -1;
   const int xslot = slot_of(bits);
   const int yslot = slot_of(bits & (bits - 1));
   const int me = parent->my;

@@ -37,6 +37,7 @@ struct Peer {
   Info info{};
   bool have = false;
   std::byte* heap = nullptr;  // its heap mapped here (same host), or null
+  std::byte* data = nullptr;  // its global data mapped here (same host, shared in place), or null
   bool fm_dirty = false;      // FM operations to it may be in flight (ordering with direct ones)
 };
 
@@ -52,6 +53,7 @@ struct State {
   std::size_t heap_bytes = 0;   // whole mapping
   std::byte* data = nullptr;    // writable data segment of the executable
   std::size_t data_bytes = 0;
+  bool data_shared = false;  // made an on-host segment in place: same-host PEs map it
   FM_region heap_region{}, data_region{};
   std::vector<Peer> peers;
   unsigned info_count = 0;
@@ -175,6 +177,8 @@ Where locate(const void* addr, std::size_t n, int pe, const char* call, bool all
       fatal(call, "object [%p, +%zu bytes) runs past the end of the program's data", addr, n);
     if (pe == g.me) {
       w.direct = const_cast<std::byte*>(a);
+    } else if (allow_direct && g.direct && g.peers[static_cast<std::size_t>(pe)].data != nullptr) {
+      w.direct = g.peers[static_cast<std::size_t>(pe)].data + (a - g.data);
     } else {
       w.region = &g.peers[static_cast<std::size_t>(pe)].info.data;
       w.offset = static_cast<std::size_t>(a - g.data);
@@ -296,9 +300,11 @@ void* direct_ptr(const void* addr, int pe) noexcept {
   if (!g.initialized || pe < 0 || pe >= g.npes) return nullptr;
   const auto* a = static_cast<const std::byte*>(addr);
   if (pe == g.me) return is_symmetric(addr) ? const_cast<void*>(addr) : nullptr;
+  const Peer& p = g.peers[static_cast<std::size_t>(pe)];
+  if (a >= g.data && a < g.data + g.data_bytes)
+    return p.data != nullptr ? p.data + (a - g.data) : nullptr;
   if (a < g.heap + kSysBytes || a >= g.heap + g.heap_bytes) return nullptr;
-  std::byte* h = g.peers[static_cast<std::size_t>(pe)].heap;
-  return h != nullptr ? h + (a - g.heap) : nullptr;
+  return p.heap != nullptr ? p.heap + (a - g.heap) : nullptr;
 }
 
 bool is_symmetric(const void* addr) noexcept {
@@ -506,10 +512,30 @@ void initialize(const char* call) {
   g.heap = static_cast<std::byte*>(m);
   heap_reset(g.heap + kSysBytes, heap);
 
+  // The executable's global data: made an on-host segment in place, so that same-host PEs reach
+  // globals with loads and stores as they reach the heap (FM_share_memory moves the pages into a
+  // memory file mapped at the same address; fork() children get private copies).  Where that
+  // cannot be done (not page-aligned, SHMEM_FM_GLOBALS=fm, direct access off), globals are
+  // registered for FM RMA only.
   dl_iterate_phdr(find_data, nullptr);
-  if (g.data_bytes > 0 &&
-      (rc = FM_register_memory(g.data, g.data_bytes, FM_ACCESS_ALL, &g.data_region)) != 0)
-    fatal(call, "cannot register the program's data segment with FM: %s", FM_last_error());
+  if (g.data_bytes > 0) {
+    const char* gv = std::getenv("SHMEM_FM_GLOBALS");
+    if (gv != nullptr && std::strcmp(gv, "direct") != 0 && std::strcmp(gv, "fm") != 0)
+      fatal(call, "SHMEM_FM_GLOBALS=\"%s\": expected direct or fm", gv);
+    const bool want = g.direct && (gv == nullptr || std::strcmp(gv, "direct") == 0);
+    if (want && reinterpret_cast<std::uintptr_t>(g.data) % 4096 == 0 &&
+        FM_share_memory(g.data, g.data_bytes, FM_ACCESS_ALL, &g.data_region) == FM_SUCCESS) {
+      g.data_shared = true;
+    } else {
+      if (want && g.me == 0)
+        warn(call, "globals of same-host PEs reached through FM: %s",
+             reinterpret_cast<std::uintptr_t>(g.data) % 4096 != 0
+                 ? "the program's data does not start on a page boundary"
+                 : FM_last_error());
+      if ((rc = FM_register_memory(g.data, g.data_bytes, FM_ACCESS_ALL, &g.data_region)) != 0)
+        fatal(call, "cannot register the program's data segment with FM: %s", FM_last_error());
+    }
+  }
 
   // Everybody tells everybody its regions.
   Info mine{};
@@ -546,6 +572,11 @@ void initialize(const char* call) {
     }
     p.heap = static_cast<std::byte*>(pm);
     shared.push_back(pe);
+    // Its globals, when both made them a segment and run the same executable (same size).
+    if (g.data_shared && p.info.data.length == g.data_region.length) {
+      void* dm = FM_region_ptr(&p.info.data);
+      if (dm != nullptr) p.data = static_cast<std::byte*>(dm);
+    }
   }
   for (int pe = 0; pe < g.npes; ++pe) {
     const Peer& p = g.peers[static_cast<std::size_t>(pe)];
@@ -565,7 +596,10 @@ void finalize(const char* call) {
   quiet(call);
   barrier(team_set(SHMEM_TEAM_WORLD, call), call);
   teams_fini();
-  if (g.data_bytes > 0) FM_deregister_memory(&g.data_region);
+  if (g.data_shared)
+    FM_free_segment(&g.data_region);  // the globals stay mapped, contents intact
+  else if (g.data_bytes > 0)
+    FM_deregister_memory(&g.data_region);
   FM_free_segment(&g.heap_region);
   const int rc = FM_finalize();
   g.finalized = true;

@@ -3,6 +3,8 @@
 #include <fm/fm.h>
 
 #include <dirent.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
@@ -1616,6 +1618,81 @@ std::size_t dev_shm_entries() {
   return n;
 }
 
+// FM_share_memory: memory the node already has (a static array standing for a program's global
+// data, one page-aligned block per node) becomes a segment in place: its contents stay, same-host
+// peers store into it through FM_region_ptr, others with FM_put; a fork() child gets a private
+// copy; FM_free_segment leaves it mapped with its contents.  Bad arguments are refused.
+constexpr std::size_t kShareBytes = 3 * 4096;
+constexpr unsigned kShareNodes = 16;
+alignas(4096) std::uint64_t g_share[kShareNodes][kShareBytes / 8];
+
+int run_share_in_place(unsigned me, unsigned n) {
+  if (n > kShareNodes) return t_fails;
+  std::uint64_t* mine = g_share[me];
+  const std::size_t words = kShareBytes / 8;
+  // the middle page stays zero (FM does not copy zero pages: they must still read as zero)
+  const auto want = [](std::size_t i) -> std::uint64_t {
+    return i / 512 == 1 ? 0 : 0xabc0000000000000ull + i;
+  };
+  for (std::size_t i = 0; i < words; ++i) mine[i] = want(i);
+  t_segs.assign(n, FM_region{});
+  t_segs_got = 0;
+  fm_barrier();
+  FM_region r{};
+  CHECK(FM_share_memory(reinterpret_cast<char*>(mine) + 8, 64, FM_ACCESS_ALL, &r) == FM_EINVAL,
+        "FM_share_memory of an address that is not page-aligned is refused");
+  CHECK(FM_share_memory(mine, 0, FM_ACCESS_ALL, &r) == FM_EINVAL, "FM_share_memory of 0 bytes");
+  CHECK(FM_share_memory(mine, kShareBytes, FM_ACCESS_ALL, nullptr) == FM_EINVAL,
+        "FM_share_memory without a region");
+  int rc = FM_share_memory(mine, kShareBytes - 100, FM_ACCESS_ALL, &r);
+  CHECK(rc == FM_SUCCESS, "FM_share_memory: %s", FM_last_error());
+  if (rc != FM_SUCCESS) return t_fails;
+  bool same = true;
+  for (std::size_t i = 0; i < words; ++i) same = same && mine[i] == want(i);
+  CHECK(same, "the contents survive FM_share_memory");
+  CHECK(FM_region_ptr(&r) == mine, "FM_region_ptr of one's own shared range is its address");
+  for (unsigned d = 0; d < n; ++d)
+    CHECK(FM_send(d, H_SEG, &r, sizeof r) == FM_SUCCESS, "shared range to %u", d);
+  wait_for([&] { return t_segs_got == n; }, "shared-range descriptors");
+  for (unsigned d = 0; d < n; ++d) {
+    const std::uint64_t mark = 0x5a0000000000ull + me;
+    auto* p = static_cast<std::uint64_t*>(FM_region_ptr(&t_segs[d]));
+    if (FM_same_host(d) == 1) {
+      CHECK(p != nullptr, "FM_region_ptr of node %u's shared range: %s", d, FM_last_error());
+    }
+    if (p != nullptr) {
+      __atomic_store_n(&p[me], mark, __ATOMIC_RELEASE);
+    } else {
+      CHECK(FM_put(&t_segs[d], me * 8, &mark, 8) == FM_SUCCESS, "FM_put to %u", d);
+    }
+  }
+  fm_barrier();
+  for (unsigned s = 0; s < n; ++s)
+    CHECK(__atomic_load_n(&mine[s], __ATOMIC_ACQUIRE) == 0x5a0000000000ull + s,
+          "node %u's mark in my shared range: %#llx", s, (unsigned long long)mine[s]);
+  fm_barrier();
+  if (me == 0) {  // a child of fork() writes its own copy
+    const std::uint64_t before = mine[words - 1];
+    const pid_t pid = fork();
+    if (pid == 0) {
+      mine[words - 1] = 0xc41d;
+      _exit(mine[words - 1] == 0xc41d ? 0 : 1);
+    }
+    int st = 0;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+          "fork child of a process with a shared range");
+    CHECK(mine[words - 1] == before, "a fork child's store stays in the child (%#llx)",
+          (unsigned long long)mine[words - 1]);
+  }
+  fm_barrier();
+  CHECK(FM_free_segment(&r) == FM_SUCCESS, "FM_free_segment of a shared range");
+  CHECK(mine[me] == 0x5a0000000000ull + me && mine[words - 1] == want(words - 1),
+        "the memory stays, contents intact, after FM_free_segment");
+  mine[0] = 1;  // and writable
+  fm_barrier();
+  return t_fails;
+}
+
 int run_segments(unsigned me, unsigned n, bool big) {
   const std::size_t len = big ? (8u << 20) : (64u << 10);
   const std::size_t shm_before = dev_shm_entries();
@@ -1687,7 +1764,7 @@ int run_segments(unsigned me, unsigned n, bool big) {
         shm_before);
   (void)direct;
   fm_barrier();
-  return t_fails;
+  return run_share_in_place(me, n);
 }
 
 const std::vector<Scenario> k_scenarios = {

@@ -198,6 +198,13 @@ int FM_deregister_memory(const FM_region* region);
  * FM_free_segment deregisters and unmaps it; peers that mapped it keep their mapping (the memory
  * lives until the last one is gone) until FM_unmap_region or FM_finalize. */
 int FM_alloc_segment(size_t len, unsigned access, void** addr, FM_region* out);
+/* Makes this process's own writable memory [addr, addr+len) (addr page-aligned; len rounded up to
+ * whole pages) an on-host segment in place: its contents move into an anonymous memory file mapped
+ * at the same address, registered as FM_alloc_segment's are, so that same-host peers map it with
+ * FM_region_ptr (SHMEM-FM's global data).  No other thread may write the range during the call.
+ * FM_free_segment deregisters such a segment and leaves the memory mapped where it is, contents
+ * intact; a child made by fork() gets a private copy of the range (FM remaps it in the child). */
+int FM_share_memory(void* addr, size_t len, unsigned access, FM_region* out);
 int FM_free_segment(const FM_region* region);
 /* A local address of the region's first byte when this process can load and store it directly:
  * its own region, or a segment of a peer on this host (mapped on first use, then cached); else

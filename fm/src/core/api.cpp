@@ -475,6 +475,10 @@ int FM_alloc_segment(size_t len, unsigned access, void** addr, FM_region* out) {
   return with_context("FM_alloc_segment", FM_ENOTINIT,
                       [&](Context& c) { return c.segments().alloc(len, access, addr, out); });
 }
+int FM_share_memory(void* addr, size_t len, unsigned access, FM_region* out) {
+  return with_context("FM_share_memory", FM_ENOTINIT,
+                      [&](Context& c) { return c.segments().share(addr, len, access, out); });
+}
 int FM_free_segment(const FM_region* region) {
   return with_context("FM_free_segment", FM_ENOTINIT,
                       [&](Context& c) { return c.segments().free(region); });

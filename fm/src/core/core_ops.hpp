@@ -35,6 +35,11 @@ class CoreOps {
     return r.bye && r.q.empty() && r.state == PeerRx::kIdle;
   }
   std::size_t payload(unsigned p) const noexcept { return s_.peers[p].tx.payload; }
+  // Pieces of at least this many bytes to p go zero-copy when sent outside handlers (0: never).
+  std::size_t zcopy(unsigned p) noexcept {
+    const Lane& l = s_.lane_of(p);
+    return p != s_.rank && l.caps().rma_read ? l.zcopy : 0;
+  }
   bool stream_open(unsigned p) const noexcept { return s_.peers[p].tx.stream_open; }
 
   // messaging

@@ -709,9 +709,14 @@ int RmaEngine::on_request(FM_stream* s, unsigned sender, int kind) {
 }
 
 // Answers now when that cannot block (small, credits in hand, nothing queued before it), else
-// queues the answer on the pending-send queue.
+// queues the answer on the pending-send queue.  Data of the zero-copy size leaves from the queue
+// (outside handlers) whatever the packet size, so that the origin reads it in one copy: sent from
+// the handler it would be copied into packets, and above the transport's inject size take a
+// slower protocol (on shm, 4 KiB-64 KiB gets cost 4-9 us that way against 1-6 us zero-copy).
 void RmaEngine::reply(unsigned dest, const RmaReply& r, const void* data, std::size_t len) {
-  if (core_.pending_count(dest) == 0 && sizeof r + len <= core_.payload(dest)) {
+  const std::size_t zc = core_.zcopy(dest);
+  const bool zero_copy = data != nullptr && zc != 0 && len >= zc;
+  if (!zero_copy && core_.pending_count(dest) == 0 && sizeof r + len <= core_.payload(dest)) {
     const int rc = send_reply(dest, r, data, len);
     if (rc != FM_EAGAIN && rc != FM_ELENGTH) return;  // sent, or the origin is gone
   }

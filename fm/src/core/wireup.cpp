@@ -185,9 +185,12 @@ int wire_up(const FM_bootstrap* ext, std::unique_ptr<Context>* out) {
     sp.credits = w.cfg.credits;
     sp.rx_memory = w.cfg.rx_memory;
     sp.control_reserve = kControlReserve;
-    // the floor of the udp retransmission time-out: on shared CPUs a shorter time-out only resends
-    // packets that were not lost (measured: up to 10x as many retransmissions, 3x the run time)
-    sp.reliable = Context::reliable_params(w.cfg, me, n, w.oversubscribed ? 2000 : 200);
+    // the floor of the udp retransmission time-out, 2 ms: below it a rank descheduled for a
+    // moment (shared CPUs: up to 10x as many retransmissions, 3x the run time; but also 2 ranks
+    // on 2 CPUs, where 200 us let 16 MiB gets resend 60-120 packets that were not lost, all
+    // found as duplicates at the receiver) answers after the time-out.  Losses recover sooner
+    // through the selective acknowledgements (fast retransmission after an RTT).
+    sp.reliable = Context::reliable_params(w.cfg, me, n, 2000);
     rc = tr::open_stack(sp, &stacks[s]);
     if (rc != FM_SUCCESS && s == kLocal && automatic) {
       FM_WARN("%s unavailable (%s); using %s for same-host peers", spec[kLocal]->name, last_error(),

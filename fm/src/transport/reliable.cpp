@@ -126,6 +126,26 @@ class ReliableTransport final : public Transport {
   }
 
   int poll(Completion* out, int max) override {
+    // Drain the lower transport, within a bound: libfabric's udp provider reads one datagram
+    // per progress call, and a sender that read one acknowledgement per poll while it sent
+    // several packets kept a standing queue of acknowledgements ~2 ms old, so its window
+    // stalled until the time-out and it resent packets that had arrived long before.
+    for (int round = 0; round < kMaxPollRounds; ++round) {
+      const int n = poll_lower();
+      if (n < 0) return n;
+      if (n == 0) break;
+    }
+    timers();
+    int got = 0;
+    while (got < max && !done_.empty()) {
+      out[got++] = done_.front();
+      done_.pop_front();
+    }
+    return got;
+  }
+
+  // One batch of lower completions: packets, acknowledgements' buffers, our sends.
+  int poll_lower() {
     Completion c[32];
     const int n = lower_->poll(c, 32);
     if (n < 0) return n;
@@ -141,13 +161,7 @@ class ReliableTransport final : public Transport {
         if (c[i].kind == Completion::error && !is_low(c[i].ctx)) ++lower_errors_;
       }
     }
-    timers();
-    int got = 0;
-    while (got < max && !done_.empty()) {
-      out[got++] = done_.front();
-      done_.pop_front();
-    }
-    return got;
+    return n;
   }
 
   std::size_t memory() const override {
@@ -175,6 +189,11 @@ class ReliableTransport final : public Transport {
   struct Peer {
     // send side
     std::uint32_t next_seq = 0, base = 0;  // [base, next_seq) unacknowledged
+    // [base, next_tx) handed to the lower transport at least once; [next_tx, next_seq) wait for
+    // room in it (it said FM_EAGAIN: a full socket buffer).  Such packets are not lost, so they
+    // are sent in order as soon as there is room instead of being left to the retransmission
+    // timers (which took 0.5-2 ms per packet and counted as retransmissions).
+    std::uint32_t next_tx = 0;
     std::vector<TxSlot> tx;
     std::uint64_t rto_ns = 0, srtt_ns = 0, rttvar_ns = 0, stall_since_ns = 0;
     std::uint64_t retransmitted = 0;
@@ -240,6 +259,10 @@ class ReliableTransport final : public Transport {
     if (peer >= peers_.size()) return fail(FM_ENODEST, "reliable: peer %u out of range", peer);
     Peer& q = peers_[peer];
     if (q.failed) return fail(FM_EPEERFAILED, "reliable: node %u stopped acknowledging", peer);
+    // A long run of sends (a large message into an open window) reads what arrived meanwhile
+    // every 16 packets: acknowledgements that open our window, and the peers' packets whose
+    // acknowledgement rides on ours (else they waited out the run, ~1 ms, and were resent).
+    if ((++sends_ & 15) == 0 && poll_lower() < 0) return last_status();
     if (q.next_seq - q.base >= p_.window) return FM_EAGAIN;  // window full: poll() and retry
     if (q.tx.empty() && !ensure(peer))
       return fail(FM_ENOMEM, "reliable: no memory for node %u's window", peer);
@@ -257,17 +280,28 @@ class ReliableTransport final : public Transport {
     s.sacked = false;
     if (q.next_seq == q.base) q.stall_since_ns = now_ns();
     ++q.next_seq;
-    transmit(peer, s);
+    push_unsent(peer);
     return FM_SUCCESS;
   }
 
-  void transmit(unsigned peer, TxSlot& s) {
+  // Hands the lower transport what waits for room, in order; stops at the first FM_EAGAIN.
+  void push_unsent(unsigned peer) {
+    Peer& q = peers_[peer];
+    if (q.next_tx - q.base > q.next_seq - q.base) q.next_tx = q.base;  // (never: acks only sent)
+    while (q.next_tx != q.next_seq && transmit(peer, q.tx[q.next_tx % p_.window])) ++q.next_tx;
+  }
+
+  // False when the lower transport had no room (FM_EAGAIN): the packet did not leave.  Other
+  // errors count as a loss, which retransmission covers.
+  bool transmit(unsigned peer, TxSlot& s) {
     s.sent_ns = now_ns();
     fill_ack(peer, reinterpret_cast<RelHdr*>(s.data), s.sent_ns);  // latest ack, piggybacked
     int rc = pre_ == 0 && s.len <= lower_->caps().inject_size
                  ? lower_->inject(peer, s.data, s.len)
                  : send_lower(peer, s.data - pre_, s.len + pre_);  // the prefix room in front
-    if (rc != FM_SUCCESS && rc != FM_EAGAIN) ++lower_errors_;  // a loss: retransmission covers it
+    if (rc == FM_EAGAIN) return false;
+    if (rc != FM_SUCCESS) ++lower_errors_;
+    return true;
   }
 
   int send_lower(unsigned peer, const void* buf, std::size_t len) {
@@ -447,6 +481,7 @@ class ReliableTransport final : public Transport {
       deliver(p);  // receives the core posted since
       if (q.ack_due_ns != 0 && q.ack_due_ns <= now) send_ack(p);
       if (q.base == q.next_seq) continue;
+      push_unsent(p);
       if (now - q.stall_since_ns > p_.peer_timeout_ms * 1000000ull) {
         q.failed = true;
         done_.push_back(Completion{Completion::peer_failed, FM_EPEERFAILED, nullptr, p});
@@ -460,17 +495,16 @@ class ReliableTransport final : public Transport {
       for (std::uint32_t seq = q.base; seq - q.base < q.high_sack - q.base; ++seq) {
         TxSlot& s = q.tx[seq % p_.window];
         if (s.sacked || now - s.sent_ns < fast_after) continue;
-        ++q.retransmitted;
-        transmit(p, s);
+        if (transmit(p, s)) ++q.retransmitted;
       }
       // Time-out: the oldest packet again, and the time-out doubles until progress resets it.
       // (Only the oldest: resending every unacknowledged packet recovered no faster in the
       // fault tests and sent 2-6 times as many packets; a lost tail is resent one RTT apart.)
+      if (q.next_tx == q.base) continue;  // nothing left yet: no room in the lower transport
       TxSlot& oldest = q.tx[q.base % p_.window];
       // (sent_ns may be later than `now`: just resent above as a hole)
       if (oldest.sent_ns >= now || now - oldest.sent_ns < q.rto_ns) continue;
-      ++q.retransmitted;
-      transmit(p, oldest);
+      if (transmit(p, oldest)) ++q.retransmitted;
       q.rto_ns = std::min<std::uint64_t>(q.rto_ns * 2, p_.max_rto_us * 1000ull);  // backoff
     }
   }
@@ -503,8 +537,9 @@ class ReliableTransport final : public Transport {
   ReliableParams p_;
   static constexpr std::size_t kAckSlots = 256;
   static constexpr std::size_t kMaxLowRecvs = 4096;
-  std::size_t pkt_ = 0;  // lower packet size, without its prefix
-  std::size_t pre_ = 0;  // the lower transport's message prefix
+  static constexpr int kMaxPollRounds = 64;  // lower batches per poll (bounds one call)
+  std::size_t pkt_ = 0;                      // lower packet size, without its prefix
+  std::size_t pre_ = 0;                      // the lower transport's message prefix
   std::vector<std::size_t> ack_free_;
   std::vector<Peer> peers_;
   std::vector<unsigned> active_;  // peers whose windows exist (timers visit only those)
@@ -514,6 +549,7 @@ class ReliableTransport final : public Transport {
   Ring<Posted> posted_{1024};    // the core's receives, in order
   Ring<Completion> done_{1024};  // completions for the core
   std::uint64_t duplicates_ = 0, lower_errors_ = 0;
+  std::uint32_t sends_ = 0;  // packets queued (a poll of the lower transport every 16)
   bool closing_ = false;
   std::uint64_t closed_at_ns_ = 0;
   static constexpr std::uint64_t kCloseGraceNs = 30000000;  // 30 ms: several requests' time
