@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # compare.sh - FM against the transport's own limit, fi_pingpong, on the same provider.
 #
-#   bench/compare.sh [-p shm|tcp|udp|all] [-r rounds] [-b BUILD_DIR] [-o OUTDIR] [-q] [-n]
+#   bench/compare.sh [-p shm|ofi-shm|tcp|udp|all] [-r rounds] [-b BUILD_DIR] [-o OUTDIR] [-q] [-n]
 #
 # For each provider, each round runs fm_perf and fi_pingpong alternately (the order reverses every
 # round) at 8 B (one-way latency) and 64 KiB, 1 MiB and 16 MiB (ping-pong bandwidth = size /
 # one-way time), computes the per-round ratios FM / fi_pingpong, and reports their median, min and
 # max.  References (fi_pingpong -p PROV -e EP, by label):
-#   shm: rdm = shm rdm
+#   shm (FM's own transport), ofi-shm (FM over libfabric's shm): rdm = shm rdm
 #   tcp: rdm = tcp rdm (tcp;ofi_rxm, FM's path), msg = tcp msg
 #   udp: dgram = udp dgram (raw datagrams, what FM runs on; 1472 bytes at most),
 #        rxd = udp rdm (udp;ofi_rxd, libfabric's reliability over udp), rxm = tcp rdm
@@ -18,8 +18,8 @@ set -uo pipefail
 
 usage() {
   cat <<'EOF'
-usage: bench/compare.sh [-p shm|tcp|udp|all] [-r rounds] [-b BUILD_DIR] [-o OUTDIR] [-q] [-n]
-  -p   provider(s) to compare (default all = shm, tcp and udp)
+usage: bench/compare.sh [-p shm|ofi-shm|tcp|udp|all] [-r rounds] [-b BUILD_DIR] [-o OUTDIR] [-q] [-n]
+  -p   provider(s) to compare (default all = shm, tcp and udp; ofi-shm: FM over libfabric's shm)
   -r   rounds of alternating runs (default 5)
   -b   build directory holding bench/fm_perf (default <repo>/build)
   -o   output directory (default BUILD_DIR/bench/compare)
@@ -47,8 +47,8 @@ shift $((OPTIND - 1))
 [ $# -eq 0 ] || { usage >&2; exit 2; }
 case $PROVIDERS in
   all) PROVIDERS="shm tcp udp" ;;
-  shm | tcp | udp) ;;
-  *) echo "compare.sh: -p must be shm, tcp, udp or all" >&2; exit 2 ;;
+  shm | ofi-shm | tcp | udp) ;;
+  *) echo "compare.sh: -p must be shm, ofi-shm, tcp, udp or all" >&2; exit 2 ;;
 esac
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: -r needs a positive number" >&2; exit 2; }
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || {
@@ -159,7 +159,7 @@ run_fm() {
 declare -A REF_PROV=([rdm]=x) REF_EP=([rdm]=x)
 set_refs() {  # provider -> REFS (labels), REF_PROV, REF_EP
   case $1 in
-    shm) REFS="rdm"; REF_PROV=([rdm]=shm); REF_EP=([rdm]=rdm) ;;
+    shm | ofi-shm) REFS="rdm"; REF_PROV=([rdm]=shm); REF_EP=([rdm]=rdm) ;;
     tcp) REFS="rdm msg"; REF_PROV=([rdm]=tcp [msg]=tcp); REF_EP=([rdm]=rdm [msg]=msg) ;;
     udp) REFS="dgram rxd rxm"; REF_PROV=([dgram]=udp [rxd]=udp [rxm]=tcp)
       REF_EP=([dgram]=dgram [rxd]=rdm [rxm]=rdm) ;;

@@ -1,4 +1,5 @@
-// In-process tests: n FM nodes in one process over the loopback transport, one thread per node,
+// In-process tests: n FM nodes in one process over the loopback transport (and over FM's shm
+// transport: segments, rings and cross-memory attach within the process), one thread per node,
 // each running the same scenario code the multi-process tests run.
 #include <fm/fm.h>
 #include <gtest/gtest.h>
@@ -18,6 +19,7 @@ using fm::core::Context;
 struct Param {
   std::string scenario;
   unsigned nodes;
+  bool shm = false;
 };
 
 class Scenario : public ::testing::TestWithParam<Param> {};
@@ -32,7 +34,7 @@ TEST_P(Scenario, RunsOnEveryNode) {
   int rc = 0;
   fm::transport::LoopbackFabric* fabric = nullptr;
   fmtest::reset_barriers();
-  auto job = Context::create_loopback_job(p.nodes, cfg, &rc, &fabric);
+  auto job = Context::create_loopback_job(p.nodes, cfg, &rc, &fabric, nullptr, -1, false, p.shm);
   ASSERT_EQ(job.size(), p.nodes) << FM_last_error();
   std::vector<int> fails(p.nodes, -1);
   std::vector<std::thread> threads;
@@ -58,18 +60,20 @@ TEST_P(Scenario, RunsOnEveryNode) {
   for (unsigned r = 0; r < p.nodes; ++r) EXPECT_EQ(frc[r], 0) << "finalize on node " << r;
 }
 
-std::vector<Param> params() {
+std::vector<Param> params(bool shm) {
   std::vector<Param> out;
   for (const auto& s : fmtest::scenarios())
     for (unsigned n : {1u, 2u, 4u})
-      if (n >= s.min_nodes) out.push_back({s.name, n});
+      if (n >= s.min_nodes && (!shm || n > 1)) out.push_back({s.name, n, shm});
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Loopback, Scenario, ::testing::ValuesIn(params()),
-                         [](const ::testing::TestParamInfo<Param>& i) {
-                           return i.param.scenario + "_" + std::to_string(i.param.nodes) + "nodes";
-                         });
+std::string name_of(const ::testing::TestParamInfo<Param>& i) {
+  return i.param.scenario + "_" + std::to_string(i.param.nodes) + "nodes";
+}
+
+INSTANTIATE_TEST_SUITE_P(Loopback, Scenario, ::testing::ValuesIn(params(false)), name_of);
+INSTANTIATE_TEST_SUITE_P(Shm, Scenario, ::testing::ValuesIn(params(true)), name_of);
 
 // Use after finalize and before initialize: clear errors through the C API.
 TEST(Api, NotInitialized) {

@@ -1,9 +1,7 @@
 // board.cpp - see board.hpp.
 #include "core/board.hpp"
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +11,7 @@
 #include <random>
 
 #include "util/error.hpp"
+#include "util/memfd.hpp"
 
 namespace fm::core {
 
@@ -32,20 +31,9 @@ struct Header {
 std::unique_ptr<Board> Board::create(unsigned rank, unsigned size, int* rc) {
   std::unique_ptr<Board> b(new Board());
   b->len_ = kLine * (1 + static_cast<std::size_t>(size));  // mmap rounds it to pages
-  b->fd_ = memfd_create("fm-board", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (b->fd_ < 0) {
-    *rc = fail(FM_ENOMEM, "memfd_create of a board failed: %s", std::strerror(errno));
-    return nullptr;
-  }
-  // sealed at its size: no peer's mapping can be cut short under it
-  if (ftruncate(b->fd_, static_cast<off_t>(b->len_)) != 0 ||
-      fcntl(b->fd_, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
-    *rc = fail(FM_ENOMEM, "sizing a board to %zu bytes failed: %s", b->len_, std::strerror(errno));
-    return nullptr;
-  }
-  void* p = mmap(nullptr, b->len_, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd_, 0);
-  if (p == MAP_FAILED) {
-    *rc = fail(FM_ENOMEM, "mmap of a board failed: %s", std::strerror(errno));
+  void* p = nullptr;
+  if (const int e = memfd::create_sealed("fm-board", b->len_, &b->fd_, &p); e != 0) {
+    *rc = fail(FM_ENOMEM, "a %zu-byte board: %s", b->len_, std::strerror(e));
     return nullptr;
   }
   b->base_ = p;  // zero-filled: nothing consumed yet
@@ -75,31 +63,23 @@ const Board::Word* Board::attach(const std::string& name, unsigned peer, unsigne
     return nullptr;
   }
   const std::string path = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
-  const int f = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f < 0) {
-    fail(FM_ELAUNCH, "node %u's board (%s) cannot be opened: %s", peer, path.c_str(),
-         std::strerror(errno));
-    return nullptr;
-  }
-  struct stat st {};
-  void* p = MAP_FAILED;
-  if (fstat(f, &st) == 0 && static_cast<std::size_t>(st.st_size) >= kLine * (2 + std::size_t{me}))
-    p = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, f, 0);
-  close(f);
-  if (p == MAP_FAILED) {
-    fail(FM_ELAUNCH, "node %u's board (%s) cannot be mapped (%lld bytes)", peer, path.c_str(),
-         static_cast<long long>(st.st_size));
+  void* p = nullptr;
+  std::size_t len = 0;
+  if (const int e = memfd::map_peer(pid, fd, PROT_READ, kLine * (2 + std::size_t{me}), &p, &len);
+      e != 0) {
+    fail(FM_ELAUNCH, "node %u's board (%s) cannot be opened or mapped: %s", peer, path.c_str(),
+         std::strerror(e));
     return nullptr;
   }
   Header h;
   std::memcpy(&h, p, sizeof h);
   if (h.magic != kMagic || h.owner != peer || h.size <= me || h.nonce != nonce) {
-    munmap(p, static_cast<std::size_t>(st.st_size));
+    munmap(p, len);
     fail(FM_ELAUNCH, "%s is not node %u's board (another job's, or another FM version's)",
          path.c_str(), peer);
     return nullptr;
   }
-  peers_.push_back(Mapping{p, static_cast<std::size_t>(st.st_size)});
+  peers_.push_back(Mapping{p, len});
   return reinterpret_cast<const Word*>(static_cast<const std::byte*>(p) + kLine * (1 + me));
 }
 

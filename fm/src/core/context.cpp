@@ -390,11 +390,43 @@ transport::ReliableParams Context::reliable_params(const Config& cfg, unsigned r
 
 std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
     unsigned n, const Config& cfg, int* rc, transport::LoopbackFabric** fab,
-    const transport::FaultParams* fault, int fault_node, bool reliable) {
+    const transport::FaultParams* fault, int fault_node, bool reliable, bool shm) {
   std::vector<std::unique_ptr<Context>> job;
   std::vector<Idle*> pages(n, nullptr);
-  auto fabric = transport::make_loopback_fabric(n);
+  auto fabric = shm ? nullptr : transport::make_loopback_fabric(n);
   if (fab != nullptr) *fab = fabric.get();
+  // every node's lane first: shm peers must know each other's addresses before any sends
+  std::vector<transport::Stack> stacks(n);
+  std::vector<std::vector<std::byte>> addrs(n);
+  for (unsigned r = 0; r < n && n > 1; ++r) {
+    transport::StackParams sp;
+    sp.open.spec = transport::find_provider(shm ? "shm" : "loopback");
+    sp.open.rank = r;
+    sp.open.size = n;
+    sp.open.packet_size = cfg.packet_size;
+    sp.open.shm_ring = cfg.shm_ring;
+    sp.open.shm_cma = cfg.shm_cma == "off" ? 0 : cfg.shm_cma == "on" ? 1 : -1;
+    sp.peers = n - 1;
+    sp.credits = cfg.window(false);
+    sp.control_reserve = kControlReserve;
+    sp.loopback = fabric;
+    transport::FaultParams fp;
+    if (fault != nullptr && (fault_node < 0 || static_cast<unsigned>(fault_node) == r)) {
+      fp = *fault;
+      fp.seed += r;  // each node its own stream
+      sp.fault = &fp;
+    }
+    sp.force_reliable = reliable;
+    // the nodes are threads sharing the cores: the floor for shared CPUs
+    sp.reliable = reliable_params(cfg, r, n, 2000);
+    if ((*rc = transport::open_stack(sp, &stacks[r])) != FM_SUCCESS) return {};
+    addrs[r] = stacks[r].tp->address();
+  }
+  for (unsigned r = 0; r < n && n > 1; ++r) {
+    std::vector<std::vector<std::byte>> others = addrs;
+    others[r].clear();
+    if ((*rc = stacks[r].tp->insert_peers(others)) != FM_SUCCESS) return {};
+  }
   for (unsigned r = 0; r < n; ++r) {
     Wiring w;
     w.cfg = cfg;
@@ -402,37 +434,18 @@ std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
     w.size = n;
     w.fabric = fabric;
     if (n > 1) {
-      transport::StackParams sp;
-      sp.open.spec = transport::find_provider("loopback");
-      sp.open.rank = r;
-      sp.open.size = n;
-      sp.open.packet_size = cfg.packet_size;
-      sp.peers = n - 1;
-      sp.credits = cfg.window(false);
-      sp.control_reserve = kControlReserve;
-      sp.loopback = fabric;
-      transport::FaultParams fp;
-      if (fault != nullptr && (fault_node < 0 || static_cast<unsigned>(fault_node) == r)) {
-        fp = *fault;
-        fp.seed += r;  // each node its own stream
-        sp.fault = &fp;
-      }
-      sp.force_reliable = reliable;
-      // the nodes are threads sharing the cores: the floor for shared CPUs
-      sp.reliable = reliable_params(cfg, r, n, 2000);
-      transport::Stack st;
-      if ((*rc = transport::open_stack(sp, &st)) != FM_SUCCESS) return {};
       Lane lane;
-      lane.tp = std::move(st.tp);
-      lane.packet = st.packet;
-      lane.window = st.window;
-      lane.kind = 1;
+      lane.tp = std::move(stacks[r].tp);
+      lane.packet = stacks[r].packet;
+      lane.window = stacks[r].window;
+      lane.kind = shm ? 0 : 1;
+      lane.zcopy = shm ? cfg.zcopy_shm : 0;
       w.lanes.push_back(std::move(lane));
     }
     w.peer_lane.assign(n, 0);
     w.peer_lane[r] = -1;
-    w.windows.assign(n, cfg.window(false));
-    w.peer_packet.assign(n, cfg.packet_size);
+    w.windows.assign(n, n > 1 ? stacks[r].window : cfg.window(false));
+    w.peer_packet.assign(n, n > 1 ? stacks[r].packet : cfg.packet_size);
     w.hosts.assign(n, "loopback");
     w.pids.assign(n, static_cast<int>(getpid()));  // every node is this process
     if (n > 1) {  // a status page and a doorbell each, rung by the others as on one host
@@ -456,6 +469,7 @@ std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
     for (unsigned r = 0; r < n; ++r)
       if (a != nullptr && pages[r] != nullptr && pages[r] != a)
         (void)a->attach(pages[r]->name(), r);
+  for (auto& c : job) c->connected();
   return job;
 }
 

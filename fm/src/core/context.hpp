@@ -46,6 +46,11 @@ class Context final : private Events {
   bool in_handler() const noexcept { return st_.in_handler(); }
   bool oversubscribed() const noexcept { return st_.oversubscribed; }
   bool closed() const noexcept { return st_.closed; }
+  // Wire-up is over (every node has attached to every other): lanes may withdraw what they
+  // published for attaching.
+  void connected() {
+    for (Lane& l : st_.lanes) l.tp->connected();
+  }
   std::uint64_t dropped() const noexcept { return rx_.dropped; }
   std::size_t max_message() const noexcept { return tx_.max_message(); }
 
@@ -80,10 +85,13 @@ class Context final : private Events {
 
   // n Contexts in this process joined by the loopback transport (unit tests).  With fault, node
   // fault_node's transport (every node's when fault_node is -1) is wrapped in the fault-injecting
-  // decorator; with reliable, every transport then in FM's reliability layer.
+  // decorator; with reliable, every transport then in FM's reliability layer.  With shm, the
+  // nodes are joined by FM's shared-memory transport instead (segments, rings and cross-memory
+  // attach within this one process), as same-host processes are.
   static std::vector<std::unique_ptr<Context>> create_loopback_job(
       unsigned n, const Config& cfg, int* rc, transport::LoopbackFabric** fabric = nullptr,
-      const transport::FaultParams* fault = nullptr, int fault_node = -1, bool reliable = false);
+      const transport::FaultParams* fault = nullptr, int fault_node = -1, bool reliable = false,
+      bool shm = false);
   // The reliability layer's parameters for a datagram lane: the peer time-out and the time-out
   // floor (FM_RTO_MIN_US, or auto_min_rto_us when it is 0).
   static transport::ReliableParams reliable_params(const Config& cfg, unsigned rank, unsigned size,

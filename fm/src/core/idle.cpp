@@ -19,6 +19,7 @@
 #include "util/clock.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
+#include "util/memfd.hpp"
 
 namespace fm::core {
 
@@ -86,14 +87,9 @@ int Idle::create(const Config& cfg, unsigned rank, unsigned size) {
   ring_ = cfg.idle != "poll";
   spin_cur_ns_ = std::uint64_t{cfg.spin_us} * 1000;
   peers_.assign(size, PeerBell{});
-  page_fd_ = memfd_create("fm-status", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (page_fd_ < 0) return fail(FM_ENOMEM, "memfd_create of a status page: %s", strerror(errno));
-  // sealed at its size: neither a peer's nor the daemon's mapping can be cut short
-  if (ftruncate(page_fd_, FM_DCS_PAGE_BYTES) != 0 ||
-      fcntl(page_fd_, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
-    return fail(FM_ENOMEM, "sizing a status page: %s", strerror(errno));
-  void* p = mmap(nullptr, FM_DCS_PAGE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, page_fd_, 0);
-  if (p == MAP_FAILED) return fail(FM_ENOMEM, "mmap of a status page: %s", strerror(errno));
+  void* p = nullptr;
+  if (const int e = memfd::create_sealed("fm-status", FM_DCS_PAGE_BYTES, &page_fd_, &p); e != 0)
+    return fail(FM_ENOMEM, "a status page: %s", strerror(e));
   page_ = static_cast<fm_dcs_page*>(p);
   int fds[2];
   if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
@@ -155,24 +151,21 @@ bool Idle::attach(const std::string& name, unsigned peer) {
     return false;
   }
   const std::string dir = "/proc/" + std::to_string(pid) + "/fd/";
-  const int f = ::open((dir + std::to_string(pfd)).c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st {};
-  void* p = MAP_FAILED;
-  if (f >= 0 && fstat(f, &st) == 0 && st.st_size == FM_DCS_PAGE_BYTES)
-    p = mmap(nullptr, FM_DCS_PAGE_BYTES, PROT_READ, MAP_SHARED, f, 0);
-  if (f >= 0) ::close(f);
-  if (p == MAP_FAILED) {
-    fail(FM_ELAUNCH, "node %u's status page (%s%d) cannot be mapped: %s", peer, dir.c_str(), pfd,
-         strerror(errno));
+  void* p = nullptr;
+  std::size_t len = 0;
+  if (const int e = memfd::map_peer(pid, pfd, PROT_READ, FM_DCS_PAGE_BYTES, &p, &len); e != 0) {
+    fail(FM_ELAUNCH, "node %u's status page (%s%d) cannot be opened or mapped: %s", peer,
+         dir.c_str(), pfd, strerror(e));
     return false;
   }
   const auto* pg = static_cast<const fm_dcs_page*>(p);
-  if (pg->magic != FM_DCS_PAGE_MAGIC || pg->nonce != nonce || pg->rank != peer || pg->pid != pid) {
-    munmap(p, FM_DCS_PAGE_BYTES);
+  if (len != FM_DCS_PAGE_BYTES || pg->magic != FM_DCS_PAGE_MAGIC || pg->nonce != nonce ||
+      pg->rank != peer || pg->pid != pid) {
+    munmap(p, len);
     fail(FM_ELAUNCH, "%s%d is not node %u's status page", dir.c_str(), pfd, peer);
     return false;
   }
-  const int b = ::open((dir + std::to_string(bfd)).c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  const int b = memfd::open_peer(pid, bfd, O_WRONLY | O_NONBLOCK);
   if (b < 0) {
     munmap(p, FM_DCS_PAGE_BYTES);
     fail(FM_ELAUNCH, "node %u's doorbell (%s%d) cannot be opened: %s", peer, dir.c_str(), bfd,
@@ -191,12 +184,12 @@ bool Idle::attach(const std::string& name, unsigned peer) {
   return true;
 }
 
-void Idle::ring(unsigned dest) noexcept {
+void Idle::ring(unsigned dest, bool fenced) noexcept {
   const PeerBell& b = peers_[dest];
   if (b.page == nullptr) return;
   // Dekker with the sleeper's arm(): our packet is in its queue before we look at its flag, its
   // flag is set before it looks at its queue; one of us sees the other.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!fenced) std::atomic_thread_fence(std::memory_order_seq_cst);
   if (__atomic_load_n(&b.page->blocked, __ATOMIC_RELAXED) == 0) return;
   const std::uint64_t epoch = __atomic_load_n(&b.page->block_epoch, __ATOMIC_ACQUIRE);
   if (epoch != b.rang) ring_slow(dest, epoch);

@@ -62,17 +62,19 @@ class Idle {
   bool daemon_connected() const noexcept { return sock_ >= 0; }
 
   // ---- hot path: a packet left for `dest`, a packet arrived from `src`
-  void sent(unsigned dest) noexcept {
+  // fenced: the transport issued a sequentially consistent fence after making the packet
+  // visible (Caps::fenced), which serves the doorbell's Dekker check too.
+  void sent(unsigned dest, bool fenced = false) noexcept {
     if (dest >= local_.size() || local_[dest] < 0) return;
     bump(&page_->sent[local_[dest]]);
-    if (ring_) ring(dest);
+    if (ring_) ring(dest, fenced);
   }
   void taken(unsigned src) noexcept {
     if (src < local_.size() && local_[src] >= 0) bump(&page_->taken[local_[src]]);
   }
   // FM_notify: wakes same-host node `dest` if it sleeps (after a direct store into its memory).
   void notify(unsigned dest) noexcept {
-    if (dest < local_.size() && local_[dest] >= 0) ring(dest);
+    if (dest < local_.size() && local_[dest] >= 0) ring(dest, false);
   }
 
   // ---- waiting
@@ -122,7 +124,7 @@ class Idle {
     std::atomic_ref<std::uint64_t> a(*w);
     a.store(a.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
-  void ring(unsigned dest) noexcept;
+  void ring(unsigned dest, bool fenced) noexcept;
   [[gnu::cold]] void ring_slow(unsigned dest, std::uint64_t epoch) noexcept;
   [[gnu::cold]] void refresh() noexcept;
   void set_state(std::uint32_t st) noexcept;

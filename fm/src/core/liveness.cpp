@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "util/clock.hpp"
@@ -95,6 +96,22 @@ void Liveness::check(bool force) {
         (s_.events != nullptr && s_.events->awaiting(p)) || (s_.finalizing && !q.rx.bye))
       (void)send_control(p, kCreditRequest);
   }
+}
+
+void Liveness::warn_stalled(unsigned p, const char* what) const {
+  const PeerLink& l = s_.peers[p].link;
+  char path[48], state = '?';
+  std::snprintf(path, sizeof path, "/proc/%d/stat", l.pid);
+  if (FILE* f = std::fopen(path, "r")) {  // "pid (comm) S ...": comm may hold spaces
+    char line[512];
+    if (std::fgets(line, sizeof line, f) != nullptr)
+      if (const char* c = std::strrchr(line, ')'); c != nullptr && c[1] == ' ') state = c[2];
+    std::fclose(f);
+  }
+  FM_WARN(
+      "%s: node %u (pid %d, state %c) accepted nothing for %u ms; its process is alive, so "
+      "FM keeps waiting",
+      what, p, l.pid, state, s_.cfg.peer_timeout_ms);
 }
 
 void Liveness::fail_peer(unsigned p, const char* why) {

@@ -44,6 +44,17 @@ class Liveness {
   int report();
   bool unreported() const noexcept { return unreported_; }
 
+  // Whether p's liveness is known exactly: a process of this host we hold a process descriptor
+  // of, not failed.  Waits on such a peer need no time-out: its death is seen at once, and a
+  // peer that is alive but starved of CPU (stopped, or ranks > CPUs) must not be declared failed.
+  bool exact(unsigned p) const noexcept {
+    const PeerLink& l = s_.peers[p].link;
+    return p < s_.size && l.same_host && l.pidfd >= 0 && !l.failed;
+  }
+  // Warns (once per wait) that p, alive, has accepted nothing for the peer time-out: what it is
+  // doing from /proc/PID/stat (e.g. T: stopped).
+  void warn_stalled(unsigned p, const char* what) const;
+
   // A control packet (credits, credit request, BYE) to p; a transport error fails p.
   // FM_EAGAIN when the transport cannot take it now.
   int send_control(unsigned p, PacketType type);

@@ -62,7 +62,8 @@ class Receiver {
   void deliver_self(Buf* b) { on_data(s_.rank, b); }
 
   // The one wait: until done() holds.  Ends early with p's error when node p (< size) fails,
-  // with FM_ETIMEDOUT when timed and FM_PEER_TIMEOUT_MS passes, or with a transport failure.
+  // with FM_ETIMEDOUT when timed and FM_PEER_TIMEOUT_MS passes (unless p is a live process of
+  // this host: Liveness::exact; then a warning), or with a transport failure.
   // Meanwhile: progress, handlers and Events::idle (w.handlers), liveness checks, sched_yield
   // on an oversubscribed machine (w.yield).
   template <typename Done>
@@ -77,12 +78,16 @@ class Receiver {
       if (w.drain) s_.events->idle();
       if ((++turns_ & 63) == 0 || g_peer_event) {  // (turns_ persists: FM_test loops count too)
         live_.check();
-        if (w.timed) {
+        if (w.timed && start != UINT64_MAX) {
           const std::uint64_t now = now_ns();
           if (start == 0) start = now;
-          if (now - start > s_.cfg.peer_timeout_ms * 1000000ull)
-            return fail(FM_ETIMEDOUT, "%s: nothing for %u ms (node %u)", w.what,
-                        s_.cfg.peer_timeout_ms, p);
+          if (now - start > s_.cfg.peer_timeout_ms * 1000000ull) {
+            if (!live_.exact(p))
+              return fail(FM_ETIMEDOUT, "%s: nothing for %u ms (node %u)", w.what,
+                          s_.cfg.peer_timeout_ms, p);
+            live_.warn_stalled(p, w.what);  // alive: its death would be seen at once
+            start = UINT64_MAX;
+          }
         }
       }
       if (w.block) {  // two-phase: spin for the bound, then sleep (idle.hpp)

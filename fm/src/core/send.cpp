@@ -74,11 +74,11 @@ int Sender::transmit(unsigned dest, Buf* b, const void* ext, std::size_t ext_len
     if (ext == nullptr && inline_len <= lane.caps().inject_size) {
       rc = lane.tp->inject(dest, h, inline_len);
       if (rc == FM_SUCCESS) s_.free_tx(b);
-      if (rc == FM_SUCCESS) s_.idle->sent(dest);
+      if (rc == FM_SUCCESS) s_.idle->sent(dest, lane.caps().fenced);
     } else {
       rc = lane.tp->send(dest, iov, ext != nullptr ? 2 : 1, &b->op);
       if (rc == FM_SUCCESS) {
-        s_.idle->sent(dest);
+        s_.idle->sent(dest, lane.caps().fenced);
         ++s_.tx_outstanding;
         if (ext != nullptr) {
           b->gather = 1;
@@ -396,7 +396,7 @@ int Sender::send(unsigned dest, int handler, const void* buf, std::size_t n, boo
       if (n != 0) std::memcpy(h + 1, buf, n);
       const int rc = lane.tp->inject(dest, h, sizeof *h + n);
       if (rc == FM_SUCCESS) {
-        s_.idle->sent(dest);
+        s_.idle->sent(dest, lane.caps().fenced);
         ++q.tx.seq;
         --q.tx.credits;
         q.rx.owed = 0;

@@ -136,7 +136,7 @@ int wire_up(const FM_bootstrap* ext, std::unique_ptr<Context>* out) {
   if (!automatic) {
     const tr::ProviderSpec* chosen = tr::find_provider(prov);
     if (chosen == nullptr) return fail(FM_EINVAL, "FM_PROVIDER=\"%s\": unknown", prov.c_str());
-    if (chosen->fabric == nullptr && n > 1)
+    if (chosen->impl == tr::ProviderSpec::Impl::loopback && n > 1)
       return fail(FM_ENOPROVIDER, "FM_PROVIDER=%s serves a single process (job has %u)",
                   prov.c_str(), n);
     spec[chosen->local ? kLocal : kNet] = chosen;
@@ -175,6 +175,8 @@ int wire_up(const FM_bootstrap* ext, std::unique_ptr<Context>* out) {
     sp.open.size = n;
     sp.open.packet_size = s == kLocal ? w.cfg.shm_packet_size : w.cfg.packet_size;
     sp.open.tx_depth = 256;
+    sp.open.shm_ring = w.cfg.shm_ring;
+    sp.open.shm_cma = w.cfg.shm_cma == "off" ? 0 : w.cfg.shm_cma == "on" ? 1 : -1;
     // a wait object when waits will sleep: this job oversubscribes the host, FM_IDLE=block, or
     // the daemon counts more ranks here than CPUs
     const bool contended = w.oversubscribed || w.cfg.idle == "block" ||
@@ -274,6 +276,7 @@ int wire_up(const FM_bootstrap* ext, std::unique_ptr<Context>* out) {
   if (ctx == nullptr) return rc;
   if (n > 1 && (rc = bp->barrier()) != FM_SUCCESS) return rc;
   if (board != nullptr) board->unpublish();
+  ctx->connected();
   *out = std::move(ctx);
   return FM_SUCCESS;
 }

@@ -15,6 +15,9 @@ class LoopbackFabric;
 // FM_last_error() (e.g. "libfabric provider verbs;ofi_rxm not available").
 int open_ofi(const OpenParams& params, std::unique_ptr<Transport>* out);
 
+// FM's own transport between processes of one host (shm.cpp).
+int open_shm(const OpenParams& params, std::unique_ptr<Transport>* out);
+
 // The fault-injecting decorator (FaultParams in transport.hpp).
 std::unique_ptr<Transport> open_fault(std::unique_ptr<Transport> lower, const FaultParams& p);
 

@@ -23,6 +23,7 @@ class FaultTransport final : public Transport {
   FaultTransport(std::unique_ptr<Transport> lower, const FaultParams& p)
       : lower_(std::move(lower)), p_(p), rng_(p.seed * 0x9e3779b97f4a7c15ull + 1) {
     caps_ = lower_->caps();
+    caps_.fenced = false;  // held packets become visible later
     caps_.name = "fault(" + caps_.name + ")";
     caps_.reliable = caps_.reliable && p.drop == 0 && p.dup == 0;
     caps_.ordered = caps_.ordered && p.reorder == 0 && p.delay_us == 0;
@@ -45,8 +46,12 @@ class FaultTransport final : public Transport {
 
   std::vector<std::byte> address() const override { return lower_->address(); }
   int insert_peers(std::span<const std::vector<std::byte>> addrs) override {
-    return lower_->insert_peers(addrs);
+    const int rc = lower_->insert_peers(addrs);
+    caps_.rma_read = lower_->caps().rma_read;  // decided by the peers (shm's CMA)
+    caps_.rma_write = lower_->caps().rma_write;
+    return rc;
   }
+  void connected() override { lower_->connected(); }
   int post_recv(void* buf, std::size_t len, void* ctx) override {
     if (p_.prefix == 0) return lower_->post_recv(buf, len, ctx);
     if (len <= p_.prefix) return fail(FM_EINVAL, "fault: receive of %zu bytes has no room", len);

@@ -358,7 +358,8 @@ int OfiRdmTransport::open(const OpenParams& params) {
     return fail(FM_EINVAL, "ofi: packet_size %zu exceeds %s max_msg_size %zu", params.packet_size,
                 info->fabric_attr->prov_name, info->ep_attr->max_msg_size);
 
-  caps_.name = info->fabric_attr->prov_name;
+  // libfabric's shm goes by its FM_PROVIDER name, apart from FM's own shm transport
+  caps_.name = std::strcmp(prov_name, "shm") == 0 ? "ofi-shm" : info->fabric_attr->prov_name;
   caps_.rma_read =
       (info->caps & (FI_RMA | FI_READ)) == (FI_RMA | FI_READ) && (info->caps & FI_REMOTE_READ) != 0;
   caps_.rma_write =

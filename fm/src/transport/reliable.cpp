@@ -61,6 +61,7 @@ class ReliableTransport final : public Transport {
     caps_.wait_fd = false;              // time-outs need polling
     caps_.rma_read = caps_.rma_write = false;
     caps_.probe = true;
+    caps_.fenced = false;
     pkt_ = lc.max_msg - pre_;
     const std::size_t stride = pre_ + pkt_;
     // A peer's windows are allocated when it is first sent to or heard from (ensure()): an idle
@@ -109,6 +110,7 @@ class ReliableTransport final : public Transport {
   int insert_peers(std::span<const std::vector<std::byte>> addrs) override {
     return lower_->insert_peers(addrs);
   }
+  void connected() override { lower_->connected(); }
 
   int post_recv(void* buf, std::size_t len, void* ctx) override {
     posted_.push_back(Posted{buf, len, ctx});

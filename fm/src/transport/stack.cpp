@@ -10,13 +10,15 @@
 namespace fm::transport {
 namespace {
 
+using Impl = ProviderSpec::Impl;
 constexpr ProviderSpec k_providers[] = {
-    {"shm", "shm", false, true, true},
-    {"tcp", "tcp;ofi_rxm", false, false, true},
-    {"verbs", "verbs;ofi_rxm", false, false, true},
-    {"udp", "udp", true, false, false},
-    {"verbs-ud", "verbs", true, false, false},
-    {"loopback", nullptr, false, true, false},
+    {"shm", nullptr, false, true, true, Impl::shm},
+    {"ofi-shm", "shm", false, true, true, Impl::ofi},
+    {"tcp", "tcp;ofi_rxm", false, false, true, Impl::ofi},
+    {"verbs", "verbs;ofi_rxm", false, false, true, Impl::ofi},
+    {"udp", "udp", true, false, false, Impl::ofi},
+    {"verbs-ud", "verbs", true, false, false, Impl::ofi},
+    {"loopback", nullptr, false, true, false, Impl::loopback},
 };
 
 // The largest window (credits per sender) that fits the endpoint's receive queue and the memory
@@ -58,7 +60,7 @@ int open_stack(const StackParams& p, Stack* out) {
   Stack st;
   const std::uint32_t reserve = p.control_reserve;
   ReliableParams rp = p.reliable;
-  if (spec->fabric == nullptr) {  // loopback (tests): the sizes as asked
+  if (spec->impl == Impl::loopback) {  // loopback (tests): the sizes as asked
     if (!p.loopback) return fail(FM_EINVAL, "open_stack: loopback needs a fabric");
     const bool reliable = p.force_reliable;
     st.packet = p.open.packet_size;
@@ -74,6 +76,25 @@ int open_stack(const StackParams& p, Stack* out) {
     return FM_SUCCESS;
   }
   OpenParams op = p.open;
+  if (spec->impl == Impl::shm) {
+    op.rx_depth = std::max(p.peers, 1u) * ((p.credits != 0 ? p.credits : 64) + reserve);
+    int rc = open_shm(op, &st.tp);
+    if (rc != FM_SUCCESS) return rc;
+    const Caps& c = st.tp->caps();
+    st.packet = c.max_msg;  // a quarter of a ring at most
+    st.window = fit_window(p, false, c.rx_depth, st.packet);
+    if (st.window < 2)
+      return fail(FM_ETRANSPORT,
+                  "FM_initialize: shm can post only %u receives, too few for %u peers", c.rx_depth,
+                  p.peers);
+    if (p.fault != nullptr) st.tp = open_fault(std::move(st.tp), *p.fault);
+    if (p.force_reliable) {
+      rp.window = std::max<std::uint32_t>(64, 2 * (st.window + reserve));
+      st.tp = open_reliable(std::move(st.tp), rp);
+    }
+    *out = std::move(st);
+    return FM_SUCCESS;
+  }
   if (spec->datagram) {
     op.packet_size = 512;  // sized to the datagram limit below
     op.rx_depth = 1024;

@@ -37,6 +37,9 @@ struct Caps {
   // Bytes the provider reserves at the start of every send and receive buffer (FI_MSG_PREFIX,
   // e.g. the 40-byte GRH of InfiniBand UD); counted in max_msg.  Only datagram transports.
   std::size_t prefix = 0;
+  // Every send and inject ends with a sequentially consistent fence after the packet became
+  // visible to the peer (FM's shm): the core's doorbell check needs no fence of its own.
+  bool fenced = false;
   bool local = false;     // reaches only processes of this host
   bool datagram = false;  // built on datagrams (FM's reliability layer provides the rest)
 };
@@ -102,6 +105,9 @@ class Transport {
   // those whose copy of our last word was lost).  Until then the owner keeps polling.
   virtual void begin_close() {}
   virtual bool peers_closed() { return true; }
+  // Wire-up is over: every peer has inserted us (transports that publish something for peers to
+  // attach may withdraw it now).
+  virtual void connected() {}
   // Bytes of memory the transport holds for its own buffers and per-peer state (not the
   // provider's), for tests and statistics.
   virtual std::size_t memory() const { return 0; }
@@ -125,11 +131,13 @@ class Transport {
 // What FM_PROVIDER names (the table is in stack.cpp).  "auto" picks the local provider for
 // same-host peers and the default network provider for the others.
 struct ProviderSpec {
+  enum class Impl : std::uint8_t { ofi, shm, loopback };
   const char* name;    // FM_PROVIDER value: "shm", "tcp", "verbs", "udp", "verbs-ud", "loopback"
-  const char* fabric;  // libfabric provider ("shm", "tcp;ofi_rxm", ...), nullptr for loopback
+  const char* fabric;  // libfabric provider ("shm", "tcp;ofi_rxm", ...), nullptr for FM's own
   bool datagram;       // FI_EP_DGRAM: FM's reliability layer goes on top
   bool local;          // reaches only processes of this host
   bool probe;          // fm_info -p opens it
+  Impl impl;           // libfabric, FM's shared-memory transport (shm.cpp), in-process loopback
 };
 
 struct OpenParams {
@@ -143,6 +151,10 @@ struct OpenParams {
   // Give the completion queue a wait object (FI_WAIT_FD) so that idle callers can sleep on it.
   // Not free: tcp;ofi_rxm's progress then goes through an epoll set, ~0.5 us per message.
   bool wait_fd = true;
+  // FM's shm transport: bytes of each sender's ring (FM_SHM_RING), cross-memory attach
+  // (FM_SHM_CMA: 0 off, 1 on, -1 auto).
+  std::size_t shm_ring = 65536;
+  int shm_cma = -1;
 };
 
 // Fault injection (tests): a decorator over any transport that drops, duplicates, reorders

@@ -19,13 +19,20 @@ enum class Kind { size, uint, boolean, choice, text };
 // against the transport layer's table of providers at set-up (transport/stack.hpp).
 #define FM_TUNABLES(X)                                                                            \
   X(provider, std::string, "FM_PROVIDER", choice, "auto", 0, 0,                                   \
-    "auto,shm,tcp,verbs,udp,verbs-ud,loopback",                                                   \
-    "transport: auto (shm for same-host peers, tcp otherwise), shm, tcp, verbs, udp (datagrams "  \
-    "with FM's reliability), verbs-ud (InfiniBand UD datagrams, the same way), loopback")         \
+    "auto,shm,ofi-shm,tcp,verbs,udp,verbs-ud,loopback",                                           \
+    "transport: auto (shm for same-host peers, tcp otherwise), shm (FM's own shared-memory "      \
+    "rings), ofi-shm (libfabric's shm provider), tcp, verbs, udp (datagrams with FM's "           \
+    "reliability), verbs-ud (InfiniBand UD datagrams, the same way), loopback")                   \
   X(packet_size, std::size_t, "FM_PACKET_SIZE", size, "16384", 512, 1u << 20, "",                 \
     "bytes per network (tcp, verbs) packet, 32-byte header included (512..1M)")                   \
   X(shm_packet_size, std::size_t, "FM_SHM_PACKET_SIZE", size, "65568", 512, (4u << 20) + 32, "",  \
     "bytes per shm packet, header included (512..4M)")                                            \
+  X(shm_ring, std::size_t, "FM_SHM_RING", size, "64K", 4096, 64u << 20, "",                       \
+    "shm: bytes of the ring each same-host sender has in its receiver's segment, rounded down "   \
+    "to a power of two (4K..64M); the largest packet is a quarter of it")                         \
+  X(shm_cma, std::string, "FM_SHM_CMA", choice, "auto", 0, 0, "auto,on,off",                      \
+    "shm: zero-copy pieces and RMA by cross-memory attach (process_vm_readv): auto (when every "  \
+    "rank of the host can), on (fail without it), off (copies through the rings)")                \
   X(rx_memory, std::size_t, "FM_RX_MEMORY", size, "64M", 1u << 20, 16ull << 30, "",               \
     "receive-buffer memory per transport; credit windows shrink to fit (1M..16G)")                \
   X(zcopy_shm, std::size_t, "FM_ZCOPY_SHM", size, "4096", 0, SIZE_MAX, "",                        \

@@ -1,0 +1,521 @@
+// shm.cpp - FM's own transport between the processes of one host (FM_PROVIDER=shm; libfabric's
+// shm provider stays as ofi-shm).
+//
+// Every process owns one segment, an anonymous memory file (util/memfd.hpp: sealed, opened by
+// peers through /proc/PID/fd/FD, gone with its last mapping, never a name in /dev/shm):
+//
+//   line 0        header (magic, version, owner, size, cells per ring, pid, nonce, cma)
+//   lines 1-2     reserved for the sleep announcement and futex word
+//   W lines       the active-sender bitmap: bit s set while sender s's ring may hold packets
+//   2 lines/peer  head of sender s's ring (written by the owner), a word written by sender s
+//   table         the owner's exposed regions (4096 slots of {addr, len, tag})
+//   rings         one SPSC ring per sender (shm_ring.hpp), page-aligned
+//
+// Sending is a copy into the receiver's ring for us (a packet of up to 56 bytes is one cache
+// line), a release store of its stamp, a fence, and a load of our bit in its bitmap (set with one
+// atomic OR when the receiver cleared it).  Receiving polls only the rings whose bits are set: a
+// bit is cleared after its ring was found empty 256 times in a row, then re-checked (the sender's
+// fence and the receiver's atomic clear see each other, so no packet is stranded).  poll() copies
+// packets into the posted receives in order; a packet with no posted receive waits in its ring
+// (back-pressure, never a loss).  The sender sees a full ring as FM_EAGAIN.
+//
+// Zero-copy pieces and RMA use cross-memory attach (process_vm_readv/writev): expose() publishes
+// {addr, len, tag} in the table, peers check a key against it before they read, and unexpose()
+// revokes it.  Whether CMA works is decided identically on every rank of the host (each publishes
+// its own probe; the lane uses CMA only when all of them can), so senders and receivers agree on
+// the zero-copy protocol; FM_SHM_CMA=off turns it off.
+//
+// Data path: no allocation, no lock, no system call (CMA reads are one, by design).
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "transport/factories.hpp"
+#include "transport/shm_ring.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+#include "util/memfd.hpp"
+
+namespace fm::transport {
+namespace {
+
+using shm::kCell;
+using shm::RingReader;
+using shm::RingWriter;
+
+constexpr std::uint64_t kMagic = 0x31'4d48'534d'46ull;  // "FMSHM1"
+constexpr std::uint32_t kVersion = 1;
+constexpr std::size_t kLine = 64;
+constexpr std::uint32_t kSlots = 4096;  // regions exposed at once
+constexpr std::uint32_t kIdlePolls = 256;
+
+struct Header {
+  std::uint64_t magic;
+  std::uint32_t version, owner, size, ncells;
+  std::int32_t pid;
+  std::uint32_t cma;
+  std::uint64_t nonce;
+};
+static_assert(sizeof(Header) <= kLine);
+
+struct Slot {  // an exposed region; tag 0: free
+  std::atomic<std::uint64_t> tag, addr, len;
+  std::uint64_t pad;
+};
+static_assert(sizeof(Slot) == 32 && std::atomic<std::uint64_t>::is_always_lock_free);
+
+// What a process publishes: where its segment is and how to check it.
+struct Address {
+  std::uint64_t magic;
+  std::int32_t pid, fd;
+  std::uint64_t nonce;
+  std::uint64_t base;  // the segment's address in its owner (the CMA cross-probe reads it)
+  std::uint32_t ncells, cma;
+};
+
+// Offsets in a segment of n senders' rings of ncells cells.
+struct Layout {
+  std::size_t bitmap, ctl, table, rings, ring_bytes, total;
+  Layout(unsigned n, std::uint32_t ncells) {
+    const std::size_t words = (n + 63) / 64;
+    bitmap = bitmap_of(0);
+    ctl = bitmap + words * kLine;
+    table = ctl + 2 * kLine * n;
+    const std::size_t page = 4096;
+    rings = (table + kSlots * sizeof(Slot) + page - 1) / page * page;
+    ring_bytes = std::size_t{ncells} * kCell;
+    total = rings + n * ring_bytes;
+  }
+  static constexpr std::size_t bitmap_of(unsigned w) { return (3 + std::size_t{w}) * kLine; }
+};
+
+template <class T>
+T* at(std::byte* base, std::size_t off) {
+  return reinterpret_cast<T*>(base + off);
+}
+
+// Whether this process can read its own memory through CMA (seccomp or a kernel without it say
+// no), after letting same-user peers attach when Yama's ptrace_scope is 1 (as Open MPI does).
+bool cma_probe(const char** why) {
+  if (FILE* f = std::fopen("/proc/sys/kernel/yama/ptrace_scope", "r")) {
+    int scope = 0;
+    const bool got = std::fscanf(f, "%d", &scope) == 1;
+    std::fclose(f);
+    if (got && scope >= 2) {
+      *why = "Yama ptrace_scope >= 2";
+      return false;
+    }
+    if (got && scope == 1) prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+  }
+  std::uint64_t src = 0x5eed, dst = 0;
+  iovec l{&dst, sizeof dst}, r{&src, sizeof src};
+  if (process_vm_readv(getpid(), &l, 1, &r, 1, 0) != static_cast<ssize_t>(sizeof dst) ||
+      dst != src) {
+    *why = "process_vm_readv refused";
+    return false;
+  }
+  return true;
+}
+
+class ShmTransport final : public Transport {
+ public:
+  ~ShmTransport() override {
+    for (Peer& q : peers_)
+      if (q.base != nullptr) munmap(q.base, q.len);
+    if (base_ != nullptr) munmap(base_, len_);
+    if (fd_ >= 0) close(fd_);
+  }
+
+  int open(const OpenParams& p) {
+    rank_ = p.rank;
+    size_ = p.size;
+    ncells_ =
+        static_cast<std::uint32_t>(std::bit_floor(std::max<std::size_t>(p.shm_ring, 4096) / kCell));
+    const Layout lay(size_, ncells_);
+    if (const int e =
+            memfd::create_sealed("fm-shm", lay.total, &fd_, reinterpret_cast<void**>(&base_));
+        e != 0)
+      return fail(FM_ENOMEM, "shm: a %zu-byte segment for %u peers: %s", lay.total, size_,
+                  std::strerror(e));
+    len_ = lay.total;
+    std::random_device rd;
+    nonce_ = (std::uint64_t{rd()} << 32) | rd();
+    const char* why = "FM_SHM_CMA=off";
+    cma_ = p.shm_cma != 0 && cma_probe(&why);
+    if (!cma_ && p.shm_cma == 1)
+      return fail(FM_EUNSUPPORTED, "shm: FM_SHM_CMA=on, but cross-memory attach is unusable (%s)",
+                  why);
+    if (!cma_) FM_DEBUG("shm: no cross-memory attach (%s): large messages are copied", why);
+    const Header h{kMagic,         kVersion, rank_,
+                   size_,          ncells_,  static_cast<std::int32_t>(getpid()),
+                   cma_ ? 1u : 0u, nonce_};
+    std::memcpy(base_, &h, sizeof h);
+    words_ = (size_ + 63) / 64;
+    rx_.resize(size_);
+    idle_polls_.assign(size_, 0);
+    for (unsigned s = 0; s < size_; ++s)
+      rx_[s] = RingReader(base_ + lay.rings + s * lay.ring_bytes, ncells_, head_of(base_, lay, s));
+    table_ = at<Slot>(base_, lay.table);
+    for (std::uint32_t i = kSlots; i > 0; --i) free_slots_.push_back(i - 1);
+    peers_.resize(size_);
+    posted_.resize(std::bit_ceil(std::max<std::uint32_t>(p.rx_depth, 2)));
+    cq_.resize(std::bit_ceil(std::max<std::uint32_t>(p.tx_depth, 2) + 64));
+    caps_.name = "shm";
+    caps_.max_msg = std::min(p.packet_size, RingWriter::max_packet(ncells_)) / 8 * 8;
+    caps_.inject_size = caps_.max_msg;
+    caps_.rx_depth = static_cast<std::uint32_t>(posted_.size());
+    caps_.tx_depth = static_cast<std::uint32_t>(cq_.size() - 64);
+    caps_.ordered = caps_.reliable = caps_.local = caps_.fenced = true;
+    caps_.max_rma = std::size_t{1} << 30;
+    return FM_SUCCESS;
+  }
+
+  std::vector<std::byte> address() const override {
+    const Address a{kMagic,        static_cast<std::int32_t>(getpid()),    fd_,
+                    nonce_,        reinterpret_cast<std::uint64_t>(base_), ncells_,
+                    cma_ ? 1u : 0u};
+    std::vector<std::byte> out(sizeof a);
+    std::memcpy(out.data(), &a, sizeof a);
+    return out;
+  }
+
+  int insert_peers(std::span<const std::vector<std::byte>> addrs) override {
+    bool cma = cma_;
+    for (unsigned r = 0; r < addrs.size() && r < size_; ++r) {
+      if (r == rank_ || addrs[r].empty()) continue;
+      Address a;
+      if (addrs[r].size() != sizeof a)
+        return fail(FM_ETRANSPORT, "shm: node %u's address has %zu bytes, not %zu (another FM?)", r,
+                    addrs[r].size(), sizeof a);
+      std::memcpy(&a, addrs[r].data(), sizeof a);
+      Peer& q = peers_[r];
+      if (q.base != nullptr) munmap(q.base, q.len);
+      q = Peer{};
+      const Layout lay(size_, a.ncells);
+      void* p = nullptr;
+      if (const int e = memfd::map_peer(a.pid, a.fd, PROT_READ | PROT_WRITE, lay.total, &p, &q.len);
+          e != 0)
+        return fail(FM_ETRANSPORT, "shm: node %u's segment (/proc/%d/fd/%d) cannot be mapped: %s",
+                    r, a.pid, a.fd, std::strerror(e));
+      q.base = static_cast<std::byte*>(p);
+      Header h;
+      std::memcpy(&h, q.base, sizeof h);
+      if (a.magic != kMagic || h.magic != kMagic || h.version != kVersion || h.owner != r ||
+          h.size != size_ || h.nonce != a.nonce || h.ncells != a.ncells || a.ncells < 64 ||
+          !std::has_single_bit(a.ncells))
+        return fail(FM_ETRANSPORT,
+                    "shm: /proc/%d/fd/%d is not node %u's shm segment (another job's, or another "
+                    "FM version's)",
+                    a.pid, a.fd, r);
+      q.pid = a.pid;
+      q.remote_base = a.base;
+      q.tx = RingWriter(q.base + lay.rings + std::size_t{rank_} * lay.ring_bytes, a.ncells,
+                        head_of(q.base, lay, rank_));
+      q.max = RingWriter::max_packet(a.ncells);
+      q.word = at<std::atomic<std::uint64_t>>(q.base, lay.bitmap + (rank_ / 64) * kLine);
+      q.bit = std::uint64_t{1} << (rank_ % 64);
+      q.table = at<Slot>(q.base, lay.table);
+      cma = cma && a.cma != 0;
+    }
+    // Every rank of the host computes the same answer from the same published probes.
+    caps_.rma_read = caps_.rma_write = cma;
+    if (!cma) return FM_SUCCESS;
+    for (unsigned r = 0; r < size_; ++r) {
+      Peer& q = peers_[r];
+      if (q.base == nullptr) continue;
+      std::uint64_t magic = 0;
+      iovec l{&magic, sizeof magic}, rm{reinterpret_cast<void*>(q.remote_base), sizeof magic};
+      if (process_vm_readv(q.pid, &l, 1, &rm, 1, 0) != static_cast<ssize_t>(sizeof magic) ||
+          magic != kMagic)
+        return fail(FM_ETRANSPORT,
+                    "shm: cross-memory attach to node %u (pid %d) refused (%s); set FM_SHM_CMA=off "
+                    "on every rank",
+                    r, q.pid, std::strerror(errno));
+    }
+    return FM_SUCCESS;
+  }
+
+  void connected() override {
+    if (fd_ >= 0) close(fd_);  // every peer has mapped it; the mappings keep it
+    fd_ = -1;
+  }
+
+  int post_recv(void* buf, std::size_t len, void* ctx) override {
+    if (post_tail_ - post_head_ == posted_.size()) return FM_EAGAIN;
+    posted_[post_tail_++ & (posted_.size() - 1)] = Posted{buf, len, ctx};
+    return FM_SUCCESS;
+  }
+
+  int inject(unsigned peer, const void* buf, std::size_t len) override {
+    Peer* q = peer_of(peer, len);
+    if (q == nullptr) return last_status();
+    if (!q->tx.push(buf, len)) return FM_EAGAIN;
+    announce(*q);
+    return FM_SUCCESS;
+  }
+
+  int send(unsigned peer, const iovec* iov, std::size_t iovcnt, void* ctx) override {
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < iovcnt; ++i) total += iov[i].iov_len;
+    Peer* q = peer_of(peer, total);
+    if (q == nullptr) return last_status();
+    if (cq_full()) return FM_EAGAIN;
+    if (!q->tx.push(iov, iovcnt, total)) return FM_EAGAIN;
+    announce(*q);
+    complete(Completion{Completion::send, FM_SUCCESS, ctx, 0});
+    return FM_SUCCESS;
+  }
+
+  int poll(Completion* out, int max) override {
+    int n = 0;
+    while (n < max && cq_head_ != cq_tail_) out[n++] = cq_[cq_head_++ & (cq_.size() - 1)];
+    // Belt and braces: now and then every ring is looked at, whether its bit is set or not, so
+    // that even a protocol slip could only delay a packet, never strand it (counted; tests
+    // expect 0).
+    if ((++polls_ & 4095) == 0) sweep();
+    // the active rings, round-robin from the one after the last served
+    const unsigned start = next_;
+    for (unsigned k = 0; k <= words_ && n < max; ++k) {
+      const unsigned w = (start / 64 + k) % words_;
+      std::uint64_t bits = bitmap(w).load(std::memory_order_relaxed);
+      if (k == 0) bits &= ~std::uint64_t{0} << (start % 64);
+      if (k == words_) bits &= (std::uint64_t{1} << (start % 64)) - 1;
+      while (bits != 0 && n < max) {
+        const unsigned s = w * 64 + static_cast<unsigned>(std::countr_zero(bits));
+        bits &= bits - 1;
+        drain(s, out, &n, max);
+      }
+    }
+    return n;
+  }
+
+  int expose(const void* buf, std::size_t len, Region* out, bool writable) override {
+    if (!caps_.rma_read) return fail(FM_EUNSUPPORTED, "shm: no cross-memory attach here");
+    if (free_slots_.empty())
+      return fail(FM_ENOMEM, "shm: %u regions exposed at once (the most a segment holds)", kSlots);
+    const std::uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    if (++gen_ > 0x7fffffffu) gen_ = 1;
+    const std::uint64_t tag = std::uint64_t{gen_} << 1 | (writable ? 1 : 0);
+    Slot& e = table_[slot];
+    e.addr.store(reinterpret_cast<std::uint64_t>(buf), std::memory_order_relaxed);
+    e.len.store(len, std::memory_order_relaxed);
+    e.tag.store(tag, std::memory_order_release);
+    out->handle = reinterpret_cast<void*>(std::uintptr_t{slot} + 1);
+    out->addr = reinterpret_cast<std::uint64_t>(buf);
+    out->key = std::uint64_t{slot} << 32 | tag;
+    return FM_SUCCESS;
+  }
+
+  void unexpose(Region* r) override {
+    if (r->handle == nullptr) return;
+    const auto slot = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(r->handle) - 1);
+    table_[slot].tag.store(0, std::memory_order_release);
+    free_slots_.push_back(slot);
+    r->handle = nullptr;
+  }
+
+  int read(unsigned peer, void* buf, std::size_t len, std::uint64_t raddr, std::uint64_t key,
+           void* ctx) override {
+    return cma(peer, buf, len, raddr, key, ctx, false);
+  }
+  int write(unsigned peer, const void* buf, std::size_t len, std::uint64_t raddr, std::uint64_t key,
+            void* ctx) override {
+    return cma(peer, const_cast<void*>(buf), len, raddr, key, ctx, true);
+  }
+
+  std::size_t memory() const override {
+    std::size_t m = len_;
+    for (const Peer& q : peers_) m += q.len;
+    return m;
+  }
+
+  int wait_fd() override { return -1; }
+  bool try_wait() override { return false; }
+
+ private:
+  struct Peer {
+    std::byte* base = nullptr;  // its segment, mapped read-write
+    std::size_t len = 0;
+    int pid = 0;
+    std::uint64_t remote_base = 0;
+    RingWriter tx;  // our ring in its segment
+    std::size_t max = 0;
+    std::atomic<std::uint64_t>* word = nullptr;  // our word of its bitmap
+    std::uint64_t bit = 0;
+    const Slot* table = nullptr;
+  };
+  struct Posted {
+    void* buf;
+    std::size_t len;
+    void* ctx;
+  };
+
+  static std::atomic<std::uint64_t>* head_of(std::byte* base, const Layout& lay, unsigned s) {
+    return at<std::atomic<std::uint64_t>>(base, lay.ctl + 2 * kLine * s);
+  }
+  std::atomic<std::uint64_t>& bitmap(unsigned w) {
+    return *at<std::atomic<std::uint64_t>>(base_, Layout::bitmap_of(w));
+  }
+
+  Peer* peer_of(unsigned peer, std::size_t len) {
+    if (peer >= size_ || peers_[peer].base == nullptr) {
+      fail(FM_ENODEST, "shm: node %u is not a peer of this transport", peer);
+      return nullptr;
+    }
+    Peer& q = peers_[peer];
+    if (len > q.max) {
+      fail(FM_EINVAL, "shm: a %zu-byte packet for node %u exceeds its %zu-byte limit", len, peer,
+           q.max);
+      return nullptr;
+    }
+    return &q;
+  }
+
+  // After a packet is in q's ring: our bit in its bitmap set.  The fence orders the stamp's store
+  // before the bit's load, against the receiver's clear-then-recheck (see the file comment).
+  static void announce(Peer& q) noexcept {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if ((q.word->load(std::memory_order_relaxed) & q.bit) == 0)
+      q.word->fetch_or(q.bit, std::memory_order_seq_cst);
+  }
+
+  [[gnu::cold]] void sweep() noexcept {
+    for (unsigned s = 0; s < size_; ++s) {
+      std::atomic<std::uint64_t>& word = bitmap(s / 64);
+      const std::uint64_t bit = std::uint64_t{1} << (s % 64);
+      if (s == rank_ || (word.load(std::memory_order_relaxed) & bit) != 0 || rx_[s].peek() < 0)
+        continue;
+      word.fetch_or(bit, std::memory_order_relaxed);
+      if (stranded_++ == 0) FM_WARN("shm: a packet from node %u waited in an inactive ring", s);
+    }
+  }
+
+  bool cq_full() const noexcept { return cq_tail_ - cq_head_ >= cq_.size(); }
+  void complete(const Completion& c) noexcept { cq_[cq_tail_++ & (cq_.size() - 1)] = c; }
+
+  // Moves sender s's packets into posted receives while both last.
+  void drain(unsigned s, Completion* out, int* n, int max) {
+    RingReader& r = rx_[s];
+    int got = 0;
+    long len = -1;
+    while (*n < max && post_head_ != post_tail_ && (len = r.peek()) >= 0) {
+      const Posted p = posted_[post_head_++ & (posted_.size() - 1)];
+      const auto ulen = static_cast<std::size_t>(len);
+      if (ulen <= p.len) {
+        r.copy(p.buf, ulen);
+        out[(*n)++] = Completion{Completion::recv, FM_SUCCESS, p.ctx, ulen};
+      } else {  // a sender beyond our packet size: not FM's; the buffer comes back as an error
+        out[(*n)++] = Completion{Completion::error, FM_ETRANSPORT, p.ctx, 0};
+      }
+      r.pop(ulen);
+      ++got;
+    }
+    if (got > 0) {
+      r.publish();
+      idle_polls_[s] = 0;
+      next_ = s + 1 < size_ ? s + 1 : 0;
+      return;
+    }
+    if (len >= 0 || ++idle_polls_[s] < kIdlePolls) return;
+    // empty for a while: clear its bit, then look again (a packet published before the sender
+    // loaded the bit is seen here; one published after it finds the bit clear and sets it)
+    idle_polls_[s] = 0;
+    std::atomic<std::uint64_t>& word = bitmap(s / 64);
+    const std::uint64_t bit = std::uint64_t{1} << (s % 64);
+    word.fetch_and(~bit, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (r.peek() >= 0) word.fetch_or(bit, std::memory_order_relaxed);
+  }
+
+  int cma(unsigned peer, void* buf, std::size_t len, std::uint64_t raddr, std::uint64_t key,
+          void* ctx, bool writing) {
+    if (!caps_.rma_read) return fail(FM_EUNSUPPORTED, "shm: no cross-memory attach here");
+    if (peer >= size_ || peers_[peer].base == nullptr)
+      return fail(FM_ENODEST, "shm: node %u is not a peer of this transport", peer);
+    if (cq_full()) return FM_EAGAIN;
+    const Peer& q = peers_[peer];
+    const std::uint64_t slot = key >> 32, tag = key & 0xffffffffu;
+    int status = FM_SUCCESS;
+    if (slot >= kSlots) {
+      status = FM_EACCESS;
+    } else {
+      const Slot& e = q.table[slot];
+      const std::uint64_t t0 = e.tag.load(std::memory_order_acquire);
+      const std::uint64_t a = e.addr.load(std::memory_order_relaxed);
+      const std::uint64_t l = e.len.load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (t0 == 0 || t0 != tag || e.tag.load(std::memory_order_relaxed) != t0 || raddr < a ||
+          len > l || raddr - a > l - len || (writing && (t0 & 1) == 0))
+        status = FM_EACCESS;
+    }
+    if (status != FM_SUCCESS) {
+      FM_DEBUG("shm: %s of %zu bytes at %#llx of node %u refused (key %#llx)",
+               writing ? "write" : "read", len, static_cast<unsigned long long>(raddr), peer,
+               static_cast<unsigned long long>(key));
+      complete(Completion{Completion::error, status, ctx, 0});
+      return FM_SUCCESS;
+    }
+    std::size_t done = 0;
+    while (done < len) {
+      iovec l{static_cast<std::byte*>(buf) + done, len - done};
+      iovec r{reinterpret_cast<void*>(raddr + done), len - done};
+      const ssize_t got = writing ? process_vm_writev(q.pid, &l, 1, &r, 1, 0)
+                                  : process_vm_readv(q.pid, &l, 1, &r, 1, 0);
+      if (got <= 0) {
+        if (got < 0 && errno == EINTR) continue;
+        const int e = got < 0 ? errno : EFAULT;
+        FM_WARN("shm: %s of %zu bytes from node %u (pid %d) failed: %s%s",
+                writing ? "process_vm_writev" : "process_vm_readv", len, peer, q.pid,
+                std::strerror(e), e == EPERM ? " (set FM_SHM_CMA=off)" : "");
+        complete(
+            Completion{Completion::error, e == ESRCH ? FM_EPEERFAILED : FM_ETRANSPORT, ctx, 0});
+        return FM_SUCCESS;
+      }
+      done += static_cast<std::size_t>(got);
+    }
+    complete(Completion{Completion::read, FM_SUCCESS, ctx, len});
+    return FM_SUCCESS;
+  }
+
+  unsigned rank_ = 0, size_ = 0, words_ = 1, next_ = 0;
+  std::uint64_t polls_ = 0, stranded_ = 0;
+  std::uint32_t ncells_ = 0;
+  std::byte* base_ = nullptr;
+  std::size_t len_ = 0;
+  int fd_ = -1;
+  std::uint64_t nonce_ = 0;
+  bool cma_ = false;
+  std::vector<RingReader> rx_;  // per sender, in our segment
+  std::vector<std::uint32_t> idle_polls_;
+  std::vector<Peer> peers_;
+  std::vector<Posted> posted_;
+  std::uint64_t post_head_ = 0, post_tail_ = 0;
+  std::vector<Completion> cq_;  // local completions: sends (complete at once), CMA
+  std::uint64_t cq_head_ = 0, cq_tail_ = 0;
+  Slot* table_ = nullptr;
+  std::vector<std::uint32_t> free_slots_;
+  std::uint32_t gen_ = 0;
+};
+
+}  // namespace
+
+int open_shm(const OpenParams& params, std::unique_ptr<Transport>* out) {
+  auto t = std::make_unique<ShmTransport>();
+  const int rc = t->open(params);
+  if (rc != FM_SUCCESS) return rc;
+  *out = std::move(t);
+  return FM_SUCCESS;
+}
+
+}  // namespace fm::transport
