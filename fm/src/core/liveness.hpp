@@ -48,8 +48,9 @@ class Liveness {
   // of, not failed.  Waits on such a peer need no time-out: its death is seen at once, and a
   // peer that is alive but starved of CPU (stopped, or ranks > CPUs) must not be declared failed.
   bool exact(unsigned p) const noexcept {
+    if (p >= s_.size) return false;  // waits on every node (finalize) keep their bound
     const PeerLink& l = s_.peers[p].link;
-    return p < s_.size && l.same_host && l.pidfd >= 0 && !l.failed;
+    return l.same_host && l.pidfd >= 0 && !l.failed;
   }
   // Warns (once per wait) that p, alive, has accepted nothing for the peer time-out: what it is
   // doing from /proc/PID/stat (e.g. T: stopped).

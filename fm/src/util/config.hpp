@@ -26,7 +26,7 @@ enum class Kind { size, uint, boolean, choice, text };
   X(packet_size, std::size_t, "FM_PACKET_SIZE", size, "16384", 512, 1u << 20, "",                 \
     "bytes per network (tcp, verbs) packet, 32-byte header included (512..1M)")                   \
   X(shm_packet_size, std::size_t, "FM_SHM_PACKET_SIZE", size, "65568", 512, (4u << 20) + 32, "",  \
-    "bytes per shm packet, header included (512..4M)")                                            \
+    "ofi-shm: bytes per packet, header included (512..4M; FM's shm: a quarter of its ring)")      \
   X(shm_ring, std::size_t, "FM_SHM_RING", size, "64K", 4096, 64u << 20, "",                       \
     "shm: bytes of the ring each same-host sender has in its receiver's segment, rounded down "   \
     "to a power of two (4K..64M); the largest packet is a quarter of it")                         \
