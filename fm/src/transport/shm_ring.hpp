@@ -72,11 +72,13 @@ class RingWriter {
     }
     const std::size_t ring_bytes = cap * kCell;
     std::byte* first = cells_ + (tail_ & mask_) * kCell;
-    std::memcpy(first + 4, &total, 4);  // len (the stamp's release publishes it)
+    const auto len32 = static_cast<std::uint32_t>(total);
+    std::memcpy(first + 4, &len32, 4);  // len (the stamp's release publishes it)
     std::size_t pos = (tail_ & mask_) * kCell + kCellHeader;
     for (std::size_t i = 0; i < iovcnt; ++i) {
       const auto* src = static_cast<const std::byte*>(iov[i].iov_base);
       std::size_t n = iov[i].iov_len;
+      if (n == 0) continue;  // (its base may be null)
       if (pos + n > ring_bytes) {
         const std::size_t part = ring_bytes - pos;
         std::memcpy(cells_ + pos, src, part);
@@ -133,6 +135,7 @@ class RingReader {
     const std::size_t ring_bytes = (std::size_t{mask_} + 1) * kCell;
     const std::size_t pos = (head_ & mask_) * kCell + kCellHeader;
     auto* d = static_cast<std::byte*>(dst);
+    if (len == 0) return;
     if (pos + len > ring_bytes) {
       const std::size_t part = ring_bytes - pos;
       std::memcpy(d, cells_ + pos, part);
