@@ -5,7 +5,8 @@
 # Debian's MPICH (ch4:ucx).  Per configuration: 8-byte one-way latency (ping-pong, mean), 8-byte
 # message rate (streaming: windows of 64 sends, one acknowledgement each), and ping-pong bandwidth
 # (size / one-way time, as fi_pingpong reports it) at 64 KiB, 1 MiB and 16 MiB.  Table: medians
-# over rounds, and the issue-19 ratios.  Writes OUT.md and OUT.csv (raw rows) when -o is given.
+# over rounds within one mode of the VM (see run_floor), and the issue-19 ratios.  Writes OUT.md
+# and OUT.csv (raw rows: config,metric,bytes,value,mode) when -o is given.
 set -eu
 ROUNDS=5 OUT=""
 while getopts "r:o:" o; do
@@ -15,6 +16,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
 mpifm=$build/mpich/bin
 fm_perf=$build/bench/fm_perf
+cacheline=$build/bench/cacheline
 [ -x "$fm_perf" ] || { echo "shm.sh: $fm_perf not built" >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -34,12 +36,25 @@ res=$tmp/results.csv  # config,metric,bytes,value
 SIZES="65536 1048576 16777216"
 iters_for() { case $1 in 65536) echo 5000 ;; 1048576) echo 1000 ;; *) echo 100 ;; esac; }
 # the common format (bench/perf_report.h): latency's mean (column 5), bandwidth (6), rate (7)
-rows() {  # CONFIG METRIC: picks the figure of every size row
-  awk -F, -v c="$1" -v m="$2" '$1 ~ /^[0-9]+$/ {
-    v = (m == "lat") ? $5 : (m == "rate") ? $7 : $6; print c "," m "," $1 "," v }'
+rows() {  # CONFIG METRIC: picks the figure of every size row (tagged with the current mode)
+  awk -F, -v c="$1" -v m="$2" -v mode="$mode" '$1 ~ /^[0-9]+$/ {
+    v = (m == "lat") ? $5 : (m == "rate") ? $7 : $6; print c "," m "," $1 "," v "," mode }'
+}
+# The cache line between two processes (bench/cacheline.c) just before each configuration: its
+# floor, and the mode the VM is in (vCPUs on one core complex, "near", about 80 ns here, or on
+# two, "far", about 300 ns; the host moves them now and then).  Every row carries the mode, and
+# configurations are compared within one mode only.
+mode=unknown
+run_floor() {
+  [ -x "$cacheline" ] || return 0
+  local ns
+  ns=$("$cacheline" -I 200000 2>/dev/null) || return 0
+  mode=$(awk -v ns="$ns" 'BEGIN { print (ns < 160) ? "near" : "far" }')
+  awk -v ns="$ns" -v mode="$mode" 'BEGIN { printf "floor,lat,8,%.4f,%s\n", ns / 1000, mode }' >>"$res"
 }
 run_fm() {  # FM over provider $1
   local c=fm-$1 s
+  run_floor
   timeout 120 mpiexec.hydra -n 2 -genv FM_PROVIDER "$1" "$fm_perf" -t latency -S 8 -I 50000 \
     --csv 2>/dev/null | rows "$c" lat >>"$res" || true
   timeout 120 mpiexec.hydra -n 2 -genv FM_PROVIDER "$1" "$fm_perf" -t stream -S 8 -I 1000000 \
@@ -61,22 +76,24 @@ fi_pp() {  # bytes iterations -> one client row (bytes #sent #ack total time MB/
 run_fi() {
   command -v fi_pingpong >/dev/null || return 0
   local l b s
+  run_floor
   read -r l b < <(fi_pp 8 50000)
-  [ -n "$l" ] && echo "fi_pingpong,lat,8,$l" >>"$res"
+  [ -n "$l" ] && echo "fi_pingpong,lat,8,$l,$mode" >>"$res"
   for s in $SIZES; do
     read -r l b < <(fi_pp $s "$(iters_for $s)")
-    [ -n "$b" ] && echo "fi_pingpong,bw,$s,$b" >>"$res"
+    [ -n "$b" ] && echo "fi_pingpong,bw,$s,$b,$mode" >>"$res"
   done
   return 0
 }
 mpi() {  # CONFIG COMMAND...
   local c=$1 s; shift
+  run_floor
   timeout 120 "$@" -t latency -S 8 -I 50000 --csv 2>/dev/null | rows "$c" lat >>"$res" || true
   timeout 120 "$@" -t bw -S 8 -I 1000000 -W 64 --csv 2>/dev/null | rows "$c" rate >>"$res" || true
   # ping-pong bandwidth: the latency test's mean one-way time at size S
   for s in $SIZES; do
     timeout 120 "$@" -t latency -S $s -I "$(iters_for $s)" --csv 2>/dev/null |
-      awk -F, -v c="$c" '$1 ~ /^[0-9]+$/ && $5 > 0 { print c ",bw," $1 "," $1 / $5 }' >>"$res" || true
+      awk -F, -v c="$c" -v mode="$mode" '$1 ~ /^[0-9]+$/ && $5 > 0 { print c ",bw," $1 "," $1 / $5 "," mode }' >>"$res" || true
   done
 }
 run_mpi() {
@@ -95,29 +112,39 @@ report() {
     function median(s,   a, n, i, j, t) { n = split(s, a, " ");
       for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
       return n == 0 ? "" : (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2) }
-    { k = $1 SUBSEP $2 SUBSEP $3; v[k] = v[k] " " $4 }
-    function m(c, t, b) { return median(v[c SUBSEP t SUBSEP b]) }
+    { k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $5; v[k] = v[k] " " $4; if ($1 == "floor") { if (!($5 in seen)) nseen++; seen[$5]++ } }
+    function m(c, t, b) { return median(v[c SUBSEP t SUBSEP b SUBSEP md]) }
     function cell(x, f) { return x == "" ? "-" : sprintf(f, x) }
     function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
     function min2(a, b) { return a == "" ? b : b == "" ? a : (a + 0 < b + 0 ? a : b) }
-    function max2(a, b) { return a == "" ? b : b == "" ? a : (a + 0 > b + 0 ? a : b) }
     END {
-      print "| configuration | 8 B latency (us) | 8 B rate (Mmsg/s) | 64 KiB (MB/s) | 1 MiB (MB/s) | 16 MiB (MB/s) |"
-      print "|---|---|---|---|---|---|"
-      n = split("fm-shm fm-ofi-shm fi_pingpong mpifm-shm ompi-vader mpich-ucx", C, " ")
-      for (i = 1; i <= n; i++) printf "| %s | %s | %s | %s | %s | %s |\n", C[i],
-        cell(m(C[i], "lat", 8), "%.3f"), cell(m(C[i], "rate", 8), "%.2f"), cell(m(C[i], "bw", 65536), "%.0f"),
-        cell(m(C[i], "bw", 1048576), "%.0f"), cell(m(C[i], "bw", 16777216), "%.0f")
-      print ""
-      print "| issue 19 figure | value | target |"
-      print "|---|---|---|"
-      printf "| FM 8 B one-way latency (us) | %s | <= 0.25 |\n", cell(m("fm-shm", "lat", 8), "%.3f")
-      best = min2(m("ompi-vader", "lat", 8), m("mpich-ucx", "lat", 8))
-      printf "| MPI-FM 8 B / faster of Open MPI, MPICH-UCX | %s | <= 0.8 |\n", ratio(m("mpifm-shm", "lat", 8), best)
-      printf "| FM 1 MiB bandwidth / fi_pingpong shm | %s | >= 1.1 |\n", ratio(m("fm-shm", "bw", 1048576), m("fi_pingpong", "bw", 1048576))
-      printf "| FM 8 B message rate / Open MPI | %s | >= 1.0 |\n", ratio(m("fm-shm", "rate", 8), m("ompi-vader", "rate", 8))
-      printf "| MPI-FM 8 B message rate / Open MPI | %s | (MPI to MPI) |\n", ratio(m("mpifm-shm", "rate", 8), m("ompi-vader", "rate", 8))
-      printf "| FM shm / FM ofi-shm, 8 B latency | %s | (issue 19 vs before) |\n", ratio(m("fm-shm", "lat", 8), m("fm-ofi-shm", "lat", 8))
+      nm = split("near far unknown", M, " ")
+      for (x = 1; x <= nm; x++) {
+        md = M[x]
+        if (!(md in seen) && md != "unknown") continue
+        if (md == "unknown" && nseen > 0) continue
+        printf "### vCPUs %s: cache line %s us one way (%d configuration runs in this mode)\n\n", md,
+          cell(m("floor", "lat", 8), "%.3f"), seen[md]
+        print "| configuration | 8 B latency (us) | 8 B rate (Mmsg/s) | 64 KiB (MB/s) | 1 MiB (MB/s) | 16 MiB (MB/s) |"
+        print "|---|---|---|---|---|---|"
+        n = split("fm-shm fm-ofi-shm fi_pingpong mpifm-shm ompi-vader mpich-ucx", C, " ")
+        for (i = 1; i <= n; i++) printf "| %s | %s | %s | %s | %s | %s |\n", C[i],
+          cell(m(C[i], "lat", 8), "%.3f"), cell(m(C[i], "rate", 8), "%.2f"), cell(m(C[i], "bw", 65536), "%.0f"),
+          cell(m(C[i], "bw", 1048576), "%.0f"), cell(m(C[i], "bw", 16777216), "%.0f")
+        print ""
+        print "| issue 19 figure | value | target |"
+        print "|---|---|---|"
+        printf "| FM 8 B one-way latency (us) | %s | <= 0.25 |\n", cell(m("fm-shm", "lat", 8), "%.3f")
+        f = m("floor", "lat", 8); l = m("fm-shm", "lat", 8)
+        printf "| FM 8 B latency above the cache line (us) | %s | (software cost) |\n", (f == "" || l == "") ? "-" : sprintf("%.3f", l - f)
+        best = min2(m("ompi-vader", "lat", 8), m("mpich-ucx", "lat", 8))
+        printf "| MPI-FM 8 B / faster of Open MPI, MPICH-UCX | %s | <= 0.8 |\n", ratio(m("mpifm-shm", "lat", 8), best)
+        printf "| FM 1 MiB bandwidth / fi_pingpong shm | %s | >= 1.1 |\n", ratio(m("fm-shm", "bw", 1048576), m("fi_pingpong", "bw", 1048576))
+        printf "| FM 8 B message rate / Open MPI | %s | >= 1.0 |\n", ratio(m("fm-shm", "rate", 8), m("ompi-vader", "rate", 8))
+        printf "| MPI-FM 8 B message rate / Open MPI | %s | (MPI to MPI) |\n", ratio(m("mpifm-shm", "rate", 8), m("ompi-vader", "rate", 8))
+        printf "| FM shm / FM ofi-shm, 8 B latency | %s | (issue 19 vs before) |\n", ratio(m("fm-shm", "lat", 8), m("fm-ofi-shm", "lat", 8))
+        print ""
+      }
     }' "$1"
 }
 {
@@ -130,6 +157,10 @@ report() {
   echo "the handler; MPI: bench/mpi_perf.c MPI_Send/MPI_Recv; fi_pingpong's usec/xfer). Rate: 10^6"
   echo "8-byte messages streamed in windows of 64 with one acknowledgement per window. Bandwidth:"
   echo "ping-pong, size / one-way time (fi_pingpong's MB/sec), MB = 10^6 bytes. Medians over rounds."
+  echo "The cache line (bench/cacheline.c, two processes passing one line) is measured before each"
+  echo "configuration: the hardware's floor, which on this VM moves with where the host puts the two"
+  echo "vCPUs (near: about 80 ns, far: about 300 ns). Rows are medians within one mode, so every"
+  echo "comparison is between runs that had the same floor."
   echo
   report "$res"
 } | tee "${OUT:-/dev/null}"

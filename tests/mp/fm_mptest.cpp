@@ -1,8 +1,8 @@
 // fm_mptest - runs one FM scenario on every rank of a job launched by Hydra's mpiexec.
 //   mpiexec.hydra -n 4 -genv FM_PROVIDER tcp fm_mptest flood
 // Exit status: 0 pass, 1 fail, 77 skipped (provider not available here).
-// "kill" is the peer-failure test: the last rank SIGKILLs itself during a flood; survivors must
-// get FM_EPEERFAILED naming it, keep talking to each other, and finalize.
+// "kill" is the peer-failure test: the last rank (or FM_TEST_VICTIM) SIGKILLs itself during a
+// flood; survivors must get FM_EPEERFAILED naming it, keep talking to each other, and finalize.
 // "unreachable" is its network form (tests/netns/run.sh --cut-host): the last rank creates the
 // file $FM_TEST_CUT_FILE during a flood, the harness then drops every UDP packet to and from its
 // host.  Nobody dies and the launcher sends no hint: both sides find the failure by FM's time-out
@@ -97,7 +97,10 @@ int run_isolated(unsigned me, unsigned n) {
 }
 
 int run_kill(unsigned me, unsigned n, bool unreachable) {
-  const unsigned victim = n - 1;
+  // the last rank, or FM_TEST_VICTIM's
+  const char* v = std::getenv("FM_TEST_VICTIM");
+  const unsigned victim =
+      v != nullptr && !unreachable ? static_cast<unsigned>(std::atoi(v)) % n : n - 1;
   fmtest::fm_barrier();
   if (me == victim && unreachable) return run_isolated(me, n);
   if (me == victim) {
@@ -149,10 +152,11 @@ int run_kill(unsigned me, unsigned n, bool unreachable) {
   }
   // sends to the dead fail at once, naming it
   if (FM_send(victim, 40, b.data(), 8) != FM_EPEERFAILED) return 1;
-  // survivors still talk to each other: a ring of 50 messages
-  const unsigned survivors = n - 1;
+  // survivors still talk to each other: a ring of 50 messages (around the victim)
+  unsigned next = (me + 1) % n;
+  if (next == victim) next = (next + 1) % n;
   for (int i = 0; i < 50; ++i)
-    if (FM_send((me + 1) % survivors, 41, b.data(), 100) != FM_SUCCESS) return 1;
+    if (FM_send(next, 41, b.data(), 100) != FM_SUCCESS) return 1;
   const auto t1 = Clock::now();
   while (g_ring < 50 && Clock::now() - t1 < std::chrono::seconds(30))
     if (FM_extract(SIZE_MAX) < 0 && FM_last_status() != FM_EPEERFAILED) return 1;

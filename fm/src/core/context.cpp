@@ -406,6 +406,8 @@ std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
     sp.open.packet_size = cfg.packet_size;
     sp.open.shm_ring = cfg.shm_ring;
     sp.open.shm_cma = cfg.shm_cma == "off" ? 0 : cfg.shm_cma == "on" ? 1 : -1;
+    sp.open.shm_membarrier = cfg.shm_membarrier == "off" ? 0 : 1;
+    sp.open.shm_sweep = cfg.shm_sweep;
     sp.peers = n - 1;
     sp.credits = cfg.window(false);
     sp.control_reserve = kControlReserve;

@@ -19,6 +19,7 @@
 #include "util/clock.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
+#include "util/membarrier.hpp"
 #include "util/memfd.hpp"
 
 namespace fm::core {
@@ -250,6 +251,9 @@ void Idle::arm() noexcept {
   if (page_ == nullptr) return;
   __atomic_store_n(&page_->block_epoch, page_->block_epoch + 1, __ATOMIC_RELAXED);
   __atomic_store_n(&page_->blocked, 1u, __ATOMIC_SEQ_CST);  // then the caller looks once more
+  // Senders over FM's shm check `blocked` without a fence (Caps::fenced): a barrier on their
+  // CPUs now makes their packets visible to that look, or our flag to their check.
+  if (membarrier::enabled()) membarrier::global();
   set_state(FM_DCS_BLOCKED);
 }
 

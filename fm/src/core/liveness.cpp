@@ -75,7 +75,7 @@ void Liveness::check(bool force) {
   if (!pidfds_.empty() && ::poll(pidfds_.data(), pidfds_.size(), 0) > 0) {
     for (std::size_t i = 0; i < pidfds_.size(); ++i)
       if (pidfds_[i].revents != 0) {
-        fail_peer(pidfd_peer_[i], "its process exited");
+        exited(pidfd_peer_[i]);
         pidfds_[i].fd = -pidfds_[i].fd - 1;  // poll ignores negative descriptors
       }
   }
@@ -83,7 +83,7 @@ void Liveness::check(bool force) {
     const PeerLink& l = s_.peers[p].link;
     if (p != s_.rank && l.same_host && l.pidfd < 0 && l.pid > 0 && !l.failed &&
         kill(l.pid, 0) != 0 && errno == ESRCH)
-      fail_peer(p, "its process exited");
+      exited(p);
   }
   // Peers we wait for (credits, the rest of a stream, one-sided replies, its BYE), over transports
   // that find a failure only through packets left unacknowledged: a credit request (harmless) now
@@ -122,6 +122,13 @@ void Liveness::fail_peer(unsigned p, const char* why) {
   unreported_ = true;
   FM_ERROR("node %u (pid %d on %s) failed: %s", p, l.pid, l.host.c_str(), why);
   if (s_.events != nullptr) s_.events->peer_failed(p);
+}
+
+// A same-host peer's process is gone: failed, and its lane drops what the process left behind.
+void Liveness::exited(unsigned p) {
+  fail_peer(p, "its process exited");
+  const PeerLink& l = s_.peers[p].link;
+  if (l.lane >= 0) s_.lane_of(p).tp->peer_exited(p, l.pid);
 }
 
 int Liveness::peer_error(unsigned p, const char* op) const {

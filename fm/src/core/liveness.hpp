@@ -61,6 +61,8 @@ class Liveness {
   int send_control(unsigned p, PacketType type);
 
  private:
+  void exited(unsigned p);
+
   State& s_;
   std::uint64_t last_check_ns_ = 0;
   bool unreported_ = false;

@@ -52,6 +52,7 @@ class FaultTransport final : public Transport {
     return rc;
   }
   void connected() override { lower_->connected(); }
+  void peer_exited(unsigned peer, int pid) override { lower_->peer_exited(peer, pid); }
   int post_recv(void* buf, std::size_t len, void* ctx) override {
     if (p_.prefix == 0) return lower_->post_recv(buf, len, ctx);
     if (len <= p_.prefix) return fail(FM_EINVAL, "fault: receive of %zu bytes has no room", len);

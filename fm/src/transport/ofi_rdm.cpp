@@ -90,9 +90,12 @@ void drop_infinipath_signal_handlers() {
 // closed its endpoint leaves the file behind, and a later process that gets the same pid then
 // fails fi_enable with EBUSY (seen in CI after the kill tests).  A file under our own pid that
 // we have not created yet can only be such a leftover: remove it.  Set-up only.
-void remove_stale_shm_regions() {
+//
+// The same for a peer whose process has exited (peer_exited()): its region would stay until a
+// process with its pid came along.
+void remove_shm_regions_of(int pid) {
   char prefix[32];
-  const int n = std::snprintf(prefix, sizeof prefix, "%d:", static_cast<int>(getpid()));
+  const int n = std::snprintf(prefix, sizeof prefix, "%d:", pid);
   DIR* d = opendir("/dev/shm");
   if (d == nullptr || n <= 0) {
     if (d != nullptr) closedir(d);
@@ -101,7 +104,7 @@ void remove_stale_shm_regions() {
   while (dirent* e = readdir(d)) {
     if (std::strncmp(e->d_name, prefix, static_cast<std::size_t>(n)) != 0) continue;
     if (unlinkat(dirfd(d), e->d_name, 0) == 0)
-      FM_DEBUG("ofi: removed /dev/shm/%s, left by a dead process with our pid", e->d_name);
+      FM_DEBUG("ofi: removed /dev/shm/%s, left by process %d, which has exited", e->d_name, pid);
   }
   closedir(d);
 }
@@ -208,6 +211,9 @@ class OfiRdmTransport final : public Transport {
 
   int wait_fd() override { return wait_fd_; }
   bool try_wait() override;
+  void peer_exited(unsigned, int pid) override {
+    if (shm_ && pid > 0) remove_shm_regions_of(pid);
+  }
 
  private:
   // Batch size for one fi_cq_read: bounded stack storage, no allocation.
@@ -258,6 +264,7 @@ class OfiRdmTransport final : public Transport {
   std::vector<fi_addr_t> peers_;  // by rank; FI_ADDR_NOTAVAIL when not reachable here
 
   bool need_ctx_ = false;  // provider mode has FI_CONTEXT or FI_CONTEXT2
+  bool shm_ = false;       // libfabric's shm provider (named regions in /dev/shm)
   std::unique_ptr<OpSlot[]> slots_;
   std::size_t rx_slots_ = 0;
   OpSlot* rx_free_ = nullptr;
@@ -419,7 +426,8 @@ int OfiRdmTransport::open(const OpenParams& params) {
   }
   caps_.wait_fd = wait_fd_ >= 0;
 
-  if (shm) remove_stale_shm_regions();
+  if (shm) remove_shm_regions_of(static_cast<int>(getpid()));
+  shm_ = shm;
   rc = fi_endpoint(domain_, info, &ep_, nullptr);
   if (rc != 0) return ofi_fail("fi_endpoint", rc);
   rc = fi_ep_bind(ep_, &av_->fid, 0);

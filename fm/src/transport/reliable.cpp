@@ -111,6 +111,7 @@ class ReliableTransport final : public Transport {
     return lower_->insert_peers(addrs);
   }
   void connected() override { lower_->connected(); }
+  void peer_exited(unsigned peer, int pid) override { lower_->peer_exited(peer, pid); }
 
   int post_recv(void* buf, std::size_t len, void* ctx) override {
     posted_.push_back(Posted{buf, len, ctx});

@@ -12,12 +12,15 @@
 //   rings         one SPSC ring per sender (shm_ring.hpp), page-aligned
 //
 // Sending is a copy into the receiver's ring for us (a packet of up to 56 bytes is one cache
-// line), a release store of its stamp, a fence, and a load of our bit in its bitmap (set with one
-// atomic OR when the receiver cleared it).  Receiving polls only the rings whose bits are set: a
-// bit is cleared after its ring was found empty 256 times in a row, then re-checked (the sender's
-// fence and the receiver's atomic clear see each other, so no packet is stranded).  poll() copies
-// packets into the posted receives in order; a packet with no posted receive waits in its ring
-// (back-pressure, never a loss).  The sender sees a full ring as FM_EAGAIN.
+// line), a release store of its stamp, and a load of our bit in its bitmap (set with one atomic
+// OR when the receiver cleared it).  Receiving polls only the rings whose bits are set: a bit is
+// cleared after its ring was found empty for a while (about a millisecond), then re-checked.  That
+// pair is a Dekker handshake; the receiver's rare side carries its fence as membarrier(2)'s
+// expedited global barrier (util/membarrier.hpp), so a send has no fence and its stores stream from
+// the store buffer (FM_SHM_MEMBARRIER=off, or a rank that cannot register, puts a fence in every
+// send instead).  poll() copies packets into the posted receives in order; a packet with no
+// posted receive waits in its ring (back-pressure, never a loss).  The sender sees a full ring
+// as FM_EAGAIN.
 //
 // Zero-copy pieces and RMA use cross-memory attach (process_vm_readv/writev): expose() publishes
 // {addr, len, tag} in the table, peers check a key against it before they read, and unexpose()
@@ -26,8 +29,11 @@
 // the zero-copy protocol; FM_SHM_CMA=off turns it off.
 //
 // Data path: no allocation, no lock, no system call (CMA reads are one, by design).
+#include <linux/mempolicy.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -44,7 +50,9 @@
 #include "transport/shm_ring.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
+#include "util/membarrier.hpp"
 #include "util/memfd.hpp"
+#include "util/topology.hpp"
 
 namespace fm::transport {
 namespace {
@@ -57,7 +65,11 @@ constexpr std::uint64_t kMagic = 0x31'4d48'534d'46ull;  // "FMSHM1"
 constexpr std::uint32_t kVersion = 1;
 constexpr std::size_t kLine = 64;
 constexpr std::uint32_t kSlots = 4096;  // regions exposed at once
-constexpr std::uint32_t kIdlePolls = 256;
+// Empty looks at a ring before its bit is cleared: with membarrier the clear costs a system call
+// and an interrupt on the senders' CPUs (about a microsecond each), so only rings idle for about a
+// millisecond; with fences a clear is cheap.
+constexpr std::uint32_t kIdlePollsMembarrier = 1u << 16;
+constexpr std::uint32_t kIdlePollsFence = 256;
 
 struct Header {
   std::uint64_t magic;
@@ -81,6 +93,7 @@ struct Address {
   std::uint64_t nonce;
   std::uint64_t base;  // the segment's address in its owner (the CMA cross-probe reads it)
   std::uint32_t ncells, cma;
+  std::uint32_t mb, pad;  // registered for membarrier(2)'s expedited global barrier
 };
 
 // Offsets in a segment of n senders' rings of ncells cells.
@@ -148,6 +161,7 @@ class ShmTransport final : public Transport {
       return fail(FM_ENOMEM, "shm: a %zu-byte segment for %u peers: %s", lay.total, size_,
                   std::strerror(e));
     len_ = lay.total;
+    place_rings(lay);
     std::random_device rd;
     nonce_ = (std::uint64_t{rd()} << 32) | rd();
     const char* why = "FM_SHM_CMA=off";
@@ -156,6 +170,9 @@ class ShmTransport final : public Transport {
       return fail(FM_EUNSUPPORTED, "shm: FM_SHM_CMA=on, but cross-memory attach is unusable (%s)",
                   why);
     if (!cma_) FM_DEBUG("shm: no cross-memory attach (%s): large messages are copied", why);
+    mb_ = p.shm_membarrier != 0 && membarrier::enable();
+    if (!mb_ && p.shm_membarrier)
+      FM_DEBUG("shm: membarrier(2) unavailable: every send pays a fence");
     const Header h{kMagic,         kVersion, rank_,
                    size_,          ncells_,  static_cast<std::int32_t>(getpid()),
                    cma_ ? 1u : 0u, nonce_};
@@ -163,6 +180,8 @@ class ShmTransport final : public Transport {
     words_ = (size_ + 63) / 64;
     rx_.resize(size_);
     idle_polls_.assign(size_, 0);
+    idle_.assign(size_, 0);
+    sweep_mask_ = p.shm_sweep == 0 ? 0 : std::bit_floor(std::max<std::size_t>(p.shm_sweep, 2)) - 1;
     for (unsigned s = 0; s < size_; ++s)
       rx_[s] = RingReader(base_ + lay.rings + s * lay.ring_bytes, ncells_, head_of(base_, lay, s));
     table_ = at<Slot>(base_, lay.table);
@@ -181,16 +200,22 @@ class ShmTransport final : public Transport {
   }
 
   std::vector<std::byte> address() const override {
-    const Address a{kMagic,        static_cast<std::int32_t>(getpid()),    fd_,
-                    nonce_,        reinterpret_cast<std::uint64_t>(base_), ncells_,
-                    cma_ ? 1u : 0u};
+    const Address a{kMagic,
+                    static_cast<std::int32_t>(getpid()),
+                    fd_,
+                    nonce_,
+                    reinterpret_cast<std::uint64_t>(base_),
+                    ncells_,
+                    cma_ ? 1u : 0u,
+                    mb_ ? 1u : 0u,
+                    0};
     std::vector<std::byte> out(sizeof a);
     std::memcpy(out.data(), &a, sizeof a);
     return out;
   }
 
   int insert_peers(std::span<const std::vector<std::byte>> addrs) override {
-    bool cma = cma_;
+    bool cma = cma_, mb = mb_;
     for (unsigned r = 0; r < addrs.size() && r < size_; ++r) {
       if (r == rank_ || addrs[r].empty()) continue;
       Address a;
@@ -226,7 +251,12 @@ class ShmTransport final : public Transport {
       q.bit = std::uint64_t{1} << (rank_ % 64);
       q.table = at<Slot>(q.base, lay.table);
       cma = cma && a.cma != 0;
+      mb = mb && a.mb != 0;
     }
+    // Likewise the fence protocol: without a fence per send only when every rank can issue and
+    // receive the receivers' membarrier (see announce()).
+    fast_ = mb;
+    idle_limit_ = fast_ ? kIdlePollsMembarrier : kIdlePollsFence;
     // Every rank of the host computes the same answer from the same published probes.
     caps_.rma_read = caps_.rma_write = cma;
     if (!cma) return FM_SUCCESS;
@@ -279,10 +309,10 @@ class ShmTransport final : public Transport {
   int poll(Completion* out, int max) override {
     int n = 0;
     while (n < max && cq_head_ != cq_tail_) out[n++] = cq_[cq_head_++ & (cq_.size() - 1)];
-    // Belt and braces: now and then every ring is looked at, whether its bit is set or not, so
-    // that even a protocol slip could only delay a packet, never strand it.  (A sender between
-    // its stamp and its bit is seen here too: that is no slip, so this only counts.)
-    if ((++polls_ & 4095) == 0) sweep();
+    // Belt and braces: now and then (FM_SHM_SWEEP) every ring is looked at, whether its bit is set
+    // or not, so that even a protocol slip could only delay a packet, never strand it.  (A sender
+    // between its stamp and its bit is seen here too: that is no slip, so this only counts.)
+    if (sweep_mask_ != 0 && (++polls_ & sweep_mask_) == 0) sweep();
     // the active rings, round-robin from the one after the last served
     const unsigned start = next_;
     for (unsigned k = 0; k <= words_ && n < max; ++k) {
@@ -296,6 +326,7 @@ class ShmTransport final : public Transport {
         drain(s, out, &n, max);
       }
     }
+    if (nidle_ != 0) clear_idle();
     return n;
   }
 
@@ -382,12 +413,37 @@ class ShmTransport final : public Transport {
     return &q;
   }
 
-  // After a packet is in q's ring: our bit in its bitmap set.  The fence orders the stamp's store
-  // before the bit's load, against the receiver's clear-then-recheck (see the file comment).
-  static void announce(Peer& q) noexcept {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+  // After a packet is in q's ring: our bit in its bitmap set.  The receiver clears a bit only
+  // after its ring was empty for a while, and then looks at the ring once more: Dekker between
+  // our stamp-store-then-bit-load and its bit-clear-then-stamp-load.  With membarrier (fast_) its
+  // side carries the whole fence (membarrier::global() runs one on our CPU in between), so ours
+  // is only a compiler barrier; otherwise both sides fence.  Either way the doorbell check that
+  // follows (Idle::ring) needs no fence of its own: the sleeper's arm() does the same.
+  void announce(Peer& q) noexcept {
+    if (fast_)
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    else
+      std::atomic_thread_fence(std::memory_order_seq_cst);
     if ((q.word->load(std::memory_order_relaxed) & q.bit) == 0)
       q.word->fetch_or(q.bit, std::memory_order_seq_cst);
+  }
+
+  // On a host with more than one NUMA node: the rings' pages (faulted in by whichever process
+  // touches them first, usually a sender) come from the node this process, their reader, runs on
+  // (MPOL_PREFERRED on the shared memory file, so every process's faults follow it).  Where the
+  // ranks are bound (mpiexec -bind-to core, FM_BIND), that is where the reader stays.
+  void place_rings(const Layout& lay) {
+    if (!topology::numa()) return;
+    const int cpu = sched_getcpu();
+    const int node = cpu >= 0 ? topology::host().node_of(cpu) : -1;
+    if (node < 0 || node >= 1024) return;
+    unsigned long mask[1024 / (8 * sizeof(unsigned long))] = {};
+    mask[node / (8 * sizeof(unsigned long))] |= 1ul << (node % (8 * sizeof(unsigned long)));
+    if (syscall(SYS_mbind, base_ + lay.rings, len_ - lay.rings, MPOL_PREFERRED, mask, 1024ul, 0u) !=
+        0)
+      FM_DEBUG("shm: rings not placed on NUMA node %d: %s", node, std::strerror(errno));
+    else
+      FM_DEBUG("shm: rings on NUMA node %d (cpu %d)", node, cpu);
   }
 
   [[gnu::cold]] void sweep() noexcept {
@@ -427,15 +483,27 @@ class ShmTransport final : public Transport {
       next_ = s + 1 < size_ ? s + 1 : 0;
       return;
     }
-    if (len >= 0 || ++idle_polls_[s] < kIdlePolls) return;
-    // empty for a while: clear its bit, then look again (a packet published before the sender
-    // loaded the bit is seen here; one published after it finds the bit clear and sets it)
+    if (len >= 0 || ++idle_polls_[s] < idle_limit_) return;
     idle_polls_[s] = 0;
-    std::atomic<std::uint64_t>& word = bitmap(s / 64);
-    const std::uint64_t bit = std::uint64_t{1} << (s % 64);
-    word.fetch_and(~bit, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (r.peek() >= 0) word.fetch_or(bit, std::memory_order_relaxed);
+    idle_[nidle_++] = s;
+  }
+
+  // Rings found empty idle_limit_ times in a row: their bits cleared, one barrier (announce()),
+  // then each looked at again (a packet published before its sender loaded the bit is seen here;
+  // one published after finds the bit clear and sets it).
+  void clear_idle() noexcept {
+    for (unsigned i = 0; i < nidle_; ++i)
+      bitmap(idle_[i] / 64)
+          .fetch_and(~(std::uint64_t{1} << (idle_[i] % 64)), std::memory_order_seq_cst);
+    if (fast_)
+      membarrier::global();
+    else
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+    for (unsigned i = 0; i < nidle_; ++i)
+      if (rx_[idle_[i]].peek() >= 0)
+        bitmap(idle_[i] / 64)
+            .fetch_or(std::uint64_t{1} << (idle_[i] % 64), std::memory_order_relaxed);
+    nidle_ = 0;
   }
 
   int cma(unsigned peer, void* buf, std::size_t len, std::uint64_t raddr, std::uint64_t key,
@@ -489,15 +557,20 @@ class ShmTransport final : public Transport {
   }
 
   unsigned rank_ = 0, size_ = 0, words_ = 1, next_ = 0;
-  std::uint64_t polls_ = 0, swept_ = 0;  // swept_: rings the sweep found active
+  std::uint64_t polls_ = 0, swept_ = 0, sweep_mask_ = 0;  // swept_: rings the sweep found active
   std::uint32_t ncells_ = 0;
   std::byte* base_ = nullptr;
   std::size_t len_ = 0;
   int fd_ = -1;
   std::uint64_t nonce_ = 0;
   bool cma_ = false;
+  bool mb_ = false;             // this process registered for membarrier
+  bool fast_ = false;           // ... and every rank of the host did: no fence per send
   std::vector<RingReader> rx_;  // per sender, in our segment
   std::vector<std::uint32_t> idle_polls_;
+  std::vector<unsigned> idle_;  // rings to clear at the end of this poll (size_ slots)
+  unsigned nidle_ = 0;
+  std::uint32_t idle_limit_ = kIdlePollsFence;
   std::vector<Peer> peers_;
   std::vector<Posted> posted_;
   std::uint64_t post_head_ = 0, post_tail_ = 0;

@@ -37,8 +37,9 @@ struct Caps {
   // Bytes the provider reserves at the start of every send and receive buffer (FI_MSG_PREFIX,
   // e.g. the 40-byte GRH of InfiniBand UD); counted in max_msg.  Only datagram transports.
   std::size_t prefix = 0;
-  // Every send and inject ends with a sequentially consistent fence after the packet became
-  // visible to the peer (FM's shm): the core's doorbell check needs no fence of its own.
+  // The core's doorbell check after a send needs no fence of its own (FM's shm): the send ended
+  // with a sequentially consistent fence, or every process of the host that sleeps issues
+  // membarrier(2)'s global barrier first (Idle::arm).
   bool fenced = false;
   bool local = false;     // reaches only processes of this host
   bool datagram = false;  // built on datagrams (FM's reliability layer provides the rest)
@@ -108,6 +109,12 @@ class Transport {
   // Wire-up is over: every peer has inserted us (transports that publish something for peers to
   // attach may withdraw it now).
   virtual void connected() {}
+  // Same-host peer `peer`'s process (pid) has exited, killed or not: drop what it left behind
+  // that would outlive it (libfabric shm's named region).  Called once, from the core.
+  virtual void peer_exited(unsigned peer, int pid) {
+    (void)peer;
+    (void)pid;
+  }
   // Bytes of memory the transport holds for its own buffers and per-peer state (not the
   // provider's), for tests and statistics.
   virtual std::size_t memory() const { return 0; }
@@ -155,6 +162,10 @@ struct OpenParams {
   // (FM_SHM_CMA: 0 off, 1 on, -1 auto).
   std::size_t shm_ring = 65536;
   int shm_cma = -1;
+  // FM_SHM_MEMBARRIER: receivers carry the send path's fence with membarrier(2) (1) or every
+  // send fences (0).
+  int shm_membarrier = 1;
+  std::size_t shm_sweep = 4096;  // FM_SHM_SWEEP
 };
 
 // Fault injection (tests): a decorator over any transport that drops, duplicates, reorders

@@ -33,9 +33,15 @@ enum class Kind { size, uint, boolean, choice, text };
   X(shm_cma, std::string, "FM_SHM_CMA", choice, "auto", 0, 0, "auto,on,off",                      \
     "shm: zero-copy pieces and RMA by cross-memory attach (process_vm_readv): auto (when every "  \
     "rank of the host can), on (fail without it), off (copies through the rings)")                \
+  X(shm_membarrier, std::string, "FM_SHM_MEMBARRIER", choice, "auto", 0, 0, "auto,off",           \
+    "shm: receivers going idle issue membarrier(2) so that sends need no fence: auto (when "      \
+    "every rank of the host can), off (a fence in every send)")                                   \
+  X(shm_sweep, std::size_t, "FM_SHM_SWEEP", size, "4096", 0, 1u << 30, "",                        \
+    "shm: polls between looks at every ring, watched or not (rounded down to a power of two; "    \
+    "0 = never: a diagnostic that makes a lost wake-up hang instead of wait)")                    \
   X(rx_memory, std::size_t, "FM_RX_MEMORY", size, "64M", 1u << 20, 16ull << 30, "",               \
     "receive-buffer memory per transport; credit windows shrink to fit (1M..16G)")                \
-  X(zcopy_shm, std::size_t, "FM_ZCOPY_SHM", size, "4096", 0, SIZE_MAX, "",                        \
+  X(zcopy_shm, std::size_t, "FM_ZCOPY_SHM", size, "64K", 0, SIZE_MAX, "",                         \
     "shm: pieces of this many bytes or more are pulled by RMA read into the handler's buffer "    \
     "(zero-copy rendezvous); 0 = never")                                                          \
   X(zcopy_net, std::size_t, "FM_ZCOPY_NET", size, "32768", 0, SIZE_MAX, "",                       \
