@@ -191,7 +191,8 @@ void Idle::ring(unsigned dest, bool fenced) noexcept {
   // Dekker with the sleeper's arm(): our packet is in its queue before we look at its flag, its
   // flag is set before it looks at its queue; one of us sees the other.
   if (!fenced) std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (__atomic_load_n(&b.page->blocked, __ATOMIC_RELAXED) == 0) return;
+  // (acquire: the epoch read next is at least the one arm() stored before `blocked`)
+  if (__atomic_load_n(&b.page->blocked, __ATOMIC_ACQUIRE) == 0) return;
   const std::uint64_t epoch = __atomic_load_n(&b.page->block_epoch, __ATOMIC_ACQUIRE);
   if (epoch != b.rang) ring_slow(dest, epoch);
 }
@@ -252,8 +253,10 @@ void Idle::arm() noexcept {
   __atomic_store_n(&page_->block_epoch, page_->block_epoch + 1, __ATOMIC_RELAXED);
   __atomic_store_n(&page_->blocked, 1u, __ATOMIC_SEQ_CST);  // then the caller looks once more
   // Senders over FM's shm check `blocked` without a fence (Caps::fenced): a barrier on their
-  // CPUs now makes their packets visible to that look, or our flag to their check.
-  if (membarrier::enabled()) membarrier::global();
+  // CPUs now makes their packets visible to that look, or our flag to their check.  (Without
+  // membarrier it is a seq_cst fence: the store above alone does not order the relaxed loads of
+  // the look after it in C++'s model, nor on arm64.)
+  membarrier::global();
   set_state(FM_DCS_BLOCKED);
 }
 

@@ -465,7 +465,8 @@ class ShmTransport final : public Transport {
     RingReader& r = rx_[s];
     int got = 0;
     long len = -1;
-    while (*n < max && post_head_ != post_tail_ && (len = r.peek()) >= 0) {
+    bool empty = false;  // looked, and found nothing (not: had nowhere to put it)
+    while (*n < max && post_head_ != post_tail_ && !(empty = (len = r.peek()) < 0)) {
       const Posted p = posted_[post_head_++ & (posted_.size() - 1)];
       const auto ulen = static_cast<std::size_t>(len);
       if (ulen <= p.len) {
@@ -483,7 +484,7 @@ class ShmTransport final : public Transport {
       next_ = s + 1 < size_ ? s + 1 : 0;
       return;
     }
-    if (len >= 0 || ++idle_polls_[s] < idle_limit_) return;
+    if (!empty || ++idle_polls_[s] < idle_limit_) return;
     idle_polls_[s] = 0;
     idle_[nidle_++] = s;
   }

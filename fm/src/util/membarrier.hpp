@@ -16,8 +16,8 @@ namespace fm::membarrier {
 bool enable() noexcept;
 // Whether enable() succeeded in this process.
 bool enabled() noexcept;
-// A full memory barrier in every registered process of the host; a seq_cst fence when this
-// process is not registered.
+// A full memory barrier in every registered process of the host (a seq_cst fence here when
+// this process is not registered; a warning, once, if the kernel refuses it).
 void global() noexcept;
 
 }  // namespace fm::membarrier
