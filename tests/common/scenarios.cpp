@@ -441,8 +441,9 @@ int run_pacing(unsigned me, unsigned n, bool) {
             P());
       // Handlers count a chunk when FM_receive returns it: one that spans two packets (a lane's
       // packets may carry less than P(), e.g. FM's shm, a quarter of its ring) suspends at the
-      // boundary when the budget is spent and returns in a later call, whole.
-      CHECK(t_pa.bytes_this_call <= k + P() + pace_chunk(),
+      // boundary when the budget is spent and returns in a later call, whole: at most one such
+      // chunk per sender's suspended handler, its earlier bytes charged to the earlier call.
+      CHECK(t_pa.bytes_this_call <= k + P() + (n - 1) * pace_chunk(),
             "FM_extract(%zu) delivered %zu bytes to handlers", k, t_pa.bytes_this_call);
     }
     CHECK(t_pa.received == M * (n - 1), "pacing: %u of %u messages", t_pa.received, M * (n - 1));
