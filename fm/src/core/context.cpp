@@ -317,20 +317,22 @@ void Context::print_stats(bool any_failed) {
   std::string out;
   char line[320];
   std::snprintf(line, sizeof line,
-                "fm stats, node %u of %u:\n%6s %10s %14s %10s %14s %8s %12s %8s %14s %8s %12s "
-                "%10s\n",
+                "fm stats, node %u of %u:\n%6s %10s %14s %10s %14s %8s %8s %8s %12s %8s %14s %8s "
+                "%12s %10s\n",
                 st_.rank, st_.size, "peer", "msgs_out", "bytes_out", "msgs_in", "bytes_in",
-                "stalls", "zcopy_in", "rma_out", "rma_bytes_out", "rma_in", "handler_ms",
-                "retrans");
+                "stalls", "full", "fsleeps", "zcopy_in", "rma_out", "rma_bytes_out", "rma_in",
+                "handler_ms", "retrans");
   out += line;
   for (unsigned p = 0; p < st_.size; ++p) {
     const PeerStats& q = st_.peers[p].stats;
     const RmaEngine::Counters& r = rma_.counters(p);
     std::snprintf(line, sizeof line,
-                  "%6u %10llu %14llu %10llu %14llu %8llu %12llu %8llu %14llu %8llu %12.3f %10llu\n",
+                  "%6u %10llu %14llu %10llu %14llu %8llu %8llu %8llu %12llu %8llu %14llu %8llu "
+                  "%12.3f %10llu\n",
                   p, (unsigned long long)q.msgs_out, (unsigned long long)q.bytes_out,
                   (unsigned long long)q.msgs_in, (unsigned long long)q.bytes_in,
-                  (unsigned long long)q.credit_stalls, (unsigned long long)q.zcopy_bytes,
+                  (unsigned long long)q.credit_stalls, (unsigned long long)q.full,
+                  (unsigned long long)q.full_sleeps, (unsigned long long)q.zcopy_bytes,
                   (unsigned long long)r.ops_out, (unsigned long long)r.bytes_out,
                   (unsigned long long)r.ops_in, q.handler_ns / 1e6,
                   (unsigned long long)retransmissions(p));

@@ -25,6 +25,10 @@ Receiver::~Receiver() {
 
 void Receiver::setup() {
   ready_.assign(s_.size, 0);
+  // a receiving side that made room for a sender asleep until it had some rings its doorbell
+  for (Lane& lane : s_.lanes)
+    lane.tp->on_space([](void* idle, unsigned p) { static_cast<Idle*>(idle)->notify(p); },
+                      s_.idle.get());
   reads_.op.kind = OpCtx::kCallback;
   reads_.op.func = [](OpCtx* op, int status) {
     auto* r = reinterpret_cast<Reads*>(op);

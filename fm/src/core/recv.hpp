@@ -23,7 +23,9 @@ namespace fm::core {
 // while waiting for a local send buffer); drain: send pending requests and queued answers
 // meanwhile (the one-sided engine's waits); yield: sched_yield on an oversubscribed machine;
 // block: what ends it arrives as a packet, so after spinning (idle.hpp) it may sleep until one
-// does (when the host is contended, FM_IDLE).
+// does (when the host is contended, FM_IDLE); room: with block, what ends it is room for a packet
+// in node p's transport (Caps::space_wake), which the receiver announces: asked for before the
+// sleep (Transport::want_space), rung by it (Transport::on_space -> Idle::notify).
 struct Wait {
   const char* what;
   bool timed = false;
@@ -31,6 +33,8 @@ struct Wait {
   bool drain = false;
   bool yield = false;
   bool block = false;
+  bool room = false;
+  std::uint64_t* sleeps = nullptr;  // counts the wait's sleeps (statistics)
 };
 
 // Set on the progress thread while it runs in its async-only mode (FM_progress_thread(2)): every
@@ -65,7 +69,8 @@ class Receiver {
   // with FM_ETIMEDOUT when timed and FM_PEER_TIMEOUT_MS passes (unless p is a live process of
   // this host: Liveness::exact; then a warning), or with a transport failure.
   // Meanwhile: progress, handlers and Events::idle (w.handlers), liveness checks, sched_yield
-  // on an oversubscribed machine (w.yield).
+  // on an oversubscribed machine (w.yield).  done() may act (the transmit wait sends in it): once
+  // it returns true it is not called again.
   template <typename Done>
   int wait_until(unsigned p, const Wait& w, Done&& done) {
     std::uint64_t start = 0;
@@ -99,10 +104,16 @@ class Receiver {
           ph.contended = ph.idle->blocks();
         } else if (now - ph.since >= (ph.contended ? ph.idle->yield_ns() : ph.idle->spin_ns()) &&
                    ph.idle->blocks()) {
+          if (w.room) s_.lane_of(p).tp->want_space(p);  // before arm()'s barrier
           ph.idle->arm();
           std::uint64_t slept = 0;
-          if (progress() >= 0 && !anything_ready() && !done()) slept = sleep_lanes(UINT64_MAX);
+          bool ended = false;  // done() may act (a send): once true, it is not asked again
+          if (progress() >= 0 && !anything_ready() && !(ended = done())) {
+            slept = sleep_lanes(UINT64_MAX);
+            if (w.sleeps != nullptr) ++*w.sleeps;
+          }
           ph.idle->disarm(slept);
+          if (ended) break;
           ph.since = now_ns();
           continue;
         } else if (ph.contended) {

@@ -69,7 +69,15 @@ int Sender::transmit(unsigned dest, Buf* b, const void* ext, std::size_t ext_len
   const std::size_t inline_len = sizeof(PacketHeader) + b->len;
   const iovec iov[2] = {{h, inline_len}, {const_cast<void*>(ext), ext_len}};
   int rc = FM_SUCCESS;
-  const Wait w{.what = "send (the transport accepting a packet)", .timed = true, .handlers = false};
+  // A full shm ring: after spinning, the wait may sleep until the receiver has made room.
+  const bool room = lane.caps().space_wake;
+  const Wait w{.what = "send (the transport accepting a packet)",
+               .timed = true,
+               .handlers = false,
+               .block = room,
+               .room = room,
+               .sleeps = &q.stats.full_sleeps};
+  bool full = false;
   const int wrc = rx_.wait_until(dest, w, [&] {
     if (ext == nullptr && inline_len <= lane.caps().inject_size) {
       rc = lane.tp->inject(dest, h, inline_len);
@@ -85,6 +93,10 @@ int Sender::transmit(unsigned dest, Buf* b, const void* ext, std::size_t ext_len
           ++q.tx.gather_pending;
         }
       }
+    }
+    if (rc == FM_EAGAIN && !full) {
+      full = true;
+      ++q.stats.full;
     }
     return rc != FM_EAGAIN;
   });

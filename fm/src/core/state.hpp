@@ -123,6 +123,8 @@ struct PeerRx {  // receiving (Receiver)
 
 struct PeerStats {
   std::uint64_t msgs_in = 0, bytes_in = 0, msgs_out = 0, bytes_out = 0, credit_stalls = 0;
+  // packets to it that found its transport full (an shm ring), and the sleeps they waited in
+  std::uint64_t full = 0, full_sleeps = 0;
   std::uint64_t zcopy_bytes = 0;  // bytes we pulled from it by RMA read
   std::uint64_t handler_ns = 0;
 };

@@ -23,7 +23,8 @@ class FaultTransport final : public Transport {
   FaultTransport(std::unique_ptr<Transport> lower, const FaultParams& p)
       : lower_(std::move(lower)), p_(p), rng_(p.seed * 0x9e3779b97f4a7c15ull + 1) {
     caps_ = lower_->caps();
-    caps_.fenced = false;  // held packets become visible later
+    caps_.fenced = false;      // held packets become visible later
+    caps_.space_wake = false;  // its own queues fill too, and nothing wakes a sender for them
     caps_.name = "fault(" + caps_.name + ")";
     caps_.reliable = caps_.reliable && p.drop == 0 && p.dup == 0;
     caps_.ordered = caps_.ordered && p.reorder == 0 && p.delay_us == 0;

@@ -59,6 +59,7 @@ class ReliableTransport final : public Transport {
     caps_.max_msg = lc.max_msg - pre_ - sizeof(RelHdr);
     caps_.inject_size = caps_.max_msg;  // every packet is copied anyway
     caps_.wait_fd = false;              // time-outs need polling
+    caps_.space_wake = false;  // its own queues fill too, and nothing wakes a sender for them
     caps_.rma_read = caps_.rma_write = false;
     caps_.probe = true;
     caps_.fenced = false;

@@ -7,7 +7,7 @@
 //   line 0        header (magic, version, owner, size, cells per ring, pid, nonce, cma)
 //   lines 1-2     reserved for the sleep announcement and futex word
 //   W lines       the active-sender bitmap: bit s set while sender s's ring may hold packets
-//   2 lines/peer  head of sender s's ring (written by the owner), a word written by sender s
+//   2 lines/peer  head of sender s's ring (written by the owner); sender s's want-space word
 //   table         the owner's exposed regions (4096 slots of {addr, len, tag})
 //   rings         one SPSC ring per sender (shm_ring.hpp), page-aligned
 //
@@ -20,7 +20,11 @@
 // the store buffer (FM_SHM_MEMBARRIER=off, or a rank that cannot register, puts a fence in every
 // send instead).  poll() copies packets into the posted receives in order; a packet with no
 // posted receive waits in its ring (back-pressure, never a loss).  The sender sees a full ring
-// as FM_EAGAIN.
+// as FM_EAGAIN; one that will sleep until there is room sets its want-space word (want_space(),
+// before its barrier in Idle::arm), and the receiver, having published a new head, finds the
+// word set and calls the core's on_space callback, which rings the sender's doorbell: the same
+// Dekker pair as the bitmap's, the other way round.  The word is read once per drain that freed
+// cells (a line only the sender writes, and only before a sleep), so the data path pays one load.
 //
 // Zero-copy pieces and RMA use cross-memory attach (process_vm_readv/writev): expose() publishes
 // {addr, len, tag} in the table, peers check a key against it before they read, and unexpose()
@@ -184,6 +188,8 @@ class ShmTransport final : public Transport {
     sweep_mask_ = p.shm_sweep == 0 ? 0 : std::bit_floor(std::max<std::size_t>(p.shm_sweep, 2)) - 1;
     for (unsigned s = 0; s < size_; ++s)
       rx_[s] = RingReader(base_ + lay.rings + s * lay.ring_bytes, ncells_, head_of(base_, lay, s));
+    want_.resize(size_);
+    for (unsigned s = 0; s < size_; ++s) want_[s] = want_of(base_, lay, s);
     table_ = at<Slot>(base_, lay.table);
     for (std::uint32_t i = kSlots; i > 0; --i) free_slots_.push_back(i - 1);
     peers_.resize(size_);
@@ -194,7 +200,7 @@ class ShmTransport final : public Transport {
     caps_.inject_size = caps_.max_msg;
     caps_.rx_depth = static_cast<std::uint32_t>(posted_.size());
     caps_.tx_depth = static_cast<std::uint32_t>(cq_.size() - 64);
-    caps_.ordered = caps_.reliable = caps_.local = caps_.fenced = true;
+    caps_.ordered = caps_.reliable = caps_.local = caps_.fenced = caps_.space_wake = true;
     caps_.max_rma = std::size_t{1} << 30;
     return FM_SUCCESS;
   }
@@ -247,6 +253,7 @@ class ShmTransport final : public Transport {
       q.tx = RingWriter(q.base + lay.rings + std::size_t{rank_} * lay.ring_bytes, a.ncells,
                         head_of(q.base, lay, rank_));
       q.max = RingWriter::max_packet(a.ncells);
+      q.want = want_of(q.base, lay, rank_);
       q.word = at<std::atomic<std::uint64_t>>(q.base, lay.bitmap + (rank_ / 64) * kLine);
       q.bit = std::uint64_t{1} << (rank_ % 64);
       q.table = at<Slot>(q.base, lay.table);
@@ -374,6 +381,13 @@ class ShmTransport final : public Transport {
   int wait_fd() override { return -1; }
   bool try_wait() override { return false; }
 
+  // The caller's barrier follows (Idle::arm), then it looks at the ring once more (push()).
+  void want_space(unsigned peer) noexcept override {
+    if (peer >= size_ || peers_[peer].want == nullptr) return;
+    std::atomic<std::uint32_t>& w = *peers_[peer].want;
+    if (w.load(std::memory_order_relaxed) == 0) w.store(1, std::memory_order_relaxed);
+  }
+
  private:
   struct Peer {
     std::byte* base = nullptr;  // its segment, mapped read-write
@@ -383,6 +397,7 @@ class ShmTransport final : public Transport {
     RingWriter tx;  // our ring in its segment
     std::size_t max = 0;
     std::atomic<std::uint64_t>* word = nullptr;  // our word of its bitmap
+    std::atomic<std::uint32_t>* want = nullptr;  // our want-space word in its segment
     std::uint64_t bit = 0;
     const Slot* table = nullptr;
   };
@@ -394,6 +409,9 @@ class ShmTransport final : public Transport {
 
   static std::atomic<std::uint64_t>* head_of(std::byte* base, const Layout& lay, unsigned s) {
     return at<std::atomic<std::uint64_t>>(base, lay.ctl + 2 * kLine * s);
+  }
+  static std::atomic<std::uint32_t>* want_of(std::byte* base, const Layout& lay, unsigned s) {
+    return at<std::atomic<std::uint32_t>>(base, lay.ctl + 2 * kLine * s + kLine);
   }
   std::atomic<std::uint64_t>& bitmap(unsigned w) {
     return *at<std::atomic<std::uint64_t>>(base_, Layout::bitmap_of(w));
@@ -480,6 +498,14 @@ class ShmTransport final : public Transport {
     }
     if (got > 0) {
       r.publish();
+      // A sender asleep until there is room (want_space): the head store above before the load
+      // of its word (Dekker; with membarrier the sleeper's barrier covers our side).
+      if (fast_)
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+      else
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (want_[s]->load(std::memory_order_relaxed) != 0) [[unlikely]]
+        made_room(s);
       idle_polls_[s] = 0;
       next_ = s + 1 < size_ ? s + 1 : 0;
       return;
@@ -487,6 +513,12 @@ class ShmTransport final : public Transport {
     if (!empty || ++idle_polls_[s] < idle_limit_) return;
     idle_polls_[s] = 0;
     idle_[nidle_++] = s;
+  }
+
+  [[gnu::cold]] void made_room(unsigned s) noexcept {
+    want_[s]->store(0, std::memory_order_relaxed);
+    ++room_wakes_;
+    if (space_fn_ != nullptr) space_fn_(space_ctx_, s);
   }
 
   // Rings found empty idle_limit_ times in a row: their bits cleared, one barrier (announce()),
@@ -568,6 +600,8 @@ class ShmTransport final : public Transport {
   bool mb_ = false;             // this process registered for membarrier
   bool fast_ = false;           // ... and every rank of the host did: no fence per send
   std::vector<RingReader> rx_;  // per sender, in our segment
+  std::vector<std::atomic<std::uint32_t>*> want_;  // per sender: its want-space word
+  std::uint64_t room_wakes_ = 0;                   // want-space words found set
   std::vector<std::uint32_t> idle_polls_;
   std::vector<unsigned> idle_;  // rings to clear at the end of this poll (size_ slots)
   unsigned nidle_ = 0;

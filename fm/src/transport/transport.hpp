@@ -41,6 +41,10 @@ struct Caps {
   // with a sequentially consistent fence, or every process of the host that sleeps issues
   // membarrier(2)'s global barrier first (Idle::arm).
   bool fenced = false;
+  // A sender that found no room for a packet (FM_EAGAIN from send/inject) may sleep: after
+  // want_space(peer) and the sleeper's barrier (Idle::arm), the receiver calls the on_space()
+  // callback for it once it has made room (FM's shm: a full ring).
+  bool space_wake = false;
   bool local = false;     // reaches only processes of this host
   bool datagram = false;  // built on datagrams (FM's reliability layer provides the rest)
 };
@@ -125,6 +129,15 @@ class Transport {
   }
 
   // --- blocking support ---
+  // Caps::space_wake: a sender about to sleep until peer has room for its packet says so here
+  // (before its barrier); the receiving side then calls fn(ctx, us) from its poll() once it has
+  // made room.  Not a hot path: only a sender that will sleep calls it.
+  virtual void want_space(unsigned peer) noexcept { (void)peer; }
+  // Where the receiving side reports that a sender that asked for room has some (set once).
+  void on_space(void (*fn)(void* ctx, unsigned sender), void* ctx) noexcept {
+    space_fn_ = fn;
+    space_ctx_ = ctx;
+  }
   // A descriptor that becomes readable when completions may be pending, or -1.
   virtual int wait_fd() = 0;
   // True when it is safe to sleep on wait_fd() now (nothing pending; fi_trywait).
@@ -133,6 +146,8 @@ class Transport {
  protected:
   Transport() = default;
   Caps caps_;
+  void (*space_fn_)(void*, unsigned) = nullptr;
+  void* space_ctx_ = nullptr;
 };
 
 // What FM_PROVIDER names (the table is in stack.cpp).  "auto" picks the local provider for
