@@ -25,6 +25,8 @@
 // word set and calls the core's on_space callback, which rings the sender's doorbell: the same
 // Dekker pair as the bitmap's, the other way round.  The word is read once per drain that freed
 // cells (a line only the sender writes, and only before a sleep), so the data path pays one load.
+// Only with membarrier (fast_): with fences the receiver would need one per drain, so there a
+// sender behind a full ring polls (Caps::space_wake is false).
 //
 // Zero-copy pieces and RMA use cross-memory attach (process_vm_readv/writev): expose() publishes
 // {addr, len, tag} in the table, peers check a key against it before they read, and unexpose()
@@ -200,7 +202,7 @@ class ShmTransport final : public Transport {
     caps_.inject_size = caps_.max_msg;
     caps_.rx_depth = static_cast<std::uint32_t>(posted_.size());
     caps_.tx_depth = static_cast<std::uint32_t>(cq_.size() - 64);
-    caps_.ordered = caps_.reliable = caps_.local = caps_.fenced = caps_.space_wake = true;
+    caps_.ordered = caps_.reliable = caps_.local = caps_.fenced = true;
     caps_.max_rma = std::size_t{1} << 30;
     return FM_SUCCESS;
   }
@@ -264,6 +266,9 @@ class ShmTransport final : public Transport {
     // receive the receivers' membarrier (see announce()).
     fast_ = mb;
     idle_limit_ = fast_ ? kIdlePollsMembarrier : kIdlePollsFence;
+    // Senders behind a full ring sleep only with membarrier: with fences the receiver would pay
+    // one per drain to see their want-space words, so they poll as before.
+    caps_.space_wake = fast_;
     // Every rank of the host computes the same answer from the same published probes.
     caps_.rma_read = caps_.rma_write = cma;
     if (!cma) return FM_SUCCESS;
@@ -499,12 +504,9 @@ class ShmTransport final : public Transport {
     if (got > 0) {
       r.publish();
       // A sender asleep until there is room (want_space): the head store above before the load
-      // of its word (Dekker; with membarrier the sleeper's barrier covers our side).
-      if (fast_)
-        std::atomic_signal_fence(std::memory_order_seq_cst);
-      else
-        std::atomic_thread_fence(std::memory_order_seq_cst);
-      if (want_[s]->load(std::memory_order_relaxed) != 0) [[unlikely]]
+      // of its word (Dekker; the sleeper's membarrier covers our side, so only with fast_).
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      if (fast_ && want_[s]->load(std::memory_order_relaxed) != 0) [[unlikely]]
         made_room(s);
       idle_polls_[s] = 0;
       next_ = s + 1 < size_ ? s + 1 : 0;
@@ -517,7 +519,6 @@ class ShmTransport final : public Transport {
 
   [[gnu::cold]] void made_room(unsigned s) noexcept {
     want_[s]->store(0, std::memory_order_relaxed);
-    ++room_wakes_;
     if (space_fn_ != nullptr) space_fn_(space_ctx_, s);
   }
 
@@ -601,7 +602,6 @@ class ShmTransport final : public Transport {
   bool fast_ = false;           // ... and every rank of the host did: no fence per send
   std::vector<RingReader> rx_;  // per sender, in our segment
   std::vector<std::atomic<std::uint32_t>*> want_;  // per sender: its want-space word
-  std::uint64_t room_wakes_ = 0;                   // want-space words found set
   std::vector<std::uint32_t> idle_polls_;
   std::vector<unsigned> idle_;  // rings to clear at the end of this poll (size_ slots)
   unsigned nidle_ = 0;
