@@ -233,11 +233,12 @@ int h_stream(FM_stream* s, unsigned src) {
   CHECK(r == (long)sizeof h, "stream header: %ld", r);
   CHECK(h.msg == t_st.expect_msg, "stream %u arrived, expected %u", h.msg, t_st.expect_msg);
   t_st.expect_msg = h.msg + 1;
-  static const std::size_t cyc[] = {1, 3, 4093, 65536, 7, 100000};
+  // (the 1 MiB ones: shm shares reads of 1 MiB and more with the sender, FM_SHM_SPLIT)
+  static const std::size_t cyc[] = {1, 3, 4093, 65536, 7, 100000, std::size_t{1} << 20};
   std::vector<std::vector<std::uint8_t>> chunks;  // scattered buffers
   std::uint64_t left = h.total;
   for (std::size_t i = 0; left > 0; ++i) {
-    const std::size_t k = (std::size_t)std::min<std::uint64_t>(cyc[i % 6], left);
+    const std::size_t k = (std::size_t)std::min<std::uint64_t>(cyc[i % 7], left);
     chunks.emplace_back(k);
     r = FM_receive(chunks.back().data(), s, k);
     CHECK(r == (long)k, "stream %u chunk %zu: got %ld of %zu", h.msg, i, r, k);

@@ -11,7 +11,7 @@ echo "$out"
 for r in 0 1 2; do
   echo "$out" | grep -q "^fm stats, node $r of 3:" || { echo "FAIL: no table from node $r"; exit 1; }
 done
-for col in stalls full fsleeps zcopy_in rma_bytes_out handler_ms retrans; do
+for col in stalls full fsleeps zcopy_in zshared rma_bytes_out handler_ms retrans; do
   echo "$out" | grep -q "^ *peer .* $col" || { echo "FAIL: the tables have no $col column"; exit 1; }
 done
 echo "$out" | awk '

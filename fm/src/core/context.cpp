@@ -79,9 +79,19 @@ const char* Context::transport_name(unsigned node) const noexcept {
   return st_.lanes[static_cast<std::size_t>(st_.peers[node].link.lane)].caps().name.c_str();
 }
 
+const transport::Transport* Context::transport_of(unsigned node) const noexcept {
+  if (node >= st_.size || st_.peers[node].link.lane < 0 || st_.lanes.empty()) return nullptr;
+  return st_.lanes[static_cast<std::size_t>(st_.peers[node].link.lane)].tp.get();
+}
+
 std::uint64_t Context::retransmissions(unsigned node) const noexcept {
-  if (node >= st_.size || st_.peers[node].link.lane < 0 || st_.lanes.empty()) return 0;
-  return st_.lanes[static_cast<std::size_t>(st_.peers[node].link.lane)].tp->retransmissions(node);
+  const transport::Transport* tp = transport_of(node);
+  return tp != nullptr ? tp->retransmissions(node) : 0;
+}
+
+std::uint64_t Context::shared_copy_bytes(unsigned node) const noexcept {
+  const transport::Transport* tp = transport_of(node);
+  return tp != nullptr ? tp->shared_copy_bytes(node) : 0;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -317,24 +327,24 @@ void Context::print_stats(bool any_failed) {
   std::string out;
   char line[320];
   std::snprintf(line, sizeof line,
-                "fm stats, node %u of %u:\n%6s %10s %14s %10s %14s %8s %8s %8s %12s %8s %14s %8s "
-                "%12s %10s\n",
+                "fm stats, node %u of %u:\n%6s %10s %14s %10s %14s %8s %8s %8s %12s %12s %8s %14s "
+                "%8s %12s %10s\n",
                 st_.rank, st_.size, "peer", "msgs_out", "bytes_out", "msgs_in", "bytes_in",
-                "stalls", "full", "fsleeps", "zcopy_in", "rma_out", "rma_bytes_out", "rma_in",
-                "handler_ms", "retrans");
+                "stalls", "full", "fsleeps", "zcopy_in", "zshared", "rma_out", "rma_bytes_out",
+                "rma_in", "handler_ms", "retrans");
   out += line;
   for (unsigned p = 0; p < st_.size; ++p) {
     const PeerStats& q = st_.peers[p].stats;
     const RmaEngine::Counters& r = rma_.counters(p);
     std::snprintf(line, sizeof line,
-                  "%6u %10llu %14llu %10llu %14llu %8llu %8llu %8llu %12llu %8llu %14llu %8llu "
-                  "%12.3f %10llu\n",
+                  "%6u %10llu %14llu %10llu %14llu %8llu %8llu %8llu %12llu %12llu %8llu %14llu "
+                  "%8llu %12.3f %10llu\n",
                   p, (unsigned long long)q.msgs_out, (unsigned long long)q.bytes_out,
                   (unsigned long long)q.msgs_in, (unsigned long long)q.bytes_in,
                   (unsigned long long)q.credit_stalls, (unsigned long long)q.full,
                   (unsigned long long)q.full_sleeps, (unsigned long long)q.zcopy_bytes,
-                  (unsigned long long)r.ops_out, (unsigned long long)r.bytes_out,
-                  (unsigned long long)r.ops_in, q.handler_ns / 1e6,
+                  (unsigned long long)shared_copy_bytes(p), (unsigned long long)r.ops_out,
+                  (unsigned long long)r.bytes_out, (unsigned long long)r.ops_in, q.handler_ns / 1e6,
                   (unsigned long long)retransmissions(p));
     out += line;
   }
@@ -410,6 +420,7 @@ std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
     sp.open.shm_cma = cfg.shm_cma == "off" ? 0 : cfg.shm_cma == "on" ? 1 : -1;
     sp.open.shm_membarrier = cfg.shm_membarrier == "off" ? 0 : 1;
     sp.open.shm_sweep = cfg.shm_sweep;
+    sp.open.shm_split = cfg.shm_split;
     sp.peers = n - 1;
     sp.credits = cfg.window(false);
     sp.control_reserve = kControlReserve;

@@ -43,6 +43,8 @@ class Context final : private Events {
   const Config& config() const noexcept { return st_.cfg; }
   const char* transport_name(unsigned node) const noexcept;
   std::uint64_t retransmissions(unsigned node) const noexcept;
+  // Bytes of our reads from node that node copied for us (shm's split copies).
+  std::uint64_t shared_copy_bytes(unsigned node) const noexcept;
   bool in_handler() const noexcept { return st_.in_handler(); }
   bool oversubscribed() const noexcept { return st_.oversubscribed; }
   bool closed() const noexcept { return st_.closed; }
@@ -98,6 +100,8 @@ class Context final : private Events {
                                                    std::uint32_t auto_min_rto_us);
 
  private:
+  // The transport of node's lane, or nullptr.
+  const transport::Transport* transport_of(unsigned node) const noexcept;
   Context();
   int setup(Wiring&& w);
   void print_stats(bool any_failed);

@@ -179,6 +179,7 @@ int wire_up(const FM_bootstrap* ext, std::unique_ptr<Context>* out) {
     sp.open.shm_cma = w.cfg.shm_cma == "off" ? 0 : w.cfg.shm_cma == "on" ? 1 : -1;
     sp.open.shm_membarrier = w.cfg.shm_membarrier == "off" ? 0 : 1;
     sp.open.shm_sweep = w.cfg.shm_sweep;
+    sp.open.shm_split = w.cfg.shm_split;
     // a wait object when waits will sleep: this job oversubscribes the host, FM_IDLE=block, or
     // the daemon counts more ranks here than CPUs
     const bool contended = w.oversubscribed || w.cfg.idle == "block" ||

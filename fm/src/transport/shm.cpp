@@ -5,9 +5,11 @@
 // peers through /proc/PID/fd/FD, gone with its last mapping, never a name in /dev/shm):
 //
 //   line 0        header (magic, version, owner, size, cells per ring, pid, nonce, cma)
-//   lines 1-2     reserved for the sleep announcement and futex word
+//   line 1        split-copy requests posted to the owner (a counter peers bump)
+//   line 2        reserved
 //   W lines       the active-sender bitmap: bit s set while sender s's ring may hold packets
-//   2 lines/peer  head of sender s's ring (written by the owner); sender s's want-space word
+//   3 lines/peer  head of sender s's ring (written by the owner); sender s's want-space word;
+//                 peer s's split-copy request to the owner (struct Split)
 //   table         the owner's exposed regions (4096 slots of {addr, len, tag})
 //   rings         one SPSC ring per sender (shm_ring.hpp), page-aligned
 //
@@ -34,6 +36,16 @@
 // its own probe; the lane uses CMA only when all of them can), so senders and receivers agree on
 // the zero-copy protocol; FM_SHM_CMA=off turns it off.
 //
+// Split copies (FM_SHM_SPLIT, 1 MiB): one core copies at most 14-17 GB/s here, two copying
+// disjoint halves of a large region about 1.2x that at 1 MiB and 1.8-2x from 4 MiB (below 1 MiB
+// the reader's cache wins; docs/internals.md has the figures).  A read of at least
+// FM_SHM_SPLIT bytes is cut into chunks; the reader posts the request in its Split line in the
+// owner's segment and bumps the owner's request counter; both then claim chunks by
+// compare-and-swap on one word and copy them, the reader with process_vm_readv, the owner (only
+// while it is in FM's progress with memory exposed, as a sender waiting for its zero-copy piece
+// to be read is) with process_vm_writev.  A reader whose peer never looks takes every chunk
+// itself; it waits only for the chunks the owner claimed, each one system call long.
+//
 // Data path: no allocation, no lock, no system call (CMA reads are one, by design).
 #include <linux/mempolicy.h>
 #include <sched.h>
@@ -47,6 +59,7 @@
 #include <atomic>
 #include <bit>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -68,7 +81,7 @@ using shm::RingReader;
 using shm::RingWriter;
 
 constexpr std::uint64_t kMagic = 0x31'4d48'534d'46ull;  // "FMSHM1"
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;
 constexpr std::size_t kLine = 64;
 constexpr std::uint32_t kSlots = 4096;  // regions exposed at once
 // Empty looks at a ring before its bit is cleared: with membarrier the clear costs a system call
@@ -92,6 +105,20 @@ struct Slot {  // an exposed region; tag 0: free
 };
 static_assert(sizeof(Slot) == 32 && std::atomic<std::uint64_t>::is_always_lock_free);
 
+// A reader's split-copy request, in the owner's segment (one per reader).  claim: generation (24
+// bits) | chunks (20) | next unclaimed chunk (20), advanced by compare-and-swap by either side;
+// done: chunks the owner finished (+ kSplitFailed if one of its writes failed).  The reader writes
+// the other fields before it publishes a new generation (release), and starts the next request
+// only after the owner finished every chunk it claimed.
+struct Split {
+  std::atomic<std::uint64_t> claim, done, dst, src, len, key, chunk;
+  std::uint64_t pad;
+};
+static_assert(sizeof(Split) == 64);
+constexpr std::uint64_t kSplitMask = (1u << 20) - 1;
+constexpr std::uint64_t kSplitFailed = std::uint64_t{1} << 63;
+constexpr std::uint64_t kSplitChunkMin = 64 * 1024;
+
 // What a process publishes: where its segment is and how to check it.
 struct Address {
   std::uint64_t magic;
@@ -109,7 +136,7 @@ struct Layout {
     const std::size_t words = (n + 63) / 64;
     bitmap = bitmap_of(0);
     ctl = bitmap + words * kLine;
-    table = ctl + 2 * kLine * n;
+    table = ctl + 3 * kLine * n;
     const std::size_t page = 4096;
     rings = (table + kSlots * sizeof(Slot) + page - 1) / page * page;
     ring_bytes = std::size_t{ncells} * kCell;
@@ -190,6 +217,11 @@ class ShmTransport final : public Transport {
     sweep_mask_ = p.shm_sweep == 0 ? 0 : std::bit_floor(std::max<std::size_t>(p.shm_sweep, 2)) - 1;
     for (unsigned s = 0; s < size_; ++s)
       rx_[s] = RingReader(base_ + lay.rings + s * lay.ring_bytes, ncells_, head_of(base_, lay, s));
+    split_min_ = p.shm_split == 0 ? 0 : std::max<std::size_t>(p.shm_split, 2 * kSplitChunkMin);
+    splits_ = split_of(base_, lay, 0);
+    requests_ = requests_of(base_);
+    shared_.assign(size_, 0);
+    split_failed_.assign(size_, false);
     want_.resize(size_);
     for (unsigned s = 0; s < size_; ++s) want_[s] = want_of(base_, lay, s);
     table_ = at<Slot>(base_, lay.table);
@@ -256,6 +288,8 @@ class ShmTransport final : public Transport {
                         head_of(q.base, lay, rank_));
       q.max = RingWriter::max_packet(a.ncells);
       q.want = want_of(q.base, lay, rank_);
+      q.split = split_of(q.base, lay, rank_);
+      q.requests = requests_of(q.base);
       q.word = at<std::atomic<std::uint64_t>>(q.base, lay.bitmap + (rank_ / 64) * kLine);
       q.bit = std::uint64_t{1} << (rank_ % 64);
       q.table = at<Slot>(q.base, lay.table);
@@ -339,6 +373,10 @@ class ShmTransport final : public Transport {
       }
     }
     if (nidle_ != 0) clear_idle();
+    // a reader asked us to copy part of a read of our memory (only while some is exposed)
+    if (free_slots_.size() != kSlots && split_min_ != 0 &&
+        requests_->load(std::memory_order_relaxed) != requests_seen_) [[unlikely]]
+      help_readers();
     return n;
   }
 
@@ -377,6 +415,10 @@ class ShmTransport final : public Transport {
     return cma(peer, const_cast<void*>(buf), len, raddr, key, ctx, true);
   }
 
+  std::uint64_t shared_copy_bytes(unsigned peer) const override {
+    return peer < shared_.size() ? shared_[peer] : 0;
+  }
+
   std::size_t memory() const override {
     std::size_t m = len_;
     for (const Peer& q : peers_) m += q.len;
@@ -401,8 +443,10 @@ class ShmTransport final : public Transport {
     std::uint64_t remote_base = 0;
     RingWriter tx;  // our ring in its segment
     std::size_t max = 0;
-    std::atomic<std::uint64_t>* word = nullptr;  // our word of its bitmap
-    std::atomic<std::uint32_t>* want = nullptr;  // our want-space word in its segment
+    std::atomic<std::uint64_t>* word = nullptr;      // our word of its bitmap
+    std::atomic<std::uint32_t>* want = nullptr;      // our want-space word in its segment
+    Split* split = nullptr;                          // our split-copy request in its segment
+    std::atomic<std::uint64_t>* requests = nullptr;  // its split-copy request counter
     std::uint64_t bit = 0;
     const Slot* table = nullptr;
   };
@@ -413,10 +457,16 @@ class ShmTransport final : public Transport {
   };
 
   static std::atomic<std::uint64_t>* head_of(std::byte* base, const Layout& lay, unsigned s) {
-    return at<std::atomic<std::uint64_t>>(base, lay.ctl + 2 * kLine * s);
+    return at<std::atomic<std::uint64_t>>(base, lay.ctl + 3 * kLine * s);
   }
   static std::atomic<std::uint32_t>* want_of(std::byte* base, const Layout& lay, unsigned s) {
-    return at<std::atomic<std::uint32_t>>(base, lay.ctl + 2 * kLine * s + kLine);
+    return at<std::atomic<std::uint32_t>>(base, lay.ctl + 3 * kLine * s + kLine);
+  }
+  static Split* split_of(std::byte* base, const Layout& lay, unsigned s) {
+    return at<Split>(base, lay.ctl + 3 * kLine * s + 2 * kLine);
+  }
+  static std::atomic<std::uint64_t>* requests_of(std::byte* base) {
+    return at<std::atomic<std::uint64_t>>(base, kLine);
   }
   std::atomic<std::uint64_t>& bitmap(unsigned w) {
     return *at<std::atomic<std::uint64_t>>(base_, Layout::bitmap_of(w));
@@ -546,48 +596,160 @@ class ShmTransport final : public Transport {
     if (peer >= size_ || peers_[peer].base == nullptr)
       return fail(FM_ENODEST, "shm: node %u is not a peer of this transport", peer);
     if (cq_full()) return FM_EAGAIN;
-    const Peer& q = peers_[peer];
-    const std::uint64_t slot = key >> 32, tag = key & 0xffffffffu;
-    int status = FM_SUCCESS;
-    if (slot >= kSlots) {
-      status = FM_EACCESS;
-    } else {
-      const Slot& e = q.table[slot];
-      const std::uint64_t t0 = e.tag.load(std::memory_order_acquire);
-      const std::uint64_t a = e.addr.load(std::memory_order_relaxed);
-      const std::uint64_t l = e.len.load(std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_acquire);
-      if (t0 == 0 || t0 != tag || e.tag.load(std::memory_order_relaxed) != t0 || raddr < a ||
-          len > l || raddr - a > l - len || (writing && (t0 & 1) == 0))
-        status = FM_EACCESS;
-    }
-    if (status != FM_SUCCESS) {
+    Peer& q = peers_[peer];
+    if (!exposed(q.table, key, raddr, len, writing)) {
       FM_DEBUG("shm: %s of %zu bytes at %#llx of node %u refused (key %#llx)",
                writing ? "write" : "read", len, static_cast<unsigned long long>(raddr), peer,
                static_cast<unsigned long long>(key));
-      complete(Completion{Completion::error, status, ctx, 0});
+      complete(Completion{Completion::error, FM_EACCESS, ctx, 0});
       return FM_SUCCESS;
     }
+    const int e = !writing && split_min_ != 0 && len >= split_min_ && !split_failed_[peer]
+                      ? split_read(q, peer, static_cast<std::byte*>(buf), len, raddr, key)
+                      : copy(q.pid, buf, raddr, len, writing);
+    if (e != 0) {
+      FM_WARN("shm: %s of %zu bytes from node %u (pid %d) failed: %s%s",
+              writing ? "process_vm_writev" : "process_vm_readv", len, peer, q.pid,
+              std::strerror(e), e == EPERM ? " (set FM_SHM_CMA=off)" : "");
+      complete(Completion{Completion::error, e == ESRCH ? FM_EPEERFAILED : FM_ETRANSPORT, ctx, 0});
+      return FM_SUCCESS;
+    }
+    complete(Completion{Completion::read, FM_SUCCESS, ctx, len});
+    return FM_SUCCESS;
+  }
+
+  // Whether [addr, addr + len) lies in the region `key` names in an exposure table (ours or a
+  // peer's), still exposed, writable if asked.
+  static bool exposed(const Slot* table, std::uint64_t key, std::uint64_t addr, std::size_t len,
+                      bool writing) noexcept {
+    const std::uint64_t slot = key >> 32, tag = key & 0xffffffffu;
+    if (slot >= kSlots) return false;
+    const Slot& e = table[slot];
+    const std::uint64_t t0 = e.tag.load(std::memory_order_acquire);
+    const std::uint64_t a = e.addr.load(std::memory_order_relaxed);
+    const std::uint64_t l = e.len.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    return t0 != 0 && t0 == tag && e.tag.load(std::memory_order_relaxed) == t0 && addr >= a &&
+           len <= l && addr - a <= l - len && (!writing || (t0 & 1) != 0);
+  }
+
+  // len bytes between our buf and pid's raddr, either way: 0 or an errno.
+  static int copy(int pid, void* buf, std::uint64_t raddr, std::size_t len, bool writing) {
     std::size_t done = 0;
     while (done < len) {
       iovec l{static_cast<std::byte*>(buf) + done, len - done};
       iovec r{reinterpret_cast<void*>(raddr + done), len - done};
-      const ssize_t got = writing ? process_vm_writev(q.pid, &l, 1, &r, 1, 0)
-                                  : process_vm_readv(q.pid, &l, 1, &r, 1, 0);
+      const ssize_t got = writing ? process_vm_writev(pid, &l, 1, &r, 1, 0)
+                                  : process_vm_readv(pid, &l, 1, &r, 1, 0);
       if (got <= 0) {
         if (got < 0 && errno == EINTR) continue;
-        const int e = got < 0 ? errno : EFAULT;
-        FM_WARN("shm: %s of %zu bytes from node %u (pid %d) failed: %s%s",
-                writing ? "process_vm_writev" : "process_vm_readv", len, peer, q.pid,
-                std::strerror(e), e == EPERM ? " (set FM_SHM_CMA=off)" : "");
-        complete(
-            Completion{Completion::error, e == ESRCH ? FM_EPEERFAILED : FM_ETRANSPORT, ctx, 0});
-        return FM_SUCCESS;
+        return got < 0 ? errno : EFAULT;
       }
       done += static_cast<std::size_t>(got);
     }
-    complete(Completion{Completion::read, FM_SUCCESS, ctx, len});
-    return FM_SUCCESS;
+    return 0;
+  }
+
+  // A read of len >= split_min_ bytes, in chunks shared with its owner (see the file comment):
+  // 0 or an errno.
+  int split_read(Peer& q, unsigned peer, std::byte* buf, std::size_t len, std::uint64_t raddr,
+                 std::uint64_t key) {
+    Split& sp = *q.split;
+    // chunks of 64 KiB and more, at most 2^20 of them and about 32 per request: enough for the
+    // two sides to even out, few enough that system calls stay a small part of the copy
+    std::uint64_t chunk = std::max<std::uint64_t>(kSplitChunkMin, (len / 32 + 4095) / 4096 * 4096);
+    while ((len + chunk - 1) / chunk > kSplitMask) chunk *= 2;
+    const std::uint64_t n = (len + chunk - 1) / chunk;
+    split_gen_ = (split_gen_ + 1) & 0xffffff;
+    if (split_gen_ == 0) split_gen_ = 1;
+    sp.done.store(0, std::memory_order_relaxed);
+    sp.dst.store(reinterpret_cast<std::uint64_t>(buf), std::memory_order_relaxed);
+    sp.src.store(raddr, std::memory_order_relaxed);
+    sp.len.store(len, std::memory_order_relaxed);
+    sp.key.store(key, std::memory_order_relaxed);
+    sp.chunk.store(chunk, std::memory_order_relaxed);
+    sp.claim.store(split_gen_ << 40 | n << 20, std::memory_order_release);
+    q.requests->fetch_add(1, std::memory_order_release);
+    int err = 0;
+    std::uint64_t mine = 0, taken = 0;  // bytes and chunks we copied
+    // Until the owner takes a chunk we take 1, 2, 4, ... at a time (one system call each): an
+    // owner that never comes costs about log2(chunks) calls, not one per chunk.
+    std::uint64_t grab = 1;
+    for (std::uint64_t v = sp.claim.load(std::memory_order_acquire); (v & kSplitMask) < n;) {
+      const std::uint64_t next = v & kSplitMask;
+      const std::uint64_t k = next == taken ? std::min(grab, n - next) : 1;
+      if (!sp.claim.compare_exchange_weak(v, v + k, std::memory_order_acq_rel,
+                                          std::memory_order_acquire))
+        continue;
+      const std::uint64_t off = next * chunk;
+      const std::size_t l = static_cast<std::size_t>(std::min<std::uint64_t>(k * chunk, len - off));
+      if (err == 0) err = copy(q.pid, buf + off, raddr + off, l, false);
+      mine += l;
+      taken += k;
+      grab *= 2;
+      v = sp.claim.load(std::memory_order_acquire);
+    }
+    // the owner's chunks: each at most one system call still running
+    const std::uint64_t theirs = n - taken;
+    std::uint64_t d;
+    for (unsigned spins = 1;
+         ((d = sp.done.load(std::memory_order_acquire)) & ~kSplitFailed) < theirs; ++spins) {
+      if (spins % 1024 == 0) {
+        // gone (a zombie too: its memory is): the read fails with ESRCH.  A stopped owner holds
+        // us until it continues, as a stopped peer holds any wait (it is never declared dead).
+        std::uint64_t probe = 0;
+        iovec l{&probe, sizeof probe}, r{reinterpret_cast<void*>(q.remote_base), sizeof probe};
+        if (process_vm_readv(q.pid, &l, 1, &r, 1, 0) < 0 && errno == ESRCH) return ESRCH;
+        sched_yield();  // it may share our CPU
+      }
+    }
+    if (err != 0) return err;
+    if (d & kSplitFailed) {  // once more, alone, if the region is still ours to read
+      if (!split_failed_[peer]) {
+        split_failed_[peer] = true;
+        FM_WARN(
+            "shm: node %u (pid %d) could not write its share of a %zu-byte read into our "
+            "memory; reads from it are no longer split",
+            peer, q.pid, len);
+      }
+      if (!exposed(q.table, key, raddr, len, false)) return EACCES;
+      return copy(q.pid, buf, raddr, len, false);
+    }
+    shared_[peer] += len - mine;
+    return 0;
+  }
+
+  // Chunks of the reads peers asked us to share (their Split lines in our segment).
+  [[gnu::cold]] void help_readers() {
+    requests_seen_ = requests_->load(std::memory_order_acquire);
+    for (unsigned r = 0; r < size_; ++r) {
+      if (r == rank_ || peers_[r].base == nullptr) continue;
+      Split& sp = splits_[std::size_t{r} * 3];
+      for (std::uint64_t v = sp.claim.load(std::memory_order_acquire);;) {
+        const std::uint64_t n = v >> 20 & kSplitMask, next = v & kSplitMask;
+        if (next >= n) break;
+        if (!sp.claim.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel,
+                                            std::memory_order_acquire))
+          continue;
+        // Ours: the reader keeps this request's fields until we count the chunk in done (the
+        // acquire above saw its release of this generation, or a later claim in its sequence).
+        const std::uint64_t dst = sp.dst.load(std::memory_order_relaxed);
+        const std::uint64_t src = sp.src.load(std::memory_order_relaxed);
+        const std::uint64_t len = sp.len.load(std::memory_order_relaxed);
+        const std::uint64_t key = sp.key.load(std::memory_order_relaxed);
+        const std::uint64_t chunk = sp.chunk.load(std::memory_order_relaxed);
+        const std::uint64_t off = next * chunk;
+        int e = EINVAL;  // a request that does not add up: the reader copies alone
+        if (chunk != 0 && (len + chunk - 1) / chunk == n && off < len &&
+            exposed(table_, key, src, len, false)) {
+          const std::size_t l = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, len - off));
+          e = copy(peers_[r].pid, reinterpret_cast<void*>(src + off), dst + off, l, true);
+        }
+        if (e != 0) sp.done.fetch_or(kSplitFailed, std::memory_order_relaxed);
+        sp.done.fetch_add(1, std::memory_order_release);
+        v = sp.claim.load(std::memory_order_acquire);
+      }
+    }
   }
 
   unsigned rank_ = 0, size_ = 0, words_ = 1, next_ = 0;
@@ -614,6 +776,12 @@ class ShmTransport final : public Transport {
   Slot* table_ = nullptr;
   std::vector<std::uint32_t> free_slots_;
   std::uint32_t gen_ = 0;
+  std::size_t split_min_ = 0;  // FM_SHM_SPLIT, 0: off
+  Split* splits_ = nullptr;    // readers' requests in our segment (stride 3 lines)
+  std::atomic<std::uint64_t>* requests_ = nullptr;
+  std::uint64_t requests_seen_ = 0, split_gen_ = 0;
+  std::vector<std::uint64_t> shared_;  // per peer: bytes of our reads it copied for us
+  std::vector<bool> split_failed_;     // per peer: its write into our memory failed once
 };
 
 }  // namespace

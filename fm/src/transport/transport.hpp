@@ -128,6 +128,12 @@ class Transport {
     return 0;
   }
 
+  // Bytes of our reads from peer that peer copied for us (FM_SHM_SPLIT), else 0.
+  virtual std::uint64_t shared_copy_bytes(unsigned peer) const {
+    (void)peer;
+    return 0;
+  }
+
   // --- blocking support ---
   // Caps::space_wake: a sender about to sleep until peer has room for its packet says so here
   // (before its barrier); the receiving side then calls fn(ctx, us) from its poll() once it has
@@ -180,7 +186,8 @@ struct OpenParams {
   // FM_SHM_MEMBARRIER: receivers carry the send path's fence with membarrier(2) (1) or every
   // send fences (0).
   int shm_membarrier = 1;
-  std::size_t shm_sweep = 4096;  // FM_SHM_SWEEP
+  std::size_t shm_sweep = 4096;         // FM_SHM_SWEEP
+  std::size_t shm_split = 1024 * 1024;  // FM_SHM_SPLIT (0: off)
 };
 
 // Fault injection (tests): a decorator over any transport that drops, duplicates, reorders

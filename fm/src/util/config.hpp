@@ -39,6 +39,9 @@ enum class Kind { size, uint, boolean, choice, text };
   X(shm_sweep, std::size_t, "FM_SHM_SWEEP", size, "4096", 0, 1u << 30, "",                        \
     "shm: polls between looks at every ring, watched or not (rounded down to a power of two; "    \
     "0 = never: a diagnostic that makes a lost wake-up hang instead of wait)")                    \
+  X(shm_split, std::size_t, "FM_SHM_SPLIT", size, "1M", 0, SIZE_MAX, "",                          \
+    "shm: cross-memory reads of this many bytes or more are cut into chunks that the reader and " \
+    "the memory's owner, when it is in FM's progress, copy at once on two CPUs (0 = off)")        \
   X(rx_memory, std::size_t, "FM_RX_MEMORY", size, "64M", 1u << 20, 16ull << 30, "",               \
     "receive-buffer memory per transport; credit windows shrink to fit (1M..16G)")                \
   X(zcopy_shm, std::size_t, "FM_ZCOPY_SHM", size, "64K", 0, SIZE_MAX, "",                         \
