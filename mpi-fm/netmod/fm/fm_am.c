@@ -255,16 +255,35 @@ int MPIDI_FM_handler(FM_stream *s, unsigned sender)
     MPIDIG_AM_ATTR_SET_VCIS(attr, 0, 0);
     /* A short message (what MPIDI_FM_try_short sent: the whole message is in its first packet) is
      * received in one piece and handed to MPIDIG synchronously, which copies the payload into the
-     * matched buffer itself, as the ofi netmod does for its short messages. */
+     * matched buffer itself, as the ofi netmod does for its short messages.  So is a compact one
+     * (fm_send.h), whose first two bytes are MPIDI_FM_COMPACT. */
     size_t len = FM_stream_length(s);
-    if (len <= MPIDI_FM_SHORT && len >= sizeof(MPIDI_FM_hdr_t)) {
+    if (len <= MPIDI_FM_SHORT && len >= sizeof(MPIDI_FM_compact_t)) {
         union {
             MPIDI_FM_hdr_t h;
+            MPIDI_FM_compact_t c;
             char bytes[MPIDI_FM_SHORT];
             uint64_t align;
         } buf;
         long n = FM_receive(buf.bytes, s, len);
-        if (n != (long) len || buf.h.handler_id >= MPIDI_AM_HANDLERS_MAX ||
+        if (n == (long) len && buf.c.marker == MPIDI_FM_COMPACT) {
+            /* fm_send.h's compact send: MPIDIG's eager header, rebuilt */
+            MPIDIG_hdr_t hdr;
+            hdr.src_rank = buf.c.src_rank;
+            hdr.tag = buf.c.tag;
+            hdr.context_id = buf.c.context_id;
+            hdr.error_bits = MPIR_ERR_NONE;
+            hdr.flags = MPIDIG_AM_SEND_FLAGS_NONE;
+            hdr.sreq_ptr = NULL; /* read only for SYNC and RTS */
+            hdr.data_sz = (MPI_Aint) (len - sizeof(MPIDI_FM_compact_t));
+            hdr.rndv_hdr_sz = 0;
+            MPIDIG_global.target_msg_cbs[MPIDIG_SEND](
+                &hdr, hdr.data_sz ? buf.bytes + sizeof(MPIDI_FM_compact_t) : NULL, hdr.data_sz,
+                attr, NULL);
+            return FM_CONTINUE;
+        }
+        if (n != (long) len || len < sizeof(MPIDI_FM_hdr_t) ||
+            buf.h.handler_id >= MPIDI_AM_HANDLERS_MAX ||
             MPIDIG_global.target_msg_cbs[buf.h.handler_id] == NULL ||
             sizeof(MPIDI_FM_hdr_t) + buf.h.am_hdr_sz + buf.h.data_sz != len) {
             malformed(sender, n, (unsigned) buf.h.handler_id);

@@ -8,6 +8,27 @@
 #include <sched.h>
 #include "fm_impl.h"
 
+/* Whether a short message to the node may go now: FM joined, nothing queued to that peer (FIFO
+ * order), not inside another send to it. */
+MPL_STATIC_INLINE_PREFIX int MPIDI_FM_short_ok(int node)
+{
+    if (MPIDI_FM_global.finalized)
+        return 0;
+    const MPIDI_FM_peer_t *peer = &MPIDI_FM_global.peers[node];
+    return !peer->queued && !peer->busy;
+}
+
+/* One FM_try_send of a whole short message (after MPIDI_FM_short_ok).  It never waits for
+ * credits: without them the caller takes the general path, which queues the message. */
+MPL_STATIC_INLINE_PREFIX int MPIDI_FM_short_send(int node, const void *msg, size_t len)
+{
+    MPIDI_FM_peer_t *peer = &MPIDI_FM_global.peers[node];
+    peer->busy = 1;
+    int rc = FM_try_send((unsigned) node, MPIDI_FM_HANDLER, msg, len);
+    peer->busy = 0;
+    return rc == FM_SUCCESS;
+}
+
 /* Header (+ contiguous payload) up to MPIDI_FM_SHORT bytes to a peer with nothing queued, outside
  * any other send to it: one FM_try_send.  Returns 1 if sent, 0 if the caller must take the general
  * path (FM_EAGAIN inside a handler, any error: MPIDI_FM_send reports it). */
@@ -15,10 +36,7 @@ MPL_STATIC_INLINE_PREFIX int MPIDI_FM_try_short(int node, int handler_id, const 
                                                 MPI_Aint am_hdr_sz, const void *data,
                                                 MPI_Aint data_sz)
 {
-    if (MPIDI_FM_global.finalized)
-        return 0;
-    MPIDI_FM_peer_t *peer = &MPIDI_FM_global.peers[node];
-    if (peer->queued || peer->busy)
+    if (!MPIDI_FM_short_ok(node))
         return 0;
     union {
         MPIDI_FM_hdr_t h;
@@ -31,12 +49,7 @@ MPL_STATIC_INLINE_PREFIX int MPIDI_FM_try_short(int node, int handler_id, const 
     MPIR_Memcpy(buf.bytes + sizeof(MPIDI_FM_hdr_t), am_hdr, am_hdr_sz);
     if (data_sz > 0)
         MPIR_Memcpy(buf.bytes + sizeof(MPIDI_FM_hdr_t) + am_hdr_sz, data, data_sz);
-    /* never waits for credits: without them the general path queues the message */
-    peer->busy = 1;
-    int rc = FM_try_send((unsigned) node, MPIDI_FM_HANDLER, buf.bytes,
-                         sizeof(MPIDI_FM_hdr_t) + am_hdr_sz + data_sz);
-    peer->busy = 0;
-    return rc == FM_SUCCESS;
+    return MPIDI_FM_short_send(node, buf.bytes, sizeof(MPIDI_FM_hdr_t) + am_hdr_sz + data_sz);
 }
 
 MPL_STATIC_INLINE_PREFIX int MPIDI_NM_am_isend(int rank, MPIR_Comm *comm, int handler_id,

@@ -6,6 +6,12 @@
  * The receiving FM handler reads the two headers, lets MPIDIG's callback find the destination
  * (the matched user buffer, or an unexpected-message buffer) and FM_receive's the payload straight
  * into it; large payloads sent outside handlers take FM's zero-copy (RMA read) path.
+ *
+ * A small contiguous point-to-point send (fm_send.h) goes in the compact form instead:
+ *     MPIDI_FM_compact_t (12 bytes) | payload (the rest of the FM message, <= 1012 bytes)
+ * with no send request (MPI gets MPICH's pre-completed one), and the handler rebuilds MPIDIG's
+ * header from it, so matching stays MPIDIG's.  An 8-byte MPI_Send is one 64-byte cell of FM's
+ * shared-memory ring instead of two.
  */
 #ifndef FM_IMPL_H_INCLUDED
 #define FM_IMPL_H_INCLUDED
@@ -37,6 +43,17 @@ typedef struct {
     uint64_t data_sz;
 } MPIDI_FM_hdr_t;
 
+/* MPIDI_FM_compact_t.marker: where MPIDI_FM_hdr_t has its MPIDIG handler id (always smaller). */
+#define MPIDI_FM_COMPACT 0xffff
+/* A compact point-to-point message: MPIDIG_SEND, eager, no SYNC, no error bits; the payload size
+ * is the FM message's length minus this header. */
+typedef struct {
+    uint16_t marker;     /* MPIDI_FM_COMPACT */
+    uint16_t context_id; /* the sender's comm->context_id + context_offset */
+    int32_t src_rank;    /* the sender's comm->rank */
+    int32_t tag;
+} MPIDI_FM_compact_t;
+
 /* A message that could not be sent when MPIDIG issued it (inside an FM handler without credits,
  * or behind earlier queued messages to the same peer): queued on FM's pending-send queue, which
  * sends it later, in FIFO order per peer, from FM_extract (MPIDI_FM_pending_send). */
@@ -66,6 +83,8 @@ typedef struct {
     int oversubscribed;   /* more of the job's ranks on this machine than CPUs */
     unsigned idle_polls;  /* progress calls in a row that found nothing */
     MPI_Aint eager_limit; /* MPIR_CVAR_CH4_FM_EAGER_LIMIT, capped */
+    MPI_Aint compact_max; /* largest payload sent compact; -1 when off (MPIR_CVAR_CH4_FM_COMPACT,
+                           * or FM not joined) */
     char failed_msg[256];
 } MPIDI_FM_global_t;
 

@@ -27,6 +27,19 @@ cvars:
         reads them from the sender's buffer) where the FM transport has RMA reads (shm, tcp).
         Capped at MPIR_CVAR_CH4_AM_PACK_BUFFER_SIZE minus the largest header.
 
+    - name        : MPIR_CVAR_CH4_FM_COMPACT
+      category    : CH4_FM
+      type        : boolean
+      default     : true
+      class       : none
+      verbosity   : MPI_T_VERBOSITY_USER_BASIC
+      scope       : MPI_T_SCOPE_LOCAL
+      description : >-
+        Point-to-point sends of up to 1012 contiguous bytes (and at most the eager limit) go
+        without a send request and with a 12-byte header instead of 64 bytes: an 8-byte message
+        is one 64-byte cell of FM's shared-memory ring.  Matching is unchanged (MPICH's generic
+        layer); false sends them like every other message, for comparison.  Ranks may differ.
+
 === END_MPI_T_CVAR_INFO_BLOCK ===
 */
 
@@ -113,6 +126,7 @@ int MPIDI_FM_init_local(int *tag_bits)
     *tag_bits = MPIR_TAG_BITS_DEFAULT; /* MPIDIG carries the whole tag in its header */
     memset(&MPIDI_FM_global, 0, sizeof(MPIDI_FM_global));
     MPIDI_FM_global.finalized = 1; /* until init_world: progress and sends are no-ops / errors */
+    MPIDI_FM_global.compact_max = -1;
     return MPI_SUCCESS;
 }
 
@@ -154,6 +168,10 @@ int MPIDI_FM_init_world(void)
     MPIDI_FM_global.eager_limit =
         MPL_MAX(0, MPL_MIN(MPIR_CVAR_CH4_FM_EAGER_LIMIT,
                            MPIR_CVAR_CH4_AM_PACK_BUFFER_SIZE - MPIDI_FM_HDR_MAX));
+    MPIDI_FM_global.compact_max =
+        MPIR_CVAR_CH4_FM_COMPACT ? MPL_MIN(MPIDI_FM_global.eager_limit,
+                                           (MPI_Aint) (MPIDI_FM_SHORT - sizeof(MPIDI_FM_compact_t)))
+                                 : -1;
 
 fn_exit:
     return mpi_errno;
@@ -185,6 +203,7 @@ int MPIDI_FM_mpi_finalize_hook(void)
                                          MPI_ERR_OTHER, "**fm_finalize", "**fm_finalize %s",
                                          FM_last_error());
     MPIDI_FM_global.finalized = 1;
+    MPIDI_FM_global.compact_max = -1;
     MPL_free(MPIDI_FM_global.peers);
     MPIDI_FM_global.peers = NULL;
     MPIDI_FM_global.nnodes = 0;
