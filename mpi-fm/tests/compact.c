@@ -3,10 +3,15 @@
  * sends without a send request and with a 12-byte header, matched by MPICH's generic layer like
  * every other message.  Checks, with 2 or more ranks:
  *   - the path is taken (argument "on") or not ("off", MPIR_CVAR_CH4_FM_COMPACT=0): with it, two
- *     MPI_Isend in a row return MPICH's one pre-completed request; without, two pool requests;
+ *     MPI_Isend in a row return MPICH's one pre-completed request (in one of 10 tries: a send
+ *     without credits falls back), without it never;
  *   - non-overtaking across the compact and the general paths: sizes around every boundary
- *     (0, 8, 12, 13, 1012, 1013 bytes, the eager limit's two sides, a vector type), posted and
- *     unexpected, every byte checked;
+ *     (0, 8, the general short path's 960/961, compact's 1012/1013, the eager limit's two sides,
+ *     a vector type), and MPI_Issend, MPI_Bsend and persistent sends in the same stream; rounds
+ *     with every receive posted first (the receiver says so) and rounds where every message is
+ *     unexpected (the sender's last message, on another tag, is received first); every byte
+ *     checked;
+ *   - a compact send's request: MPI_Request_free, MPI_Cancel (not cancelled, still delivered);
  *   - MPI_ANY_SOURCE / MPI_ANY_TAG with the source's own order kept, status source/tag/count;
  *   - truncation (MPI_ERR_TRUNCATE) posted and unexpected, probe and matched probe counts;
  *   - an intercommunicator (the status names the remote group's rank), a send to oneself.
@@ -47,82 +52,148 @@ static int verify(const unsigned char* p, int n, int src, int seq) {
 
 /* 1. which path an 8-byte MPI_Isend takes */
 static void test_path(int want_compact) {
+  const int tries = 10;
   char a[8] = "abcdefg", b[8] = "hijklmn", ra[8], rb[8];
   MPI_Barrier(MPI_COMM_WORLD);
   if (rank == 0) {
-    MPI_Request r[2];
-    MPI_Isend(a, 8, MPI_CHAR, 1, 1, MPI_COMM_WORLD, &r[0]);
-    MPI_Isend(b, 8, MPI_CHAR, 1, 1, MPI_COMM_WORLD, &r[1]);
-    int same = r[0] == r[1];
-    CHECK(same == want_compact, "two 8-byte MPI_Isend returned %s (compact path %s)",
-          same ? "one pre-completed request" : "two requests",
-          want_compact ? "expected" : "disabled");
-    MPI_Waitall(2, r, MPI_STATUSES_IGNORE);
-    CHECK(r[0] == MPI_REQUEST_NULL && r[1] == MPI_REQUEST_NULL, "requests not freed");
+    int same = 0;
+    for (int t = 0; t < tries; t++) {
+      MPI_Request r[2];
+      MPI_Isend(a, 8, MPI_CHAR, 1, 1, MPI_COMM_WORLD, &r[0]);
+      MPI_Isend(b, 8, MPI_CHAR, 1, 1, MPI_COMM_WORLD, &r[1]);
+      same += r[0] == r[1];
+      MPI_Waitall(2, r, MPI_STATUSES_IGNORE);
+      CHECK(r[0] == MPI_REQUEST_NULL && r[1] == MPI_REQUEST_NULL, "requests not freed");
+    }
+    if (want_compact)
+      CHECK(same > 0, "%d pairs of 8-byte MPI_Isend, never MPICH's pre-completed request", tries);
+    else
+      CHECK(same == 0, "compact path disabled, yet %d of %d pairs shared one request", same, tries);
   } else if (rank == 1) {
-    MPI_Recv(ra, 8, MPI_CHAR, 0, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    MPI_Recv(rb, 8, MPI_CHAR, 0, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    CHECK(memcmp(ra, a, 8) == 0 && memcmp(rb, b, 8) == 0, "wrong payloads");
+    for (int t = 0; t < tries; t++) {
+      MPI_Recv(ra, 8, MPI_CHAR, 0, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      MPI_Recv(rb, 8, MPI_CHAR, 0, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      CHECK(memcmp(ra, a, 8) == 0 && memcmp(rb, b, 8) == 0, "wrong payloads");
+    }
   }
 }
 
-/* 2. one tag, many sizes, in order; the receiver posts half before and half after arrival */
-static const int sizes[] = {0,    1,    8,    12,    13,    24,    1011,  1012,
-                            1013, 1024, 4096, 16383, 16384, 16385, 100000};
+/* 2. one tag, many sizes and send modes, in order */
+static const int sizes[] = {0,    1,    8,    24,   959,   960,   961,   1011,
+                            1012, 1013, 1024, 4096, 16383, 16384, 16385, 100000};
 #define NSIZES ((int)(sizeof(sizes) / sizeof(sizes[0])))
+#define NMSG (NSIZES + 4) /* + a vector, an Issend, a Bsend, a persistent send */
+#define MAXSZ 100000
+
+static int msg_size(int i) {
+  return i < NSIZES ? sizes[i] : i == NSIZES ? 6 * 4 : 8 + i;
+}
 
 static void test_order(void) {
-  const int rounds = 4, max = 100000;
-  unsigned char* buf = malloc(max * 2);
+  const int rounds = 4;
   MPI_Barrier(MPI_COMM_WORLD);
   if (rank == 0) {
-    int n = rounds * (NSIZES + 1);
-    MPI_Request* req = malloc(sizeof(MPI_Request) * n);
-    unsigned char** bufs = malloc(sizeof(unsigned char*) * n);
     MPI_Datatype vec; /* 6 ints, stride 2: not contiguous, the general path */
     MPI_Type_vector(6, 1, 2, MPI_INT, &vec);
     MPI_Type_commit(&vec);
-    int k = 0;
+    int bsize = 4096 + MPI_BSEND_OVERHEAD;
+    void* battach = malloc(bsize);
+    MPI_Buffer_attach(battach, bsize);
+    unsigned char* bufs[NMSG];
+    for (int i = 0; i < NMSG; i++) bufs[i] = malloc(MAXSZ);
+    MPI_Request req[NMSG], pers;
+    MPI_Send_init(bufs[NMSG - 1], msg_size(NMSG - 1), MPI_BYTE, 1, 7, MPI_COMM_WORLD, &pers);
     for (int r = 0; r < rounds; r++) {
-      for (int i = 0; i < NSIZES; i++, k++) {
-        bufs[k] = malloc(sizes[i] + 1);
-        fill(bufs[k], sizes[i], 0, k);
-        MPI_Isend(bufs[k], sizes[i], MPI_BYTE, 1, 7, MPI_COMM_WORLD, &req[k]);
+      if (r % 2 == 0) /* the receiver has posted everything */
+        MPI_Recv(NULL, 0, MPI_BYTE, 1, 9, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      for (int i = 0; i < NMSG; i++) {
+        int k = r * NMSG + i, n = msg_size(i);
+        if (i == NSIZES) {
+          for (int j = 0; j < 12; j++) ((int*)bufs[i])[j] = j % 2 ? -1 : 1000 * k + j;
+          MPI_Isend(bufs[i], 1, vec, 1, 7, MPI_COMM_WORLD, &req[i]);
+          continue;
+        }
+        fill(bufs[i], n, 0, k);
+        if (i == NSIZES + 1)
+          MPI_Issend(bufs[i], n, MPI_BYTE, 1, 7, MPI_COMM_WORLD, &req[i]);
+        else if (i == NSIZES + 2) {
+          MPI_Bsend(bufs[i], n, MPI_BYTE, 1, 7, MPI_COMM_WORLD);
+          req[i] = MPI_REQUEST_NULL;
+        } else if (i == NSIZES + 3) {
+          MPI_Start(&pers);
+          req[i] = MPI_REQUEST_NULL;
+        } else
+          MPI_Isend(bufs[i], n, MPI_BYTE, 1, 7, MPI_COMM_WORLD, &req[i]);
       }
-      bufs[k] = malloc(12 * sizeof(int));
-      for (int j = 0; j < 12; j++) ((int*)bufs[k])[j] = j % 2 ? -1 : 1000 * k + j;
-      MPI_Isend(bufs[k], 1, vec, 1, 7, MPI_COMM_WORLD, &req[k]);
-      k++;
+      /* odd rounds: the receiver takes this first, so the rest were unexpected */
+      MPI_Send(NULL, 0, MPI_BYTE, 1, 8, MPI_COMM_WORLD);
+      MPI_Waitall(NMSG, req, MPI_STATUSES_IGNORE);
+      MPI_Wait(&pers, MPI_STATUS_IGNORE);
     }
-    MPI_Waitall(n, req, MPI_STATUSES_IGNORE);
-    for (int i = 0; i < n; i++) free(bufs[i]);
-    free(bufs);
-    free(req);
+    MPI_Request_free(&pers);
+    for (int i = 0; i < NMSG; i++) free(bufs[i]);
+    MPI_Buffer_detach(&battach, &bsize);
+    free(battach);
     MPI_Type_free(&vec);
   } else if (rank == 1) {
-    int k = 0;
+    unsigned char* bufs[NMSG];
+    for (int i = 0; i < NMSG; i++) bufs[i] = malloc(MAXSZ);
     for (int r = 0; r < rounds; r++) {
-      if (r % 2) usleep(100000); /* odd rounds: the messages arrive before their receives */
-      for (int i = 0; i < NSIZES; i++, k++) {
-        MPI_Status st;
-        int count = -1;
-        MPI_Recv(buf, max * 2, MPI_BYTE, 0, 7, MPI_COMM_WORLD, &st);
-        MPI_Get_count(&st, MPI_BYTE, &count);
-        CHECK(count == sizes[i], "message %d: %d bytes, sent %d (order broken?)", k, count,
-              sizes[i]);
-        int bad = count == sizes[i] ? verify(buf, count, 0, k) : -1;
-        CHECK(bad < 0, "message %d (%d bytes): byte %d wrong", k, sizes[i], bad);
-        CHECK(st.MPI_SOURCE == 0 && st.MPI_TAG == 7, "message %d: status %d/%d", k, st.MPI_SOURCE,
-              st.MPI_TAG);
+      MPI_Request req[NMSG + 1];
+      MPI_Status st[NMSG + 1];
+      if (r % 2 == 0) {
+        for (int i = 0; i < NMSG; i++)
+          MPI_Irecv(bufs[i], MAXSZ, MPI_BYTE, 0, 7, MPI_COMM_WORLD, &req[i]);
+        MPI_Irecv(NULL, 0, MPI_BYTE, 0, 8, MPI_COMM_WORLD, &req[NMSG]);
+        MPI_Send(NULL, 0, MPI_BYTE, 0, 9, MPI_COMM_WORLD);
+        MPI_Waitall(NMSG + 1, req, st);
+      } else {
+        MPI_Recv(NULL, 0, MPI_BYTE, 0, 8, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        for (int i = 0; i < NMSG; i++)
+          MPI_Recv(bufs[i], MAXSZ, MPI_BYTE, 0, 7, MPI_COMM_WORLD, &st[i]);
       }
-      int v[6];
-      MPI_Recv(v, 6, MPI_INT, 0, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      for (int j = 0; j < 6; j++)
-        CHECK(v[j] == 1000 * k + 2 * j, "vector message %d, int %d", k, j);
-      k++;
+      for (int i = 0; i < NMSG; i++) {
+        int k = r * NMSG + i, n = msg_size(i), count = -1;
+        MPI_Get_count(&st[i], MPI_BYTE, &count);
+        CHECK(count == n, "round %d message %d: %d bytes, sent %d (order broken?)", r, i, count, n);
+        CHECK(st[i].MPI_SOURCE == 0 && st[i].MPI_TAG == 7, "message %d: status %d/%d", k,
+              st[i].MPI_SOURCE, st[i].MPI_TAG);
+        if (count != n) continue;
+        if (i == NSIZES) {
+          for (int j = 0; j < 6; j++)
+            CHECK(((int*)bufs[i])[j] == 1000 * k + 2 * j, "vector message %d, int %d", k, j);
+        } else {
+          int bad = verify(bufs[i], n, 0, k);
+          CHECK(bad < 0, "round %d message %d (%d bytes): byte %d wrong", r, i, n, bad);
+        }
+      }
     }
+    for (int i = 0; i < NMSG; i++) free(bufs[i]);
   }
-  free(buf);
+}
+
+/* 2b. a compact send's request freed at once, or cancelled: the message arrives either way */
+static void test_request_ops(void) {
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank == 0) {
+    int x = 11, y = 12;
+    MPI_Request r;
+    MPI_Isend(&x, 1, MPI_INT, 1, 30, MPI_COMM_WORLD, &r);
+    MPI_Request_free(&r);
+    CHECK(r == MPI_REQUEST_NULL, "MPI_Request_free left the handle");
+    MPI_Isend(&y, 1, MPI_INT, 1, 31, MPI_COMM_WORLD, &r);
+    MPI_Cancel(&r);
+    MPI_Status st;
+    MPI_Wait(&r, &st);
+    int cancelled = -1;
+    MPI_Test_cancelled(&st, &cancelled);
+    CHECK(cancelled == 0, "a sent compact message reported cancelled");
+  } else if (rank == 1) {
+    int x = 0, y = 0;
+    MPI_Recv(&x, 1, MPI_INT, 0, 30, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    MPI_Recv(&y, 1, MPI_INT, 0, 31, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    CHECK(x == 11 && y == 12, "freed/cancelled sends delivered %d, %d", x, y);
+  }
 }
 
 /* 3. every other rank sends to rank 0 with its own tags; ANY_SOURCE / ANY_TAG receives */
@@ -234,6 +305,7 @@ int main(int argc, char** argv) {
   }
   test_path(strcmp(argv[1], "on") == 0);
   test_order();
+  test_request_ops();
   test_any();
   test_truncate_probe();
   test_intercomm_self();

@@ -27,12 +27,9 @@ static int send_error(int rc, int node)
 static int send_now(int node, const MPIDI_FM_hdr_t *hdr, const void *am_hdr, const void *data,
                     MPI_Aint count, MPI_Datatype datatype)
 {
-    int dt_contig;
     size_t data_sz;
-    MPI_Aint dt_true_lb;
-    MPIR_Datatype *dt_ptr;
-    MPIDI_Datatype_get_info(count, datatype, dt_contig, data_sz, dt_ptr, dt_true_lb);
-    (void) dt_ptr;
+    const void *contig;
+    int dt_contig = MPIDI_FM_contig(data, count, datatype, &data_sz, &contig);
     MPIR_Assert(data_sz == hdr->data_sz);
 
     MPIDI_FM_peer_t *peer = &MPIDI_FM_global.peers[node];
@@ -52,7 +49,7 @@ static int send_now(int node, const MPIDI_FM_hdr_t *hdr, const void *am_hdr, con
     if (hdr->am_hdr_sz > 0 && (rc = FM_send_piece(s, am_hdr, hdr->am_hdr_sz)) != FM_SUCCESS)
         goto done;
     if (data_sz > 0 && dt_contig) {
-        const char *p = (const char *) MPIR_get_contig_ptr(data, dt_true_lb);
+        const char *p = (const char *) contig;
         if ((MPI_Aint) data_sz > MPIDI_FM_global.eager_limit) {
             /* after MPIDIG's handshake the receiver waits for it: FM's zero-copy path */
             rc = FM_send_piece(s, p, data_sz);
@@ -296,7 +293,7 @@ int MPIDI_FM_handler(FM_stream *s, unsigned sender)
         return FM_CONTINUE;
     }
 
-    MPIDI_FM_hdr_t hdr;
+    MPIDI_FM_hdr_t hdr = {0}; /* (malformed() prints its handler id) */
     union {
         char bytes[MPIDI_FM_HDR_MAX];
         uint64_t align;

@@ -59,15 +59,11 @@ MPL_STATIC_INLINE_PREFIX int MPIDI_NM_am_isend(int rank, MPIR_Comm *comm, int ha
                                                MPIR_Request *sreq)
 {
     int node = MPIDI_FM_node(comm, rank);
-    int dt_contig;
     size_t data_sz;
-    MPI_Aint dt_true_lb;
-    MPIR_Datatype *dt_ptr;
-    MPIDI_Datatype_get_info(count, datatype, dt_contig, data_sz, dt_ptr, dt_true_lb);
-    (void) dt_ptr;
-    if (dt_contig && sizeof(MPIDI_FM_hdr_t) + am_hdr_sz + data_sz <= MPIDI_FM_SHORT &&
-        MPIDI_FM_try_short(node, handler_id, am_hdr, am_hdr_sz,
-                           MPIR_get_contig_ptr(data, dt_true_lb), (MPI_Aint) data_sz)) {
+    const void *contig;
+    if (MPIDI_FM_contig(data, count, datatype, &data_sz, &contig) &&
+        sizeof(MPIDI_FM_hdr_t) + am_hdr_sz + data_sz <= MPIDI_FM_SHORT &&
+        MPIDI_FM_try_short(node, handler_id, am_hdr, am_hdr_sz, contig, (MPI_Aint) data_sz)) {
         return MPIDIG_global.origin_cbs[handler_id](sreq);
     }
     return MPIDI_FM_send(node, handler_id, am_hdr, am_hdr_sz, data, count, datatype, sreq);

@@ -95,6 +95,22 @@ MPL_STATIC_INLINE_PREFIX int MPIDI_FM_node(MPIR_Comm *comm, int rank)
     return MPIDIU_comm_rank_to_av(comm, rank)->netmod.fm.node;
 }
 
+/* The size of count x datatype in *data_sz; returns whether it is contiguous, and then its first
+ * byte in *ptr. */
+MPL_STATIC_INLINE_PREFIX int MPIDI_FM_contig(const void *buf, MPI_Aint count, MPI_Datatype datatype,
+                                             size_t *data_sz, const void **ptr)
+{
+    int dt_contig;
+    size_t sz;
+    MPI_Aint dt_true_lb;
+    MPIR_Datatype *dt_ptr;
+    MPIDI_Datatype_get_info(count, datatype, dt_contig, sz, dt_ptr, dt_true_lb);
+    (void) dt_ptr;
+    *data_sz = sz;
+    *ptr = dt_contig ? MPIR_get_contig_ptr(buf, dt_true_lb) : NULL;
+    return dt_contig;
+}
+
 /* fm_am.c */
 long MPIDI_FM_idle(void);
 int MPIDI_FM_send(int node, int handler_id, const void *am_hdr, MPI_Aint am_hdr_sz,

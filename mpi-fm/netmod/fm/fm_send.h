@@ -18,29 +18,29 @@ MPL_STATIC_INLINE_PREFIX int MPIDI_FM_try_compact(const void *buf, MPI_Aint coun
                                                   int context_offset, MPIDI_av_entry_t *addr,
                                                   MPIR_Request **request)
 {
-    int dt_contig;
+    /* (MPICH configured with --enable-extended-context-bits would need a wider field) */
+    MPL_COMPILE_TIME_ASSERT(sizeof(MPIR_Context_id_t) == sizeof(uint16_t));
     size_t data_sz;
-    MPI_Aint dt_true_lb;
-    MPIR_Datatype *dt_ptr;
-    MPIDI_Datatype_get_info(count, datatype, dt_contig, data_sz, dt_ptr, dt_true_lb);
-    (void) dt_ptr;
-    if (!dt_contig || (MPI_Aint) data_sz > MPIDI_FM_global.compact_max || *request != NULL)
+    const void *contig;
+    if (!MPIDI_FM_contig(buf, count, datatype, &data_sz, &contig) ||
+        (MPI_Aint) data_sz > MPIDI_FM_global.compact_max || *request != NULL)
         return 0;
-    union {
-        MPIDI_FM_compact_t h;
-        char bytes[MPIDI_FM_SHORT];
-    } msg;
-    msg.h.marker = MPIDI_FM_COMPACT;
-    msg.h.context_id = (uint16_t) (comm->context_id + context_offset);
-    msg.h.src_rank = comm->rank;
-    msg.h.tag = tag;
-    if (data_sz > 0)
-        MPIR_Memcpy(msg.bytes + sizeof(msg.h), MPIR_get_contig_ptr(buf, dt_true_lb), data_sz);
     int node = addr->netmod.fm.node;
     int sent = 0;
     MPID_THREAD_CS_ENTER(VCI, MPIDI_VCI(0).lock);
-    if (MPIDI_FM_short_ok(node))
+    if (MPIDI_FM_short_ok(node)) {
+        union {
+            MPIDI_FM_compact_t h;
+            char bytes[MPIDI_FM_SHORT];
+        } msg;
+        msg.h.marker = MPIDI_FM_COMPACT;
+        msg.h.context_id = (uint16_t) (comm->context_id + context_offset);
+        msg.h.src_rank = comm->rank;
+        msg.h.tag = tag;
+        if (data_sz > 0)
+            MPIR_Memcpy(msg.bytes + sizeof(msg.h), contig, data_sz);
         sent = MPIDI_FM_short_send(node, msg.bytes, sizeof(msg.h) + data_sz);
+    }
     MPID_THREAD_CS_EXIT(VCI, MPIDI_VCI(0).lock);
     if (!sent)
         return 0;
