@@ -174,43 +174,6 @@ TEST_P(Reliable, ScenarioPassesOverFaults) {
   }
 }
 
-// The decorator passes the shm transport's split-copy counter through (FM_STATS zshared): an
-// in-process job over shm under fault (0 rates) runs the rma scenario (gets up to 64 MiB, split
-// between reader and owner) and the counter is not zero.
-TEST(Fault, ForwardsSharedCopyCounter) {
-  const fmtest::Scenario* sc = fmtest::find_scenario("rma");
-  ASSERT_NE(sc, nullptr);
-  fmtest::register_handlers();
-  fmtest::reset_barriers();
-  fm::Config cfg;
-  fm::transport::FaultParams fp;  // all zero
-  int rc = 0;
-  auto job = Context::create_loopback_job(2, cfg, &rc, nullptr, &fp, -1, false, true);
-  ASSERT_EQ(job.size(), 2u) << FM_last_error();
-  const std::string name = job[0]->transport_name(1);
-  EXPECT_NE(name.find("fault"), std::string::npos) << name;
-  std::vector<int> fails(2, -1), frc(2, -1);
-  std::vector<std::uint64_t> shared(2, 0);
-  std::vector<std::thread> threads;
-  for (unsigned r = 0; r < 2; ++r)
-    threads.emplace_back([&, r] {
-      fm::core::ScopedCurrent cur(job[r].get());
-      fails[r] = fmtest::run_scenario(*sc, r, 2, false);
-      shared[r] = job[r]->shared_copy_bytes(1 - r);
-      frc[r] = job[r]->finalize();
-    });
-  for (auto& t : threads) t.join();
-  for (unsigned r = 0; r < 2; ++r) {
-    EXPECT_EQ(fails[r], 0) << "node " << r;
-    EXPECT_EQ(frc[r], FM_SUCCESS) << "node " << r;
-  }
-  std::printf("[ split ] %s: %llu + %llu bytes copied by the owners\n", name.c_str(),
-              static_cast<unsigned long long>(shared[0]),
-              static_cast<unsigned long long>(shared[1]));
-  EXPECT_GT(shared[0] + shared[1], 0u) << "no split copy counted through " << name;
-  // (FM's reliability layer over shm, a test-only stack, emulates RMA with messages: no split)
-}
-
 fm::transport::FaultParams faults(double drop, double dup, double reorder, std::uint64_t seed) {
   fm::transport::FaultParams p = make(drop, dup, reorder);
   p.seed = seed;

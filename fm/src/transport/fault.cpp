@@ -123,10 +123,6 @@ class FaultTransport final : public Transport {
             void* ctx) override {
     return lower_->write(peer, buf, len, raddr, key, ctx);
   }
-  // the lower transport's counter, so FM_STATS reads the same under fault injection
-  std::uint64_t shared_copy_bytes(unsigned peer) const override {
-    return lower_->shared_copy_bytes(peer);
-  }
   int wait_fd() override { return -1; }  // held packets need polling
   bool try_wait() override { return false; }
 
