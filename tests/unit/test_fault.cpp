@@ -132,6 +132,7 @@ struct RelCase {
   const char* scenario;
   unsigned nodes;
   std::uint32_t credits = 16;  // 256: the reorder window spans 17 selective-acknowledgement words
+  bool shm = false;            // over FM's shm transport (its rings, zero-copy by CMA) instead
 };
 
 class Reliable : public ::testing::TestWithParam<RelCase> {};
@@ -145,7 +146,7 @@ TEST_P(Reliable, ScenarioPassesOverFaults) {
   fm::Config cfg;
   cfg.credits = c.credits;
   int rc = 0;
-  auto job = Context::create_loopback_job(c.nodes, cfg, &rc, nullptr, &c.p, -1, true);
+  auto job = Context::create_loopback_job(c.nodes, cfg, &rc, nullptr, &c.p, -1, true, c.shm);
   ASSERT_EQ(job.size(), c.nodes) << FM_last_error();
   std::vector<int> fails(c.nodes, -1), frc(c.nodes, -1);
   std::vector<std::uint64_t> resent(c.nodes, 0);
@@ -198,7 +199,10 @@ INSTANTIATE_TEST_SUITE_P(
                       RelCase{"mixed", faults(0.05, 0.02, 0.05, 6), "send11", 4},
                       // wide windows: holes far beyond the first 32 packets after the oldest
                       RelCase{"drop5_wide", faults(0.05, 0, 0, 9), "flood", 2, 256},
-                      RelCase{"mixed_wide", faults(0.05, 0.02, 0.05, 10), "streams", 4, 256}),
+                      RelCase{"mixed_wide", faults(0.05, 0.02, 0.05, 10), "streams", 4, 256},
+                      // over FM's shm transport: its packets are the reliability header smaller
+                      RelCase{"shm_drop5", faults(0.05, 0, 0, 11), "flood", 4, 16, true},
+                      RelCase{"shm_mixed", faults(0.05, 0.02, 0.05, 12), "streams", 2, 16, true}),
     [](const ::testing::TestParamInfo<RelCase>& i) { return std::string(i.param.name); });
 
 }  // namespace

@@ -81,7 +81,8 @@ int open_stack(const StackParams& p, Stack* out) {
     int rc = open_shm(op, &st.tp);
     if (rc != FM_SUCCESS) return rc;
     const Caps& c = st.tp->caps();
-    st.packet = c.max_msg;  // a quarter of a ring at most
+    // a quarter of a ring at most, less FM's reliability header where it is forced (tests)
+    st.packet = c.max_msg - (p.force_reliable ? kReliableHeader : 0);
     st.window = fit_window(p, false, c.rx_depth, st.packet);
     if (st.window < 2)
       return fail(FM_ETRANSPORT,
