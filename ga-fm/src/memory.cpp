@@ -148,6 +148,10 @@ int malloc_group(void** ptr_arr, armci_size_t bytes, const ARMCI_Group* g, const
   Alloc* raw = a.get();
   s.allocs.push_back(std::move(a));
   index_add(raw);
+  // Nobody returns before everybody has indexed the allocation: the allgathers above let a
+  // member leave early, and a put it then sent through FM would reach a handler that does not
+  // know the memory yet (and refuses it).  ARMCI's own ARMCI_Malloc ends in a barrier too.
+  MPI_Barrier(g->comm);
   return 0;
 }
 

@@ -60,6 +60,29 @@ static void test_malloc(void) {
     free_all(q[i]);
   }
   free(p);
+  /* a put and a vector put straight after the collective allocation, with no
+   * barrier of the caller's: every member must know the new memory when ARMCI_Malloc returns
+   * (through FM, GA_FM_DIRECT=0 or across hosts, the target's handler checks it) */
+  for (int i = 0; i < 40; ++i) {
+    void** r = alloc_all(256);
+    int t = (me + 1) % np, from = (me + np - 1) % np;
+    long v = 100000L * i + me, w = v + 1;
+    void* src[1] = {&w};
+    void* dst[1] = {(char*)r[t] + 64};
+    armci_giov_t g = {
+        .src_ptr_array = src, .dst_ptr_array = dst, .bytes = (int)sizeof w, .ptr_array_len = 1};
+    ARMCI_Put(&v, r[t], sizeof v, t);
+    ARMCI_PutV(&g, 1, t);
+    ARMCI_AllFence();
+    ARMCI_Barrier();
+    const long* got = (const long*)r[me];
+    const long want = 100000L * i + from;
+    CHECK(got[0] == want && got[8] == want + 1,
+          "round %d: put %ld, vector put %ld from rank %d (want %ld, %ld)", i, got[0], got[8], from,
+          want, want + 1);
+    ARMCI_Barrier();
+    free_all(r);
+  }
   void* l = ARMCI_Malloc_local(100);
   CHECK(l != NULL, "ARMCI_Malloc_local");
   ARMCI_Free_local(l);
