@@ -1,7 +1,10 @@
 /* shmem_perf.c - OpenSHMEM latency and bandwidth between PE 0 and PE 1 (portable: built with
  * SHMEM-FM's oshcc and with Open MPI's oshcc by bench/shmem.sh, run alternately).
- *   shmem_perf [--csv] [OP ...]   OP: put get fadd pingpong putbw getbw getlat gput gget bulk coll
- *                                 (default: all)
+ *   shmem_perf [--csv] [--multiple] [OP ...]
+ *                                 OP: put get fadd pingpong putbw getbw getlat gput gget bulk coll
+ *                                 (default: all); --multiple: initialized with
+ *                                 shmem_init_thread(SHMEM_THREAD_MULTIPLE), one thread still
+ *                                 (what the thread-safe mode costs)
  * Output (PE 0): the benchmarks' common format (perf_report.h), a section per op; --csv for
  * comma-separated rows.  Latencies are per operation (p50, p99 and mean over the iterations).
  *  put      8-byte shmem_putmem + shmem_quiet, PE 0 to PE 1 (completion latency)
@@ -46,7 +49,7 @@ static double* lat; /* per-iteration times of a latency test (us) */
 static int want(int argc, char** argv, const char* op) {
   int any = 0;
   for (int i = 1; i < argc; ++i)
-    if (strcmp(argv[i], "--csv") != 0) any = 1;
+    if (strcmp(argv[i], "--csv") != 0 && strcmp(argv[i], "--multiple") != 0) any = 1;
   if (!any) return 1;
   for (int i = 1; i < argc; ++i)
     if (strcmp(argv[i], op) == 0) return 1;
@@ -61,8 +64,15 @@ static void report_lat(const char* op, const char* what, size_t bytes, long n, d
 }
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) csv |= strcmp(argv[i], "--csv") == 0;
-  shmem_init();
+  int multiple = 0, level = SHMEM_THREAD_SINGLE;
+  for (int i = 1; i < argc; ++i) {
+    csv |= strcmp(argv[i], "--csv") == 0;
+    multiple |= strcmp(argv[i], "--multiple") == 0;
+  }
+  if (multiple)
+    shmem_init_thread(SHMEM_THREAD_MULTIPLE, &level);
+  else
+    shmem_init();
   const int me = shmem_my_pe();
   if (shmem_n_pes() < 2) {
     if (me == 0) fprintf(stderr, "shmem_perf: needs 2 PEs\n");
@@ -89,7 +99,11 @@ int main(int argc, char** argv) {
     perf_preamble("shmem_perf", version);
     perf_param("PEs: %d (PE 0 to PE 1), latency iterations: %d, warm-up: %d, bw window: %d",
                shmem_n_pes(), iters, warm, WINDOW);
-    perf_param("timer: CLOCK_MONOTONIC, format: %s", csv ? "csv" : "text");
+    perf_param("timer: CLOCK_MONOTONIC, format: %s, thread level provided: %s",
+               csv ? "csv" : "text",
+               level == SHMEM_THREAD_MULTIPLE ? "MULTIPLE"
+               : multiple                     ? "below MULTIPLE"
+                                              : "SINGLE");
     perf_units();
   }
 

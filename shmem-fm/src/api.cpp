@@ -82,8 +82,8 @@ int test_all(T* iv, std::size_t n, const int* status, int cmp, const T* vals, T 
 // The _any forms scan from the index after the one they returned last (one cursor per PE, as
 // the specification allows), so that a series of calls returns every satisfied index in turn
 // (OpenSHMEM 1.5, 9.10: "a series of calls ... must eventually return" each of them), even when
-// the program neither sets status nor changes the flags it was given.
-std::size_t g_any_next = 0;
+// the program neither sets status nor changes the flags it was given.  One cursor per thread.
+thread_local std::size_t g_any_next = 0;
 
 template <class T>
 std::size_t test_any(T* iv, std::size_t n, const int* status, int cmp, const T* vals, T value,
@@ -197,6 +197,7 @@ std::size_t poll_some(T* iv, std::size_t n, std::size_t* idx, const int* st, int
 
 shmemfm_ctx* new_ctx(shmem_team_t team, long options) {
   auto* c = new (std::nothrow) shmemfm_ctx{kCtxMagic, team, options, false};
+  const FmLock lock;  // the team's context count
   if (c != nullptr) ++team->contexts;
   return c;
 }
@@ -219,14 +220,20 @@ void shmem_init(void) {
   initialize("shmem_init");
 }
 
-// The thread level provided: what was asked for, at most FUNNELED (shmem_init gives SINGLE).
+// The thread level provided: what was asked for (shmem_init gives SINGLE).  MULTIPLE turns on
+// the FM lock (runtime.hpp); SERIALIZED needs none (FM accepts calls from any thread, one at a
+// time).  A level above MULTIPLE (not a level) gives MULTIPLE, one below SINGLE gives SINGLE.
 static int g_thread_level = SHMEM_THREAD_SINGLE;
 
 int shmem_init_thread(int requested, int* provided) {
+  const bool again = initialized();
   initialize("shmem_init_thread");
-  g_thread_level = requested < SHMEM_THREAD_SINGLE     ? SHMEM_THREAD_SINGLE
-                   : requested < SHMEM_THREAD_FUNNELED ? requested
-                                                       : SHMEM_THREAD_FUNNELED;
+  const int level = requested < SHMEM_THREAD_SINGLE     ? SHMEM_THREAD_SINGLE
+                    : requested > SHMEM_THREAD_MULTIPLE ? SHMEM_THREAD_MULTIPLE
+                                                        : requested;
+  // Initializing again does not lower the level already provided.
+  if (!again || level > g_thread_level) g_thread_level = level;
+  if (g_thread_level == SHMEM_THREAD_MULTIPLE) set_multiple();
   if (provided != nullptr) *provided = g_thread_level;
   return 0;
 }
@@ -251,7 +258,9 @@ int shmem_n_pes(void) {
 }
 
 int shmem_pe_accessible(int pe) {
-  return initialized() && pe >= 0 && pe < n_pes() && FM_peer_failed(static_cast<unsigned>(pe)) == 0;
+  if (!initialized() || pe < 0 || pe >= n_pes()) return 0;
+  const FmLock lock;
+  return FM_peer_failed(static_cast<unsigned>(pe)) == 0 ? 1 : 0;
 }
 
 int shmem_addr_accessible(const void* addr, int pe) {
@@ -365,6 +374,7 @@ void shmem_ctx_destroy(shmem_ctx_t ctx) {
   if (ctx->magic != kCtxMagic) fatal(call, "context %p is not a live context", (void*)ctx);
   if (ctx->predefined) fatal(call, "SHMEM_CTX_DEFAULT cannot be destroyed");
   quiet(call);  // destroying a context completes its operations
+  const FmLock lock;
   --ctx->team->contexts;
   ctx->magic = 0;
   delete ctx;

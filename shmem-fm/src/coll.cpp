@@ -19,7 +19,7 @@ namespace shmemfm {
 
 namespace {
 
-std::uint64_t g_used_slots = 0;  // synchronization slots of this PE's live teams
+std::uint64_t g_used_slots = 0;  // synchronization slots of this PE's live teams (__atomic)
 
 std::uint64_t* slot_words(int slot) {
   return reinterpret_cast<std::uint64_t*>(sys_area()) +
@@ -35,7 +35,7 @@ void and_u64(void* acc, const void* in, std::size_t n) {
 // member computes the same answer, so a split fails on all PEs of the parent alike).
 std::uint64_t agree_slots(const Set& parent, int want, const char* call) {
   std::uint64_t* w = parent.sync + kScratch;
-  __atomic_store_n(&w[0], ~g_used_slots, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&w[0], ~__atomic_load_n(&g_used_slots, __ATOMIC_RELAXED), __ATOMIC_SEQ_CST);
   reduce(parent, &w[1], &w[0], 1, 8, and_u64, call);
   std::uint64_t free = __atomic_load_n(&w[1], __ATOMIC_SEQ_CST);
   // The reduction ended with a barrier: nobody reads these words any more.
@@ -61,7 +61,7 @@ shmem_team_t make_team(std::vector<int> pes, int slot, const shmem_team_config_t
   const auto it = std::find(t->pes.begin(), t->pes.end(), my_pe());
   t->my = static_cast<int>(it - t->pes.begin());
   if (config != nullptr && (mask & SHMEM_TEAM_NUM_CONTEXTS) != 0) t->config = *config;
-  g_used_slots |= std::uint64_t{1} << slot;
+  __atomic_fetch_or(&g_used_slots, std::uint64_t{1} << slot, __ATOMIC_RELAXED);
   return t;
 }
 
@@ -323,7 +323,7 @@ void shmem_team_destroy(shmem_team_t team) {
   quiet(call);
   barrier(s, call);
   std::memset(s.sync, 0, kSyncWords * sizeof(std::uint64_t));
-  g_used_slots &= ~(std::uint64_t{1} << team->slot);
+  __atomic_fetch_and(&g_used_slots, ~(std::uint64_t{1} << team->slot), __ATOMIC_RELAXED);
   team->magic = 0;
   delete team;
 }

@@ -1,6 +1,8 @@
 // heap.cpp - first-fit allocator over offsets of the symmetric heap, with coalescing.
 #include "heap.hpp"
 
+#include "runtime.hpp"  // FmLock
+
 #include <cstdint>
 #include <iterator>
 #include <map>
@@ -22,6 +24,7 @@ void heap_reset(std::byte* base, std::size_t bytes) {
 }
 
 void* heap_alloc(std::size_t size, std::size_t align) {
+  const FmLock lock;  // threads of one PE allocating at once (each collective on its own team)
   if (align < kMinAlign) align = kMinAlign;
   if ((align & (align - 1)) != 0) return nullptr;
   if (size == 0) size = 1;
@@ -43,6 +46,7 @@ void* heap_alloc(std::size_t size, std::size_t align) {
 }
 
 bool heap_free(void* p) {
+  const FmLock lock;
   const auto off = static_cast<std::size_t>(static_cast<std::byte*>(p) - g_base);
   auto u = g_used.find(off);
   if (p < g_base || u == g_used.end()) return false;

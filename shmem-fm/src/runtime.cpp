@@ -38,7 +38,9 @@ struct Peer {
   bool have = false;
   std::byte* heap = nullptr;  // its heap mapped here (same host), or null
   std::byte* data = nullptr;  // its global data mapped here (same host, shared in place), or null
-  bool fm_dirty = false;      // FM operations to it may be in flight (ordering with direct ones)
+  // FM operations to it may be in flight (ordering with direct ones).  Set and cleared under the
+  // FM lock; read without it on the direct paths (hence __atomic accesses).
+  bool fm_dirty = false;
 };
 
 struct State {
@@ -57,9 +59,11 @@ struct State {
   FM_region heap_region{}, data_region{};
   std::vector<Peer> peers;
   unsigned info_count = 0;
-  unsigned direct_ops = 0;  // reads and atomics done with loads and stores (see progress_now)
 };
 State g;
+// Reads and atomics done with loads and stores by this thread (see progress_now).
+__attribute__((tls_model("initial-exec"))) thread_local unsigned t_direct_ops = 0;
+std::recursive_mutex g_fm_mutex;
 
 int g_info_handler = -1;                      // FM_LAYER_SHMEM's handler 0
 constexpr std::size_t kSmallPut = 16 * 1024;  // below FM's zero-copy threshold: copied at issue
@@ -196,25 +200,39 @@ Where locate(const void* addr, std::size_t n, int pe, const char* call, bool all
 // they never enter FM, and FM operations of other PEs on this PE's memory would not be applied:
 // every 64th such operation drives FM's progress once.
 void progress_now(const char* call) {
+  std::unique_lock<std::recursive_mutex> lk;
+  if (g_multiple) {
+    lk = std::unique_lock<std::recursive_mutex>(g_fm_mutex, std::try_to_lock);
+    if (!lk.owns_lock()) return;  // another thread is in FM: it makes progress for us
+  }
   const long rc = FM_extract(SIZE_MAX);
   if (rc < 0)
     fatal(call, "progress failed: %s (%s)", FM_last_error(), FM_strerror(static_cast<int>(rc)));
 }
 void tick_direct(const char* call) {
-  if ((++g.direct_ops & 63) == 0) progress_now(call);
+  if ((++t_direct_ops & 63) == 0) progress_now(call);
 }
 
+bool dirty(const Peer& p) noexcept {
+  return __atomic_load_n(&p.fm_dirty, __ATOMIC_RELAXED);
+}
+void set_dirty(Peer& p, bool v) noexcept {
+  __atomic_store_n(&p.fm_dirty, v, __ATOMIC_RELAXED);
+}
+
+// Under the FM lock: an FM operation to pe is about to be issued.
 void note_fm(int pe) {
   Peer& p = g.peers[static_cast<std::size_t>(pe)];
-  if (p.heap != nullptr) p.fm_dirty = true;
+  if (p.heap != nullptr && !dirty(p)) set_dirty(p, true);
 }
 
 // Before a direct access to pe: FM operations to it issued earlier must be complete.
 void order_direct(int pe, const char* call) {
   Peer& p = g.peers[static_cast<std::size_t>(pe)];
-  if (p.fm_dirty) {
+  if (dirty(p)) {
+    const FmLock lock;
     check_fm(FM_flush(static_cast<unsigned>(pe)), call, "completing earlier operations", pe);
-    p.fm_dirty = false;
+    set_dirty(p, false);
   }
 }
 
@@ -229,6 +247,14 @@ void at_exit() {
 }
 
 }  // namespace
+
+bool g_multiple = false;
+std::recursive_mutex& fm_mutex() noexcept {
+  return g_fm_mutex;
+}
+void set_multiple() noexcept {
+  g_multiple = true;
+}
 
 void vfatal(const char* call, const char* fmt, va_list ap) __attribute__((noreturn));
 void vfatal(const char* call, const char* fmt, va_list ap) {
@@ -323,6 +349,7 @@ void put(void* dst, const void* src, std::size_t n, int pe, bool nbi, const char
     if (pe != g.me) notify_direct(pe);
     return;
   }
+  const FmLock lock;
   note_fm(pe);
   if (nbi || (n <= kSmallPut && g.copy_small_puts)) {
     check_fm(FM_put_nb(w.region, w.offset, src, n, nullptr), call, "put", pe);
@@ -341,6 +368,7 @@ void get(void* dst, const void* src, std::size_t n, int pe, bool nbi, const char
     tick_direct(call);
     return;
   }
+  const FmLock lock;
   note_fm(pe);
   if (nbi) {
     check_fm(FM_get_nb(w.region, w.offset, dst, n, nullptr), call, "get", pe);
@@ -370,6 +398,7 @@ void strided(bool to_remote, void* dst, const void* src, std::ptrdiff_t dst_stri
     if (to_remote && pe != g.me) notify_direct(pe);
     return;
   }
+  const FmLock lock;
   note_fm(pe);
   const int rc = to_remote ? FM_put_strided(w.region, w.offset, db, src, sb, elem, n)
                            : FM_get_strided(w.region, w.offset, sb, dst, db, elem, n);
@@ -401,6 +430,7 @@ std::uint64_t amo(void* dst, int op, std::size_t size, std::uint64_t operand, st
     tick_direct(call);
     return old;
   }
+  const FmLock lock;
   note_fm(pe);
   const int type = size == 4 ? FM_UINT32 : FM_UINT64;
   std::uint64_t old = 0;
@@ -428,6 +458,7 @@ void put_signal(void* dst, const void* src, std::size_t n, std::uint64_t* sig, s
   if (ws.direct != nullptr) {
     if (pe != g.me) order_direct(pe, call);
   } else if (pe != g.me) {
+    const FmLock lock;
     check_fm(FM_fence(static_cast<unsigned>(pe)), call, "fence", pe);
   }
   amo(sig, sig_op == SHMEM_SIGNAL_SET ? FM_ATOMIC_SWAP : FM_ATOMIC_ADD, 8, signal, 0, pe, false,
@@ -437,12 +468,13 @@ void put_signal(void* dst, const void* src, std::size_t n, std::uint64_t* sig, s
 void fence(const char* call) {
   require_init(call);
   std::atomic_thread_fence(std::memory_order_seq_cst);
+  const FmLock lock;
   for (int pe = 0; pe < g.npes; ++pe) {
     if (pe == g.me) continue;
     Peer& p = g.peers[static_cast<std::size_t>(pe)];
-    if (p.fm_dirty) {  // on-host peer reached both ways: FM operations must complete first
+    if (dirty(p)) {  // on-host peer reached both ways: FM operations must complete first
       check_fm(FM_flush(static_cast<unsigned>(pe)), call, "flush", pe);
-      p.fm_dirty = false;
+      set_dirty(p, false);
     } else if (p.heap == nullptr || !g.direct) {
       check_fm(FM_fence(static_cast<unsigned>(pe)), call, "fence", pe);
     }
@@ -451,8 +483,10 @@ void fence(const char* call) {
 
 void quiet(const char* call) {
   require_init(call);
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // this thread's direct stores
+  const FmLock lock;
   check_fm(FM_quiet(), call, "quiet", -1);
-  for (Peer& p : g.peers) p.fm_dirty = false;
+  for (Peer& p : g.peers) set_dirty(p, false);
   std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
@@ -466,6 +500,14 @@ void wait_failed(const char* call, int rc) {
 
 void poll(const char* call) {
   if (g.oversubscribed) sched_yield();  // the PE we wait for may need this CPU
+  std::unique_lock<std::recursive_mutex> lk;
+  if (g_multiple) {
+    lk = std::unique_lock<std::recursive_mutex>(g_fm_mutex, std::try_to_lock);
+    if (!lk.owns_lock()) {  // another thread is in FM, making progress for the whole PE
+      if (!g.oversubscribed) cpu_relax();
+      return;
+    }
+  }
   const long rc = FM_extract(SIZE_MAX);
   if (rc < 0)
     fatal(call, "progress failed: %s (%s)", FM_last_error(), FM_strerror(static_cast<int>(rc)));

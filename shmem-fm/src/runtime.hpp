@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <type_traits>
 #include <vector>
 
@@ -45,6 +46,25 @@ constexpr int kSlots = 64;        // teams alive at once (world and shared inclu
 constexpr int kSyncWords = 72;    // per slot (== SHMEM_SYNC_SIZE): 64 barrier rounds, then:
 constexpr int kCollectWord = 64;  // collect's element count
 constexpr int kScratch = 65;      // 2 words of internal reductions (team split)
+
+// Threads (SHMEM_THREAD_MULTIPLE).  FM is called by one thread at a time.  Once a program asked
+// for MULTIPLE, every SHMEM-FM call into FM (and every change to the PE's shared bookkeeping)
+// holds one recursive lock, for the duration of that FM call only: waits take it per poll, never
+// across a wait, so a thread waiting for a flag never holds up the thread that will set it.  The
+// same-host direct paths (loads, stores, __atomic operations on mapped memory) take no lock.
+// Below MULTIPLE nothing is locked (one branch on a global).
+extern bool g_multiple;
+std::recursive_mutex& fm_mutex() noexcept;
+void set_multiple() noexcept;
+class FmLock {
+ public:
+  FmLock()
+      : lk_(g_multiple ? std::unique_lock<std::recursive_mutex>(fm_mutex())
+                       : std::unique_lock<std::recursive_mutex>()) {}
+
+ private:
+  std::unique_lock<std::recursive_mutex> lk_;
+};
 
 // Lifetime (runtime.cpp).
 void initialize(const char* call);
@@ -81,7 +101,9 @@ void put_signal(void* dst, const void* src, std::size_t n, std::uint64_t* sig, s
                 int sig_op, int pe, bool nbi, const char* call);
 void fence(const char* call);
 void quiet(const char* call);
-void poll(const char* call);  // one round of progress (while waiting)
+// One round of progress (while waiting).  With several threads, when another thread is in FM
+// already (making progress for the whole PE), returns without waiting for it.
+void poll(const char* call);
 // Progress every 64th call: for operations that complete without FM but that programs repeat in
 // a loop (reads, atomics and satisfied waits on memory of this host).
 void progress_tick(const char* call);
@@ -97,7 +119,9 @@ inline void cpu_relax() noexcept {
 // Waits until done() (memory other PEs write, with FM operations or with direct stores): checks
 // memory a few times between polls; once FM says waits should sleep on this host
 // (FM_idle_blocks: more ranks than CPUs), sleeps in FM_wait_until, woken by FM's packets and by
-// same-host PEs' FM_notify after their direct stores (notify_direct).
+// same-host PEs' FM_notify after their direct stores (notify_direct).  With several threads
+// (g_multiple) it only polls: a sleep in FM would hold the FM lock that the program's other
+// threads need, perhaps to make done() true.
 void wait_failed(const char* call, int rc);
 template <class F>
 void wait_until_true(F&& done, const char* call) {
@@ -106,7 +130,7 @@ void wait_until_true(F&& done, const char* call) {
       if (done()) return;
       cpu_relax();
     }
-    if (round >= 4 && FM_idle_blocks()) {
+    if (round >= 4 && !g_multiple && FM_idle_blocks()) {
       const int rc = FM_wait_until(
           [](void* a) -> int { return (*static_cast<std::remove_reference_t<F>*>(a))() ? 1 : 0; },
           &done, -1);
@@ -117,7 +141,8 @@ void wait_until_true(F&& done, const char* call) {
   }
 }
 // After a direct store into same-host PE pe's memory: wakes it if it sleeps in a wait.
-inline void notify_direct(int pe) noexcept {
+inline void notify_direct(int pe) {
+  const FmLock lock;
   (void)FM_notify(static_cast<unsigned>(pe));
 }
 
