@@ -5,7 +5,9 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <new>
+#include <unordered_map>
 
 #include "heap.hpp"
 #include "runtime.hpp"
@@ -209,6 +211,23 @@ void check_lock(long* lock, const char* call) {
   require_init(call);
   if (lock == nullptr || !is_symmetric(lock))
     fatal(call, "lock %p is not a symmetric long", (void*)lock);
+}
+
+// With SHMEM_THREAD_MULTIPLE, threads of one PE that want the same lock queue here first, so that
+// a PE holds at most one ticket of a lock at a time: the lock belongs to the PE (OpenSHMEM 1.5,
+// 9.11), and a ticket lock whose next tickets belong to descheduled threads of many PEs hands
+// over only as fast as the scheduler runs them.  Released by whichever thread clears the lock.
+struct LocalLock {
+  std::atomic<bool> held{false};
+};
+std::unordered_map<const long*, std::unique_ptr<LocalLock>> g_local_locks;  // under FmLock
+
+LocalLock* local_lock(const long* lock) {
+  if (!g_multiple) return nullptr;
+  const FmLock guard;
+  std::unique_ptr<LocalLock>& l = g_local_locks[lock];
+  if (!l) l = std::make_unique<LocalLock>();
+  return l.get();
 }
 
 }  // namespace
@@ -415,6 +434,12 @@ void shmem_ctx_quiet(shmem_ctx_t ctx) {
 void shmem_set_lock(long* lock) {
   static const char* call = "shmem_set_lock";
   check_lock(lock, call);
+  if (LocalLock* l = local_lock(lock); l != nullptr) {
+    for (unsigned spins = 0; l->held.exchange(true, std::memory_order_acquire); ++spins) {
+      poll(call);  // the thread of this PE that holds it may need FM's progress
+      if (spins > 64) sched_yield();
+    }
+  }
   const std::uint64_t t = amo(lock, FM_ATOMIC_ADD, 8, kTicket, 0, 0, true, nullptr, call) >> 32;
   for (unsigned spins = 0;; ++spins) {
     const std::uint64_t v = amo(lock, FM_ATOMIC_READ, 8, 0, 0, 0, true, nullptr, call);
@@ -430,14 +455,22 @@ void shmem_clear_lock(long* lock) {
   check_lock(lock, call);
   quiet(call);  // stores made under the lock are complete before the next holder enters
   amo(lock, FM_ATOMIC_ADD, 8, 1, 0, 0, true, nullptr, call);
+  if (LocalLock* l = local_lock(lock); l != nullptr)
+    l->held.store(false, std::memory_order_release);
 }
 
 int shmem_test_lock(long* lock) {
   static const char* call = "shmem_test_lock";
   check_lock(lock, call);
+  LocalLock* l = local_lock(lock);
+  if (l != nullptr && l->held.exchange(true, std::memory_order_acquire)) {
+    poll(call);  // held or being taken by another thread of this PE
+    return 1;
+  }
   std::uint64_t v = amo(lock, FM_ATOMIC_READ, 8, 0, 0, 0, true, nullptr, call);
   if ((v >> 32) != (v & 0xffffffffu) ||
       amo(lock, FM_ATOMIC_CSWAP, 8, v + kTicket, v, 0, true, nullptr, call) != v) {
+    if (l != nullptr) l->held.store(false, std::memory_order_release);
     poll(call);  // held: callers retry in a loop, and the holder may need us to progress
     return 1;
   }

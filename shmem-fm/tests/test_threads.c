@@ -13,6 +13,10 @@
  *    thread's puts whatever the other threads do;
  *    gets: every thread reads its row back from every other PE with blocking gets;
  *    contexts: created and destroyed again and again, concurrently;
+ *    locks: every thread of every PE takes one global lock NLOCK times (shmem_set_lock, or a
+ *    shmem_test_lock loop, alternately), marks an owner word on PE 0 with an atomic swap that
+ *    must find it free, increments a counter on PE 0 with a non-atomic get and put, and clears
+ *    the lock: the count must be exact (threads of one PE exclude each other too);
  *  - a wait that does not hold up the other threads: thread 0 of every PE waits on a local flag
  *    that the PE's last thread sets (shmem_long_atomic_set on itself) only after its own remote
  *    puts and gets have completed: if a waiting thread kept FM to itself, this would hang;
@@ -27,7 +31,8 @@
 #define NADD 100 /* atomic adds per thread and target */
 #define BLOCK 64 /* longs a thread puts per target */
 #define ROUNDS 3
-#define NCTX 20 /* contexts created and destroyed per thread */
+#define NCTX 20  /* contexts created and destroyed per thread */
+#define NLOCK 10 /* lock acquisitions per thread */
 
 static int me, npes;
 static long* counter; /* [1] on every PE: the atomic adds of every thread of every PE */
@@ -35,6 +40,9 @@ static long* fetched; /* [NT * NADD * npes] on every PE: what this PE's fetching
 static long* rows;    /* [npes][NT][BLOCK]: row (pe, t) is written by thread t of PE pe */
 static long* arrived; /* [NT]: puts of thread t of other PEs complete here (rounds * (npes-1)) */
 static long local_flag = 0; /* global: thread 0 waits on it, the last thread sets it */
+static long lock = 0;       /* global lock; the counter and owner word it guards live on PE 0 */
+static long locked_count = 0;
+static long owner = -1;
 static pthread_barrier_t tbar;
 
 static long value(int pe, int t, int round, int i) {
@@ -113,6 +121,25 @@ static void* thread_main(void* arg) {
     shmem_ctx_destroy(c2); /* completes the increment */
   }
   shmem_ctx_destroy(ctx);
+
+  /* one lock for every thread of every PE */
+  const long id = (long)me * NT + t;
+  for (int i = 0; i < NLOCK; i++) {
+    if ((i + t) % 2 == 0) {
+      shmem_set_lock(&lock);
+    } else {
+      while (shmem_test_lock(&lock)) {
+      }
+    }
+    const long prev = shmem_long_atomic_swap(&owner, id, 0);
+    CHECK_EQ(prev, -1L, "thread %d, acquisition %d: the lock's critical section was occupied", t,
+             i);
+    const long c = shmem_long_g(&locked_count, 0);
+    shmem_long_p(&locked_count, c + 1, 0);
+    CHECK_EQ(shmem_long_atomic_swap(&owner, -1L, 0), id,
+             "thread %d: owner word changed inside my critical section", t);
+    shmem_clear_lock(&lock);
+  }
   return NULL;
 }
 
@@ -150,6 +177,7 @@ int main(void) {
   CHECK_EQ(*counter, want,
            "counter on PE %d after %d threads x %d PEs x %d adds and the contexts' increments", me,
            NT, npes, NADD);
+  if (me == 0) CHECK_EQ(locked_count, (long)npes * NT * NLOCK, "increments made under the lock");
   /* the fetching adds (half of them) returned distinct values at this PE */
   const size_t nf = (size_t)NT * NADD * (size_t)npes;
   char* seen = (char*)calloc((size_t)npes * NT * NADD, 1);
