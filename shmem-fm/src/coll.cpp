@@ -258,8 +258,10 @@ int shmem_team_split_strided(shmem_team_t parent, int start, int stride, int siz
   *new_team = SHMEM_TEAM_INVALID;
   if (!valid_team(parent) || parent->my < 0) return -1;
   const int pn = static_cast<int>(parent->pes.size());
-  if (start < 0 || start >= pn || size < 1 || (stride < 1 && size > 1) ||
-      start + static_cast<long>(size - 1) * stride >= pn) {
+  // Any stride (negative ones too, as Sandia OpenSHMEM and Open MPI accept: team PE i is parent PE
+  // start + i * stride), as long as every member is a distinct PE of the parent.
+  const long last = start + static_cast<long>(size - 1) * stride;
+  if (start < 0 || start >= pn || size < 1 || (stride == 0 && size > 1) || last < 0 || last >= pn) {
     warn(call, "start %d, stride %d, size %d do not fit the parent team's %d PEs", start, stride,
          size, pn);
     return -1;

@@ -2,7 +2,8 @@
  *
  *  - SHMEM_TEAM_WORLD matches shmem_my_pe / shmem_n_pes; SHMEM_TEAM_INVALID gives -1 for my_pe,
  *    n_pes and translate_pe;
- *  - shmem_team_split_strided with several (start, stride, size) triplets: membership, team PE
+ *  - shmem_team_split_strided with several (start, stride, size) triplets (negative and zero
+ *    strides among them): membership, team PE
  *    numbers, sizes, translate_pe to and from SHMEM_TEAM_WORLD and between split teams (-1 for a
  *    PE not in the destination team), SHMEM_TEAM_INVALID on non-members; a split of a split team;
  *    get_config (num_contexts given with SHMEM_TEAM_NUM_CONTEXTS); team_sync; destroy;
@@ -24,9 +25,9 @@ static void tsync(shmem_team_t t) {
 
 /* Membership of world PE p in the triplet. */
 static int member_index(int p, int start, int stride, int size) {
-  if (p < start || (p - start) % stride != 0) return -1;
-  int k = (p - start) / stride;
-  return k < size ? k : -1;
+  for (int k = 0; k < size; k++)
+    if (start + k * stride == p) return k;
+  return -1;
 }
 
 /* Checks a team made by split_strided(WORLD, start, stride, size). */
@@ -101,8 +102,17 @@ static void predefined(void) {
 static void splits(void) {
   struct {
     int start, stride, size;
-  } tr[] = {{0, 1, npes},     {0, 2, (npes + 1) / 2}, {1, 2, npes / 2}, {1, 1, npes - 1},
-            {npes - 1, 1, 1}, {0, npes - 1, 2},       {0, 1, 1}};
+  } tr[] = {{0, 1, npes},
+            {0, 2, (npes + 1) / 2},
+            {1, 2, npes / 2},
+            {1, 1, npes - 1},
+            {npes - 1, 1, 1},
+            {0, npes - 1, 2},
+            {0, 1, 1},
+            /* negative strides (team PE i is parent PE start + i * stride) and a zero stride */
+            {npes - 1, -1, npes},
+            {npes - 1, -2, (npes + 1) / 2},
+            {npes / 2, 0, 1}};
   shmem_team_t t[sizeof tr / sizeof tr[0]];
   const int nt = (int)(sizeof tr / sizeof tr[0]);
   char what[96];
@@ -339,6 +349,7 @@ int main(void) {
   team_ctx_rma(1, 2, npes / 2, "odd PEs");
   team_ctx_rma(0, 1, npes, "copy of WORLD");
   if (npes >= 3) team_ctx_rma(npes - 2, 1, 2, "last two PEs");
+  team_ctx_rma(npes - 1, -1, npes, "WORLD reversed (stride -1)");
 
   shtest_pass("test_teams_ctx");
   shmem_finalize();
