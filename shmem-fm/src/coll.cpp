@@ -258,7 +258,7 @@ int shmem_team_split_strided(shmem_team_t parent, int start, int stride, int siz
   *new_team = SHMEM_TEAM_INVALID;
   if (!valid_team(parent) || parent->my < 0) return -1;
   const int pn = static_cast<int>(parent->pes.size());
-  // Any stride (negative ones too, as Sandia OpenSHMEM and Open MPI accept: team PE i is parent PE
+  // Any stride (negative ones too, as Sandia OpenSHMEM's teams allow: team PE i is parent PE
   // start + i * stride), as long as every member is a distinct PE of the parent.
   const long last = start + static_cast<long>(size - 1) * stride;
   if (start < 0 || start >= pn || size < 1 || (stride == 0 && size > 1) || last < 0 || last >= pn) {

@@ -199,12 +199,20 @@ Where locate(const void* addr, std::size_t n, int pe, const char* call, bool all
 // Programs spin on reads and atomics (while (shmem_int_g(&flag, me) == 0) ...).  Done with loads,
 // they never enter FM, and FM operations of other PEs on this PE's memory would not be applied:
 // every 64th such operation drives FM's progress once.
+// With several threads: the FM lock if no other thread holds it (that thread is in FM, making
+// progress for the whole PE, so a poll need not wait for it); `busy` is then set.
+std::unique_lock<std::recursive_mutex> poll_lock(bool* busy) {
+  *busy = false;
+  if (!g_multiple) return {};
+  std::unique_lock<std::recursive_mutex> lk(g_fm_mutex, std::try_to_lock);
+  *busy = !lk.owns_lock();
+  return lk;
+}
+
 void progress_now(const char* call) {
-  std::unique_lock<std::recursive_mutex> lk;
-  if (g_multiple) {
-    lk = std::unique_lock<std::recursive_mutex>(g_fm_mutex, std::try_to_lock);
-    if (!lk.owns_lock()) return;  // another thread is in FM: it makes progress for us
-  }
+  bool busy = false;
+  const auto lk = poll_lock(&busy);
+  if (busy) return;
   const long rc = FM_extract(SIZE_MAX);
   if (rc < 0)
     fatal(call, "progress failed: %s (%s)", FM_last_error(), FM_strerror(static_cast<int>(rc)));
@@ -500,13 +508,11 @@ void wait_failed(const char* call, int rc) {
 
 void poll(const char* call) {
   if (g.oversubscribed) sched_yield();  // the PE we wait for may need this CPU
-  std::unique_lock<std::recursive_mutex> lk;
-  if (g_multiple) {
-    lk = std::unique_lock<std::recursive_mutex>(g_fm_mutex, std::try_to_lock);
-    if (!lk.owns_lock()) {  // another thread is in FM, making progress for the whole PE
-      if (!g.oversubscribed) cpu_relax();
-      return;
-    }
+  bool busy = false;
+  const auto lk = poll_lock(&busy);
+  if (busy) {
+    if (!g.oversubscribed) cpu_relax();
+    return;
   }
   const long rc = FM_extract(SIZE_MAX);
   if (rc < 0)
