@@ -31,14 +31,15 @@ struct Wire {
   std::vector<std::byte> raw_bufs = std::vector<std::byte>(512 * kWire);
   std::vector<std::byte> rel_bufs = std::vector<std::byte>(512 * kPayload);
 
-  Wire() {
+  // By default the time-outs are far beyond a test's duration; rto_us/peer_timeout_ms shorten them.
+  explicit Wire(std::uint32_t rto_us = 2000000, std::uint32_t peer_timeout_ms = 60000) {
     tr::ReliableParams p;
     p.rank = 0;
     p.size = 2;
-    p.window = 272;                             // the reorder window of 128 credits
-    p.initial_rto_us = p.min_rto_us = 2000000;  // 2 s: no time-out within a test
-    p.max_rto_us = 4000000;
-    p.peer_timeout_ms = 60000;
+    p.window = 272;  // the reorder window of 128 credits
+    p.initial_rto_us = p.min_rto_us = rto_us;
+    p.max_rto_us = 2 * rto_us;
+    p.peer_timeout_ms = peer_timeout_ms;
     rel = tr::open_reliable(tr::open_loopback(fabric, 0, kWire), p);
     raw = tr::open_loopback(fabric, 1, kWire);
     for (std::size_t i = 0; i < 512; ++i) {
@@ -70,8 +71,13 @@ struct Wire {
     for (int i = 0; i < n; ++i)
       if (c[i].kind == tr::Completion::recv)
         got.push_back(static_cast<std::uint8_t>(*static_cast<std::byte*>(c[i].ctx)));
+      else if (c[i].kind == tr::Completion::peer_stalled)
+        stalled.push_back(c[i].len);
+      else if (c[i].kind == tr::Completion::peer_failed)
+        failed.push_back(c[i].len);
     return got;
   }
+  std::vector<std::size_t> stalled, failed;  // peers reported by poll_rel()
   // What node 1 received from node 0, reposting the buffers.
   std::vector<tr::RelHdr> poll_raw() {
     std::vector<tr::RelHdr> got;
@@ -177,6 +183,52 @@ TEST(ReliableWire, RetransmitsExactlyTheHolesOfEveryWord) {
   w.send_raw(all);
   (void)w.poll_rel();
   EXPECT_TRUE(w.rel->quiescent()) << "all 100 acknowledged";
+}
+
+// A peer that acknowledges nothing for the peer time-out is reported stalled once per stall, never
+// failed by the layer itself: node 0 keeps retransmitting (a same-host peer starved of CPU must
+// not lose anything) until its owner gives up on it.  Progress ends a stall; the next one is
+// reported again.  After give_up() node 0 sends nothing more to the peer, refuses new sends and
+// is quiescent.
+TEST(ReliableWire, StalledPeerIsReportedOnceAndRetransmittedToUntilGivenUp) {
+  Wire w(20000, 200);  // time-out floor 20 ms, peer time-out 200 ms
+  std::byte payload[8] = {};
+  iovec iov{payload, sizeof payload};
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point first_report{};
+  auto run_for = [&](int ms) {  // polls node 0; returns how many data packets node 1 saw
+    std::size_t data = 0;
+    const auto end = Clock::now() + std::chrono::milliseconds(ms);
+    while (Clock::now() < end) {
+      (void)w.poll_rel();
+      if (!w.stalled.empty() && first_report == Clock::time_point{}) first_report = Clock::now();
+      for (const auto& h : w.poll_raw()) data += h.type == tr::kRelData;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return data;
+  };
+  const auto sent = Clock::now();
+  ASSERT_EQ(w.rel->send(1, &iov, 1, nullptr), FM_SUCCESS);
+  EXPECT_GE(run_for(400), 2u) << "sent once, never retransmitted";
+  ASSERT_EQ(w.stalled, std::vector<std::size_t>{1}) << "one report for the stall, naming node 1";
+  EXPECT_GE(first_report - sent, std::chrono::milliseconds(200)) << "reported before the time-out";
+  EXPECT_GE(run_for(300), 1u) << "no retransmission after the stall was reported";
+  EXPECT_EQ(w.stalled.size(), 1u) << "the same stall reported twice";
+  EXPECT_TRUE(w.failed.empty()) << "the layer failed the peer by itself";
+  EXPECT_FALSE(w.rel->quiescent());
+  tr::RelHdr ack{tr::kRelMagic, tr::kRelAck, 0, 1, 0, 1, 0, 0, 0, 0, 0};  // progress
+  w.send_raw(ack);
+  (void)w.poll_rel();
+  EXPECT_TRUE(w.rel->quiescent());
+  ASSERT_EQ(w.rel->send(1, &iov, 1, nullptr), FM_SUCCESS);  // a second stall
+  (void)run_for(450);
+  EXPECT_EQ(w.stalled.size(), 2u) << "a new stall after progress was not reported";
+  w.rel->give_up(1);
+  EXPECT_TRUE(w.rel->quiescent()) << "still waiting for a peer given up on";
+  (void)w.poll_raw();
+  EXPECT_EQ(run_for(150), 0u) << "retransmitted to a peer given up on";
+  EXPECT_EQ(w.rel->send(1, &iov, 1, nullptr), FM_EPEERFAILED);
+  EXPECT_TRUE(w.failed.empty());
 }
 
 // The FIFO under the reliability layer's queues: order kept across wrap-around and growth.

@@ -121,6 +121,7 @@ void Liveness::fail_peer(unsigned p, const char* why) {
   l.failure = why;
   unreported_ = true;
   FM_ERROR("node %u (pid %d on %s) failed: %s", p, l.pid, l.host.c_str(), why);
+  if (l.lane >= 0) s_.lane_of(p).tp->give_up(p);  // no more retransmissions to it
   if (s_.events != nullptr) s_.events->peer_failed(p);
 }
 

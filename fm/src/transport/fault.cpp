@@ -54,6 +54,7 @@ class FaultTransport final : public Transport {
   }
   void connected() override { lower_->connected(); }
   void peer_exited(unsigned peer, int pid) override { lower_->peer_exited(peer, pid); }
+  void give_up(unsigned peer) override { lower_->give_up(peer); }
   int post_recv(void* buf, std::size_t len, void* ctx) override {
     if (p_.prefix == 0) return lower_->post_recv(buf, len, ctx);
     if (len <= p_.prefix) return fail(FM_EINVAL, "fault: receive of %zu bytes has no room", len);

@@ -18,7 +18,9 @@
 // measured and every packet was resent).  Time-out doubled on every time-out (backoff), reset by
 // progress.  The receiver keeps out-of-order packets in a reorder window of the same size as the
 // send window and drops duplicates.  A peer that acknowledges nothing for the peer time-out is
-// reported failed (Completion::peer_failed).
+// reported stalled (Completion::peer_stalled, once per stall) and retransmitted to until it
+// answers or the owner gives up on it (give_up()): only the owner knows whether a same-host peer is
+// alive and merely starved of CPU, which must not fail it.
 //
 // Closing: a node whose packets are all acknowledged sends every peer a FIN ("I need nothing more
 // from you") and keeps answering until it holds a FIN from every live peer: a peer whose last
@@ -113,6 +115,10 @@ class ReliableTransport final : public Transport {
   }
   void connected() override { lower_->connected(); }
   void peer_exited(unsigned peer, int pid) override { lower_->peer_exited(peer, pid); }
+  void give_up(unsigned peer) override {
+    if (peer < peers_.size()) peers_[peer].failed = true;
+    lower_->give_up(peer);
+  }
 
   int post_recv(void* buf, std::size_t len, void* ctx) override {
     posted_.push_back(Posted{buf, len, ctx});
@@ -202,7 +208,8 @@ class ReliableTransport final : public Transport {
     std::uint64_t rto_ns = 0, srtt_ns = 0, rttvar_ns = 0, stall_since_ns = 0;
     std::uint64_t retransmitted = 0;
     std::uint32_t high_sack = 0;  // one past the highest sequence selectively acknowledged
-    bool failed = false;
+    bool failed = false;          // given up on (give_up())
+    bool stall_reported = false;  // Completion::peer_stalled sent for the current stall
     // receive side
     std::uint32_t expected = 0;  // next sequence to deliver
     std::vector<RxSlot> rx;
@@ -282,7 +289,10 @@ class ReliableTransport final : public Transport {
     s.len = len;
     s.used = true;
     s.sacked = false;
-    if (q.next_seq == q.base) q.stall_since_ns = now_ns();
+    if (q.next_seq == q.base) {
+      q.stall_since_ns = now_ns();
+      q.stall_reported = false;
+    }
     ++q.next_seq;
     push_unsent(peer);
     return FM_SUCCESS;
@@ -402,6 +412,7 @@ class ReliableTransport final : public Transport {
       q.rto_ns = std::clamp<std::uint64_t>(q.srtt_ns + 4 * q.rttvar_ns, p_.min_rto_us * 1000ull,
                                            p_.max_rto_us * 1000ull);
       q.stall_since_ns = now;
+      q.stall_reported = false;
     }
   }
 
@@ -486,10 +497,9 @@ class ReliableTransport final : public Transport {
       if (q.ack_due_ns != 0 && q.ack_due_ns <= now) send_ack(p);
       if (q.base == q.next_seq) continue;
       push_unsent(p);
-      if (now - q.stall_since_ns > p_.peer_timeout_ms * 1000000ull) {
-        q.failed = true;
-        done_.push_back(Completion{Completion::peer_failed, FM_EPEERFAILED, nullptr, p});
-        continue;
+      if (!q.stall_reported && now - q.stall_since_ns > p_.peer_timeout_ms * 1000000ull) {
+        q.stall_reported = true;  // the owner fails it (give_up()) or knows it alive
+        done_.push_back(Completion{Completion::peer_stalled, FM_ETIMEDOUT, nullptr, p});
       }
       // Fast retransmission: a hole below a selectively acknowledged packet is a loss (or a
       // reordering) once it is older than the smoothed RTT; resend it without waiting for the

@@ -50,8 +50,11 @@ struct Caps {
 };
 
 struct Completion {
-  // read: any RMA (read or write) done; peer_failed: len is a peer the transport gave up on
-  enum Kind : std::uint8_t { recv, send, read, error, peer_failed };
+  // read: any RMA (read or write) done; peer_failed: len is a peer the transport gave up on;
+  // peer_stalled: len is a peer that acknowledged nothing for the peer time-out, reported once per
+  // stall.  The transport keeps retransmitting to it: the owner decides whether it failed (a
+  // process of this host known alive is only starved of CPU) and says so with give_up().
+  enum Kind : std::uint8_t { recv, send, read, error, peer_failed, peer_stalled };
   Kind kind;
   int status;       // FM_SUCCESS, or the error (kind == error)
   void* ctx;        // context given to post_recv() or send()
@@ -119,6 +122,9 @@ class Transport {
     (void)peer;
     (void)pid;
   }
+  // The owner declared `peer` failed (for whatever reason): stop retransmitting to it and stop
+  // waiting for it to acknowledge or close.  Called once, from the core.
+  virtual void give_up(unsigned peer) { (void)peer; }
   // Bytes of memory the transport holds for its own buffers and per-peer state (not the
   // provider's), for tests and statistics.
   virtual std::size_t memory() const { return 0; }
@@ -208,7 +214,8 @@ struct FaultParams {
 // selective acknowledgements (piggybacked, or after ack_delay_us), retransmission on an adaptive
 // time-out (RTT estimated from echoed timestamps, backoff), duplicate suppression and a reorder
 // window of `window` packets per peer.  A peer that acknowledges nothing for peer_timeout_ms is
-// reported with a Completion::peer_failed.  See reliable.cpp.
+// reported with a Completion::peer_stalled (once per stall) and given up on only when the owner
+// says so (give_up()).  See reliable.cpp.
 inline constexpr std::size_t kReliableHeader = 36;  // bytes it adds to every packet
 struct ReliableParams {
   unsigned rank = 0, size = 1;
