@@ -4,6 +4,7 @@
 #define FM_DCSD_DAEMON_HPP
 
 #include <fm/fm_cosched.h>
+#include <fm/fm_topology.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -107,9 +108,11 @@ struct Daemon {
   StateFile state;
   std::int64_t gang_slice = -1;  // last slice logged
   bool changed = false;          // a client came or went: run the policy now
-  // dcs acts only while the host is contended: more FM ranks than CPUs, or more runnable tasks
-  // than CPUs (/proc/loadavg, read at most every 100 ms; it then counts for 2 s)
+  // dcs acts only while the host is contended: more FM ranks than CPUs, or tasks waiting for a
+  // CPU at least a tenth of the time (FM_load_sample: CPU pressure, read at most every 100 ms; it
+  // then counts for 2 s)
   std::int64_t load_checked = 0, load_until = 0;
+  FM_load_probe load{};
   bool stopping = false;
 };
 

@@ -28,6 +28,9 @@
 
 namespace fm::dcsd {
 
+// Contended: some task waited for a CPU this share of the time (thousandths), as FM's waits judge.
+constexpr int kContendedPermille = 100;
+
 namespace {
 
 template <class T>
@@ -85,17 +88,6 @@ bool waiting_for_cpu(Client& c) {
   c.run_delay = delay;
   c.have_delay = true;
   return grew;
-}
-
-// Runnable tasks on the machine now (/proc/loadavg's fourth field), or 0.
-unsigned runnable_now() {
-  FILE* f = std::fopen("/proc/loadavg", "re");
-  if (f == nullptr) return 0;
-  double a, b, c;
-  unsigned r = 0, t = 0;
-  const int n = std::fscanf(f, "%lf %lf %lf %u/%u", &a, &b, &c, &r, &t);
-  std::fclose(f);
-  return n == 5 ? r : 0;
 }
 
 void tick_dcs(Daemon& d, std::int64_t now) {
@@ -282,7 +274,8 @@ bool contended(Daemon& d, std::int64_t now) {
   if (d.host_ranks > d.topo.cpus) return true;
   if (now - d.load_checked >= 100'000'000) {
     d.load_checked = now;
-    if (runnable_now() > d.topo.cpus) d.load_until = now + 2'000'000'000;
+    if (FM_load_sample(&d.load, d.topo.cpus) >= kContendedPermille)
+      d.load_until = now + 2'000'000'000;
   }
   return now < d.load_until;
 }

@@ -4,11 +4,15 @@
 #include <gtest/gtest.h>
 #include <sched.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -99,6 +103,40 @@ TEST(Topology, DescribeAndBadArguments) {
   EXPECT_EQ(FM_topology_describe(small, sizeof small), need);
   EXPECT_EQ(small[7], '\0');  // truncated, terminated
   EXPECT_EQ(std::strncmp(small, text.c_str(), 7), 0);
+}
+
+// Two busy threads confined to one CPU: one of them always waits for it.  FM_load_sample must
+// call that contention (at least FM's threshold, a tenth of the time), from the kernel's CPU
+// pressure where it has it, else from the load average (runnable tasks above the 1 CPU given).
+TEST(Topology, LoadSampleSeesTasksWaitingForACpu) {
+  EXPECT_EQ(FM_load_sample(nullptr, 1), 0);
+  FM_load_probe p{};
+  EXPECT_EQ(FM_load_sample(&p, 1), 0) << "the first sample has nothing to compare with";
+  ASSERT_TRUE(p.source == 1 || p.source == 2) << p.source;
+  const int cpu = *allowed_cpus().begin();
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> busy;
+  for (int i = 0; i < 2; ++i)
+    busy.emplace_back([&] {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      (void)pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+      while (!stop.load(std::memory_order_relaxed)) {
+      }
+    });
+  int most = 0;
+  for (int i = 0; i < 4; ++i) {  // the load average needs two samples in a row
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    const int v = FM_load_sample(&p, 1);
+    EXPECT_GE(v, 0);
+    EXPECT_LE(v, 1000);
+    most = std::max(most, v);
+  }
+  stop = true;
+  for (auto& t : busy) t.join();
+  EXPECT_GE(most, 100) << "two busy threads on one CPU not seen as contention (source "
+                       << (p.source == 1 ? "/proc/pressure/cpu" : "/proc/loadavg") << ")";
 }
 
 }  // namespace

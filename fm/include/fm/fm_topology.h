@@ -38,6 +38,24 @@ int FM_topology_node_of_cpu(int cpu);
  * the whole text needs (as snprintf), or -1 when hwloc could not read the host. */
 int FM_topology_describe(char* buf, size_t len);
 
+/* CPU contention of the host, for waits that choose between spinning and sleeping (FM's idle
+ * phase, fm-dcsd's dcs policy).  A probe remembers its previous sample; zero-initialize it. */
+typedef struct FM_load_probe {
+  unsigned long long stall_us; /* /proc/pressure/cpu "some" total at the previous sample */
+  unsigned long long at_ns;    /* CLOCK_MONOTONIC time of the previous sample; 0: none yet */
+  unsigned over;               /* without PSI: consecutive samples above the CPUs */
+  int source;                  /* 0: not known yet; 1: pressure stall information; 2: loadavg */
+} FM_load_probe;
+
+/* How contended the host's CPUs were since the probe's previous sample, in thousandths of that
+ * time during which some runnable task waited for a CPU (Linux's pressure stall information,
+ * "some", system-wide: 3 busy tasks on 2 CPUs read about 500, a transient kernel thread beside 2
+ * busy tasks a few).  Where the kernel has no PSI, /proc/loadavg's runnable count against `cpus`
+ * instead: 1000 once it exceeded them in two samples in a row (one such sample is often a
+ * transient task), else 0.  The first sample of a probe returns 0.  No allocation; two system
+ * calls (open, read, close of one /proc file); not for a hot path. */
+int FM_load_sample(FM_load_probe* p, unsigned cpus);
+
 #ifdef __cplusplus
 }
 #endif

@@ -31,6 +31,11 @@ static_assert(offsetof(fm_dcs_page, blocked) == 64 && offsetof(fm_dcs_page, stat
 
 namespace {
 
+// The host counts as contended when some task waited for a CPU this share of the time (in
+// thousandths) between two looks: 3 busy tasks on 2 CPUs read about 500 here, 2 busy FM ranks
+// with the odd kernel thread beside them 0-30.
+constexpr int kContendedPermille = 100;
+
 std::uint32_t load32(const std::uint32_t* w) noexcept {
   return __atomic_load_n(w, __ATOMIC_RELAXED);
 }
@@ -53,20 +58,6 @@ int nth_allowed_cpu(unsigned n) noexcept {
   for (int c = 0; c < CPU_SETSIZE; ++c)
     if (CPU_ISSET(c, &set) && k-- == 0) return c;
   return -1;
-}
-
-// Runnable tasks on the machine now (/proc/loadavg's fourth field, "R/T"), or 0.
-unsigned runnable_now() noexcept {
-  const int fd = ::open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char buf[128];
-  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  double a, b, c;
-  unsigned r = 0, t = 0;
-  return std::sscanf(buf, "%lf %lf %lf %u/%u", &a, &b, &c, &r, &t) == 5 ? r : 0;
 }
 
 }  // namespace
@@ -217,8 +208,8 @@ bool Idle::blocks() noexcept {
   if (now - load_checked_ns_ > 100'000'000) {  // at most every 100 ms
     load_checked_ns_ = now;
     refresh();
-    // another job busy-polling shows as runnable tasks beyond the CPUs: block for a while
-    if (runnable_now() > static_cast<unsigned>(allowed_cpus()))
+    // another job busy-polling shows as tasks waiting for a CPU: block for a while
+    if (FM_load_sample(&load_, static_cast<unsigned>(allowed_cpus())) >= kContendedPermille)
       load_until_ns_ = now + 2'000'000'000;
   }
   if (sock_ >= 0 && page_ != nullptr && load32(&page_->host_contended) != 0) return true;

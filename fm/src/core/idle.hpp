@@ -17,6 +17,7 @@
 #pragma once
 
 #include <fm/fm_cosched.h>
+#include <fm/fm_topology.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -139,8 +140,8 @@ class Idle {
   bool ring_ = false;              // we ring peers (FM_IDLE is not poll)
   bool covered_ = false;           // every same-host peer attached: they ring us
   bool oversubscribed_ = false;    // this job alone has more ranks here than CPUs
-  bool load_contended_ = false;    // the load average said so lately
   std::uint64_t load_checked_ns_ = 0, load_until_ns_ = 0;
+  FM_load_probe load_{};    // the host's CPU pressure between two looks (fm/fm_topology.h)
   std::vector<int> local_;  // per node: local rank, or -1
   struct PeerBell {
     const fm_dcs_page* page = nullptr;

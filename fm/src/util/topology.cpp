@@ -2,10 +2,13 @@
 #include "util/topology.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fm/fm_status.h>
 #include <fm/fm_topology.h>
 #include <hwloc.h>
 #include <sched.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -139,4 +142,51 @@ extern "C" int FM_topology_describe(char* buf, std::size_t len) {
     buf[n] = '\0';
   }
   return static_cast<int>(s.size());
+}
+
+// ------------------------------------------------------------------------------------------------
+// CPU contention (FM_load_sample)
+
+namespace {
+// Reads a small /proc file into buf (NUL-terminated); its length, or -1.
+ssize_t read_proc(const char* path, char* buf, std::size_t len) {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  const ssize_t n = ::read(fd, buf, len - 1);
+  ::close(fd);
+  if (n >= 0) buf[n] = '\0';
+  return n;
+}
+}  // namespace
+
+extern "C" int FM_load_sample(FM_load_probe* p, unsigned cpus) {
+  if (p == nullptr) return 0;
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  const unsigned long long now = static_cast<unsigned long long>(ts.tv_sec) * 1000000000ull +
+                                 static_cast<unsigned long long>(ts.tv_nsec);
+  char buf[256];
+  if (p->source != 2) {  // "some avg10=0.00 avg60=0.00 avg300=0.00 total=123456"
+    unsigned long long total = 0;
+    const char* t = nullptr;
+    if (read_proc("/proc/pressure/cpu", buf, sizeof buf) > 0) t = std::strstr(buf, "total=");
+    if (t != nullptr && std::sscanf(t, "total=%llu", &total) == 1) {
+      const bool first = p->source != 1 || p->at_ns == 0 || now <= p->at_ns;
+      const unsigned long long stalled = total - p->stall_us, span_us = (now - p->at_ns) / 1000;
+      p->source = 1;
+      p->stall_us = total;
+      p->at_ns = now;
+      if (first || span_us == 0) return 0;
+      return static_cast<int>(std::min<unsigned long long>(1000, stalled * 1000 / span_us));
+    }
+    p->source = 2;  // no PSI here (CONFIG_PSI off, psi=0): the load average's runnable count
+  }
+  double a = 0, b = 0, c = 0;
+  unsigned r = 0, all = 0;
+  if (read_proc("/proc/loadavg", buf, sizeof buf) <= 0 ||
+      std::sscanf(buf, "%lf %lf %lf %u/%u", &a, &b, &c, &r, &all) != 5)
+    return 0;
+  p->at_ns = now;
+  p->over = r > cpus ? p->over + 1 : 0;
+  return p->over >= 2 ? 1000 : 0;
 }
