@@ -109,7 +109,7 @@ struct Daemon {
   std::int64_t gang_slice = -1;  // last slice logged
   bool changed = false;          // a client came or went: run the policy now
   // dcs acts only while the host is contended: more FM ranks than CPUs, or tasks waiting for a
-  // CPU at least a tenth of the time (FM_load_sample: CPU pressure, read at most every 100 ms; it
+  // CPU at least a quarter of the time (FM_load_sample: CPU pressure, read at most every 100 ms; it
   // then counts for 2 s)
   std::int64_t load_checked = 0, load_until = 0;
   FM_load_probe load{};

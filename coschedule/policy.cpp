@@ -28,9 +28,6 @@
 
 namespace fm::dcsd {
 
-// Contended: some task waited for a CPU this share of the time (thousandths), as FM's waits judge.
-constexpr int kContendedPermille = 100;
-
 namespace {
 
 template <class T>
@@ -274,7 +271,7 @@ bool contended(Daemon& d, std::int64_t now) {
   if (d.host_ranks > d.topo.cpus) return true;
   if (now - d.load_checked >= 100'000'000) {
     d.load_checked = now;
-    if (FM_load_sample(&d.load, d.topo.cpus) >= kContendedPermille)
+    if (FM_load_sample(&d.load, d.topo.cpus) >= FM_LOAD_CONTENDED)
       d.load_until = now + 2'000'000'000;
   }
   return now < d.load_until;

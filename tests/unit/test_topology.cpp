@@ -106,7 +106,7 @@ TEST(Topology, DescribeAndBadArguments) {
 }
 
 // Two busy threads confined to one CPU: one of them always waits for it.  FM_load_sample must
-// call that contention (at least FM's threshold, a tenth of the time), from the kernel's CPU
+// call that contention (at least FM_LOAD_CONTENDED), from the kernel's CPU
 // pressure where it has it, else from the load average (runnable tasks above the 1 CPU given).
 TEST(Topology, LoadSampleSeesTasksWaitingForACpu) {
   EXPECT_EQ(FM_load_sample(nullptr, 1), 0);
@@ -135,8 +135,9 @@ TEST(Topology, LoadSampleSeesTasksWaitingForACpu) {
   }
   stop = true;
   for (auto& t : busy) t.join();
-  EXPECT_GE(most, 100) << "two busy threads on one CPU not seen as contention (source "
-                       << (p.source == 1 ? "/proc/pressure/cpu" : "/proc/loadavg") << ")";
+  EXPECT_GE(most, FM_LOAD_CONTENDED)
+      << "two busy threads on one CPU not seen as contention (source "
+      << (p.source == 1 ? "/proc/pressure/cpu" : "/proc/loadavg") << ")";
 }
 
 }  // namespace

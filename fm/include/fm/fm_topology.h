@@ -56,6 +56,13 @@ typedef struct FM_load_probe {
  * calls (open, read, close of one /proc file); not for a hot path. */
 int FM_load_sample(FM_load_probe* p, unsigned cpus);
 
+/* The FM_load_sample value from which FM's waits (FM_IDLE=auto) and fm-dcsd count the host as
+ * contended: a quarter of the time.  Two jobs of 2 busy ranks on 2 CPUs read 850-1000, and 3 busy
+ * tasks read about 500.  Two ranks whose waits sleep, with their wake-ups (and a progress
+ * thread's naps), read up to about 150 by themselves.  A lower bound would keep them sleeping for
+ * that reason alone. */
+#define FM_LOAD_CONTENDED 250
+
 #ifdef __cplusplus
 }
 #endif

@@ -31,11 +31,6 @@ static_assert(offsetof(fm_dcs_page, blocked) == 64 && offsetof(fm_dcs_page, stat
 
 namespace {
 
-// The host counts as contended when some task waited for a CPU this share of the time (in
-// thousandths) between two looks: 3 busy tasks on 2 CPUs read about 500 here, 2 busy FM ranks
-// with the odd kernel thread beside them 0-30.
-constexpr int kContendedPermille = 100;
-
 std::uint32_t load32(const std::uint32_t* w) noexcept {
   return __atomic_load_n(w, __ATOMIC_RELAXED);
 }
@@ -209,7 +204,7 @@ bool Idle::blocks() noexcept {
     load_checked_ns_ = now;
     refresh();
     // another job busy-polling shows as tasks waiting for a CPU: block for a while
-    if (FM_load_sample(&load_, static_cast<unsigned>(allowed_cpus())) >= kContendedPermille)
+    if (FM_load_sample(&load_, static_cast<unsigned>(allowed_cpus())) >= FM_LOAD_CONTENDED)
       load_until_ns_ = now + 2'000'000'000;
   }
   if (sock_ >= 0 && page_ != nullptr && load32(&page_->host_contended) != 0) return true;
