@@ -37,10 +37,17 @@ wait_for() {
 
 status() { "$DCSD" --status --socket "$SOCK"; }
 
+# one_cpu: the first CPU this shell may run on.  With DAEMON_CPU=$(one_cpu), start_daemon confines
+# the daemon to it (taskset): its topology then has one CPU, so a 2-rank pair is more ranks than
+# CPUs and dcs acts whatever else the host runs (it acts only on a contended host).
+one_cpu() { taskset -pc $$ | sed 's/.*: //; s/[-,].*//'; }
+DAEMON_CPU=
+
 # start_daemon [LOG] [OPTION...]
 start_daemon() {
   log=$1; shift
-  "$DCSD" --socket "$SOCK" --foreground --log "$tmp/$log" --state "$tmp/state" "$@" &
+  ${DAEMON_CPU:+taskset -c "$DAEMON_CPU"} \
+    "$DCSD" --socket "$SOCK" --foreground --log "$tmp/$log" --state "$tmp/state" "$@" &
   DPID=$!
   wait_for "the daemon to answer" status
 }
