@@ -1,7 +1,7 @@
 #!/bin/bash
 # A boosted client killed with -9: dropped from --status, no live entry left in the state file.
 . "$(dirname "$0")/lib.sh"
-DAEMON_CPU=$(one_cpu)  # the pair is then more ranks than the daemon's CPUs: a contended host
+load_host  # dcs boosts only on a contended host
 start_daemon log --policy dcs --tick-us 1000 --boost-us 30000000 --window-ms 60000
 start_pair --state spinning
 wait_for "pid $PAIR to be SCHED_RR" is_policy "$PAIR" SCHED_RR

@@ -2,7 +2,7 @@
 # The daemon killed with -9 while a client is boosted: the client stays SCHED_RR until a new
 # daemon on the same state file starts and restores it.
 . "$(dirname "$0")/lib.sh"
-DAEMON_CPU=$(one_cpu)  # the pair is then more ranks than the daemon's CPUs: a contended host
+load_host  # dcs boosts only on a contended host
 start_daemon log --policy dcs --tick-us 1000 --boost-us 30000000 --window-ms 60000
 start_pair --state spinning
 wait_for "pid $PAIR to be SCHED_RR" is_policy "$PAIR" SCHED_RR

@@ -37,17 +37,20 @@ wait_for() {
 
 status() { "$DCSD" --status --socket "$SOCK"; }
 
-# one_cpu: the first CPU this shell may run on.  With DAEMON_CPU=$(one_cpu), start_daemon confines
-# the daemon to it (taskset): its topology then has one CPU, so a 2-rank pair is more ranks than
-# CPUs and dcs acts whatever else the host runs (it acts only on a contended host).
-one_cpu() { taskset -pc $$ | sed 's/.*: //; s/[-,].*//'; }
-DAEMON_CPU=
+# load_host: two busy loops per CPU until the test ends.  dcs acts only on a contended host: a
+# fake pair uses no CPU, so tests of its boosts make the contention themselves (every CPU then
+# has a task waiting: FM_load_sample reads about 1000, whatever else the host runs).
+load_host() {
+  for _ in $(seq $((2 * $(nproc)))); do
+    sh -c 'while :; do :; done' &
+    KIDS="$KIDS $!"
+  done
+}
 
 # start_daemon [LOG] [OPTION...]
 start_daemon() {
   log=$1; shift
-  ${DAEMON_CPU:+taskset -c "$DAEMON_CPU"} \
-    "$DCSD" --socket "$SOCK" --foreground --log "$tmp/$log" --state "$tmp/state" "$@" &
+  "$DCSD" --socket "$SOCK" --foreground --log "$tmp/$log" --state "$tmp/state" "$@" &
   DPID=$!
   wait_for "the daemon to answer" status
 }
