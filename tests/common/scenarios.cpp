@@ -1547,18 +1547,22 @@ int run_progress_async(unsigned me, unsigned n, bool) {
   // on the progress thread while the main thread computes: FM_receive holds no lock while
   // suspended.  Node 1 sends an unmarked message (which only the main thread may run) and right
   // behind it the first pieces of a long marked one, then pauses; node 0's main thread runs both
-  // in one FM_extract, the long one's handler suspends, and node 0 stops calling FM.
+  // in one FM_extract, the long one's handler suspends, and node 0 stops calling FM.  (The thread
+  // is off while the main thread extracts: node 0 may handle the unmarked message in its barrier,
+  // or before the long one arrives, and the thread could then start the long one.)
   CHECK(FM_handler_async(H_ALONG, 1) == FM_SUCCESS, "FM_handler_async(long)");
   a.long_ok = 0;
   a.long_bad = 0;
   a.long_started = 0;
   a.long_on_main = 0;
+  if (me == 0) CHECK(FM_progress_thread(0) == 2, "FM_progress_thread(0) before the long message");
   fm_barrier();
   if (me == 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // both messages arrive
     auto deadline = Clock::now() + std::chrono::seconds(20);
     while (a.long_started.load() == 0 && Clock::now() < deadline)
       CHECK(FM_extract(SIZE_MAX) >= 0, "FM_extract until the long message starts");
+    CHECK(FM_progress_thread(2) == 0, "FM_progress_thread(2) with a handler suspended");
     deadline = Clock::now() + std::chrono::seconds(20);
     while (a.long_ok.load() + a.long_bad.load() == 0 && Clock::now() < deadline) {
     }  // compute: the progress thread resumes the suspended handler

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "core/context.hpp"
@@ -24,13 +25,15 @@ int h_count(FM_stream*, unsigned) {
   return FM_CONTINUE;
 }
 
-std::vector<std::unique_ptr<Context>> job(unsigned n, const char* idle, std::uint32_t spin_us) {
+// shm: the nodes joined by FM's shm transport (its lanes are woken by the doorbell alone)
+std::vector<std::unique_ptr<Context>> job(unsigned n, const char* idle, std::uint32_t spin_us,
+                                          bool shm = false) {
   fm::Config cfg;
   cfg.idle = idle;
   cfg.spin_us = spin_us;
   cfg.spin_min_us = 0;
   int rc = 0;
-  auto j = Context::create_loopback_job(n, cfg, &rc);
+  auto j = Context::create_loopback_job(n, cfg, &rc, nullptr, nullptr, -1, false, shm);
   EXPECT_EQ(j.size(), n) << FM_last_error();
   return j;
 }
@@ -97,6 +100,78 @@ TEST(Idle, DoorbellWakesASleeper) {
   EXPECT_GE(p0->sent[1], static_cast<std::uint64_t>(kMsgs));
   EXPECT_GE(p1->taken[0], static_cast<std::uint64_t>(kMsgs));
   EXPECT_EQ(p1->state, static_cast<std::uint32_t>(FM_DCS_COMPUTING)) << "a finished wait computes";
+  finalize_all(j);
+}
+
+// The progress thread of a node that makes no FM calls parks (sleeps on the doorbell and the
+// lanes instead of napping); a peer's message wakes it and its handler runs there; the node's
+// own next FM call kicks it and gets the lock; stopping the thread wakes a parked one.  (In an
+// in-process job FM_IDLE=auto means poll; under poll nobody rings: see ..NeverParksUnderPoll.)
+TEST(Idle, ProgressThreadParksAndWakes) {
+  {
+    auto j = job(2, "block", 0, true);
+    ASSERT_EQ(j.size(), 2u);
+    g_got = 0;
+    for (auto& c : j) {
+      fm::core::ScopedCurrent cur(c.get());
+      ASSERT_GE(FM_register_handler(7, h_count), 0);
+    }
+    Context& n1 = *j[1];
+    const auto until = [](const std::function<bool()>& f) {
+      const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (!f() && std::chrono::steady_clock::now() < end)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return f();
+    };
+    n1.start_progress_thread(1);
+    ASSERT_TRUE(until([&] { return n1.progress_parks() > 0; })) << "the thread never parked";
+    constexpr int kMsgs = 5;
+    for (int i = 1; i <= kMsgs; ++i) {
+      const std::uint64_t parks = n1.progress_parks();
+      {
+        fm::core::ScopedCurrent cur(j[0].get());
+        ASSERT_EQ(FM_send_4(1, 7, i, 0, 0, 0), FM_SUCCESS) << FM_last_error();
+      }
+      // node 1's program calls nothing: only its progress thread can run the handler
+      ASSERT_TRUE(until([&] { return g_got.load() == i; })) << "message " << i << " not handled";
+      ASSERT_TRUE(until([&] { return n1.progress_parks() > parks; })) << "it did not park again";
+    }
+    {
+      fm::core::ScopedCurrent cur(j[1].get());
+      // the lock, from a parked thread (a call may also fall between two parks: then no kick)
+      const std::uint64_t kicks = n1.progress_kicks();
+      EXPECT_TRUE(until([&] { return FM_extract(SIZE_MAX) == 0 && n1.progress_kicks() > kicks; }))
+          << "the program's calls did not kick the thread: " << FM_last_error();
+    }
+    ASSERT_TRUE(until([&] { return n1.progress_parks() > 0 && n1.threaded(); }));
+    n1.stop_progress_thread();  // returns: a parked thread is woken
+    EXPECT_FALSE(n1.threaded());
+    EXPECT_EQ(g_got.load(), kMsgs);
+    finalize_all(j);
+  }
+}
+
+// Under FM_IDLE=poll peers ring no doorbell: the progress thread keeps napping, and serves.
+TEST(Idle, ProgressThreadNeverParksUnderPoll) {
+  auto j = job(2, "poll", 0, true);
+  ASSERT_EQ(j.size(), 2u);
+  g_got = 0;
+  for (auto& c : j) {
+    fm::core::ScopedCurrent cur(c.get());
+    ASSERT_GE(FM_register_handler(7, h_count), 0);
+  }
+  j[1]->start_progress_thread(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // 60 times the idle time to park
+  {
+    fm::core::ScopedCurrent cur(j[0].get());
+    ASSERT_EQ(FM_send_4(1, 7, 1, 0, 0, 0), FM_SUCCESS) << FM_last_error();
+  }
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (g_got.load() == 0 && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(g_got.load(), 1) << "the progress thread did not run the handler";
+  EXPECT_EQ(j[1]->progress_parks(), 0u);
+  j[1]->stop_progress_thread();
   finalize_all(j);
 }
 

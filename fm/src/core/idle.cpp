@@ -234,7 +234,7 @@ void Idle::unboost() noexcept {
   (void)sched_setscheduler(0, own_policy_, &sp);
 }
 
-void Idle::arm() noexcept {
+void Idle::arm(bool waiting) noexcept {
   if (page_ == nullptr) return;
   __atomic_store_n(&page_->block_epoch, page_->block_epoch + 1, __ATOMIC_RELAXED);
   __atomic_store_n(&page_->blocked, 1u, __ATOMIC_SEQ_CST);  // then the caller looks once more
@@ -243,7 +243,7 @@ void Idle::arm() noexcept {
   // membarrier it is a seq_cst fence: the store above alone does not order the relaxed loads of
   // the look after it in C++'s model, nor on arm64.)
   membarrier::global();
-  set_state(FM_DCS_BLOCKED);
+  if (waiting) set_state(FM_DCS_BLOCKED);
 }
 
 void Idle::sleep(pollfd* fds, nfds_t nfds, int timeout_ms) noexcept {
@@ -261,11 +261,12 @@ void Idle::sleep(pollfd* fds, nfds_t nfds, int timeout_ms) noexcept {
   }
 }
 
-void Idle::disarm(std::uint64_t slept_ns) noexcept {
+void Idle::disarm(std::uint64_t slept_ns, bool waiting) noexcept {
   if (page_ != nullptr) {
     __atomic_store_n(&page_->blocked, 0u, __ATOMIC_RELAXED);
-    set_state(FM_DCS_SPINNING);
+    if (waiting) set_state(FM_DCS_SPINNING);
   }
+  if (!waiting) return;
   // The bound adapts (Arpaci-Dusseau: spin about as long as an answer takes when answers come):
   // a sleep that ended within twice the top bound (the wake-up's own cost included) would have
   // been caught by spinning longer: double it; a sleep far beyond the top says the others are

@@ -108,12 +108,16 @@ class Idle {
   // Phase 2: announces the sleep.  The caller then checks once more for anything that ends the
   // wait (a sender that missed the announcement did so before its packet was visible), and
   // calls sleep() only if there was none; disarm() in every case.
-  void arm() noexcept;
+  // waiting = false: the progress thread's sleep (the page's state stays what the program's
+  // thread does, and the spin bound does not adapt).
+  void arm(bool waiting = true) noexcept;
   // Sleeps on the doorbell and `fds` (lanes' wait objects) for at most timeout_ms.
   void sleep(pollfd* fds, nfds_t nfds, int timeout_ms) noexcept;
-  void disarm(std::uint64_t slept_ns) noexcept;
+  void disarm(std::uint64_t slept_ns, bool waiting = true) noexcept;
   // Whether the doorbell wakes us for every same-host sender.
   bool covered() const noexcept { return covered_; }
+  // Whether peers ring doorbells at all (FM_IDLE is not poll: the job's setting).
+  bool ringing() const noexcept { return ring_; }
 
   // counters (FM_STATS, tests)
   std::uint64_t waits() const noexcept { return waits_; }

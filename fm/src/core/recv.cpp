@@ -96,10 +96,20 @@ int Receiver::progress() {
   return FM_SUCCESS;
 }
 
-std::uint64_t Receiver::sleep_lanes(std::uint64_t max_ns) {
+bool Receiver::lanes_wake() const noexcept {
+  const Idle& idle = *s_.idle;
+  for (const Lane& l : s_.lanes)
+    if (!(l.caps().wait_fd && l.tp->wait_fd() >= 0) &&
+        !(l.kind == 0 && idle.active() && idle.covered()))
+      return false;
+  return true;
+}
+
+std::uint64_t Receiver::sleep_lanes(std::uint64_t max_ns, int extra_fd) {
   Idle& idle = *s_.idle;
   pollfd fds[8];
   nfds_t n = 0;
+  if (extra_fd >= 0) fds[n++] = pollfd{extra_fd, POLLIN, 0};
   bool nap = false;  // some lane cannot wake us
   for (Lane& l : s_.lanes) {
     if (l.caps().wait_fd && l.tp->wait_fd() >= 0 && n < 8) {

@@ -100,7 +100,8 @@ enum class Kind { size, uint, boolean, choice, text };
     "1: a background thread extracts (handlers and one-sided operations progress while the "      \
     "program computes); every FM call then takes a lock")                                         \
   X(progress_us, std::uint32_t, "FM_PROGRESS_US", uint, "100", 0, 1000000, "",                    \
-    "the progress thread's sleep when nothing arrived")                                           \
+    "the progress thread's nap when nothing arrived (it parks on the lanes' wait objects after "  \
+    "16 idle naps where every lane can wake it)")                                                 \
   X(stats, std::uint32_t, "FM_STATS", boolean, "0", 0, 1, "",                                     \
     "1: time handlers and print per-peer statistics and a traffic matrix at FM_finalize")
 
