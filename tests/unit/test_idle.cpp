@@ -105,7 +105,7 @@ TEST(Idle, DoorbellWakesASleeper) {
 
 // The progress thread of a node that makes no FM calls parks (sleeps on the doorbell and the
 // lanes instead of napping); a peer's message wakes it and its handler runs there; the node's
-// own next FM call kicks it and gets the lock; stopping the thread wakes a parked one.  (In an
+// own waits kick it when they end; stopping the thread wakes a parked one.  (In an
 // in-process job FM_IDLE=auto means poll; under poll nobody rings: see ..NeverParksUnderPoll.)
 TEST(Idle, ProgressThreadParksAndWakes) {
   {
@@ -137,11 +137,24 @@ TEST(Idle, ProgressThreadParksAndWakes) {
       ASSERT_TRUE(until([&] { return n1.progress_parks() > parks; })) << "it did not park again";
     }
     {
+      // the program's calls take the lock beside the parked thread; a wait of the program that
+      // ends (here by its time-out, asleep on the same doorbell) kicks the thread to arm again
       fm::core::ScopedCurrent cur(j[1].get());
-      // the lock, from a parked thread (a call may also fall between two parks: then no kick)
-      const std::uint64_t kicks = n1.progress_kicks();
-      EXPECT_TRUE(until([&] { return FM_extract(SIZE_MAX) == 0 && n1.progress_kicks() > kicks; }))
-          << "the program's calls did not kick the thread: " << FM_last_error();
+      EXPECT_EQ(FM_extract(SIZE_MAX), 0) << FM_last_error();
+      // parked, seen under the lock: it cannot stop being parked while we hold it
+      std::unique_lock<std::recursive_mutex> lk;
+      ASSERT_TRUE(until([&] {
+        lk = n1.api_lock();
+        if (n1.idler().parked()) return true;
+        lk.unlock();
+        return false;
+      })) << "the thread never parked";
+      const std::uint64_t kicks = n1.idler().kicks();
+      EXPECT_EQ(FM_extract_wait(SIZE_MAX, 20), 0) << FM_last_error();
+      EXPECT_GT(n1.idler().kicks(), kicks) << "the program's wait did not kick the parked thread";
+      lk.unlock();
+      const std::uint64_t parks = n1.progress_parks();
+      EXPECT_TRUE(until([&] { return n1.progress_parks() > parks; })) << "it did not park again";
     }
     ASSERT_TRUE(until([&] { return n1.progress_parks() > 0 && n1.threaded(); }));
     n1.stop_progress_thread();  // returns: a parked thread is woken

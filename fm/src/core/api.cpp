@@ -31,9 +31,24 @@ int initialize(const FM_bootstrap* ext) {
   return FM_SUCCESS;
 }
 
-// The Context's API lock when a progress thread runs (else nothing is locked).
-std::unique_lock<std::recursive_mutex> lock(Context* c) {
-  return c != nullptr ? c->api_lock() : std::unique_lock<std::recursive_mutex>();
+// The Context's API lock when a progress thread runs (else nothing is locked); at the end of the
+// call, still under it, Context::leave_api.
+class ApiLock {
+ public:
+  explicit ApiLock(Context* c)
+      : c_(c), lk_(c != nullptr ? c->api_lock() : std::unique_lock<std::recursive_mutex>()) {}
+  ~ApiLock() {
+    if (lk_.owns_lock()) c_->leave_api();
+  }
+  ApiLock(const ApiLock&) = delete;
+  ApiLock& operator=(const ApiLock&) = delete;
+
+ private:
+  Context* c_;
+  std::unique_lock<std::recursive_mutex> lk_;
+};
+ApiLock lock(Context* c) {
+  return ApiLock(c);
 }
 
 Context* ctx_or_fail(const char* op) {

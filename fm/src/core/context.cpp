@@ -2,8 +2,8 @@
 // statistics, and in-process jobs over the loopback transport.
 #include "core/context.hpp"
 
+#include <poll.h>
 #include <sched.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,7 +69,6 @@ int Context::setup(Wiring&& w) {
 
 Context::~Context() {
   stop_progress_thread();
-  if (kick_fd_ >= 0) ::close(kick_fd_);
   st_.lanes.clear();  // close endpoints before anything posted to them goes
   if (default_context() == this) set_default(nullptr);
 }
@@ -285,7 +284,6 @@ int Context::finalize() {
 void Context::start_progress_thread(int mode) {
   if (threaded_ || st_.closed) return;
   progress_mode_ = mode;
-  if (kick_fd_ < 0) kick_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);  // < 0: it never parks
   threaded_ = true;
   stop_progress_ = false;
   progress_thread_ = std::thread([this] { progress_thread_main(); });
@@ -294,12 +292,9 @@ void Context::start_progress_thread(int mode) {
 void Context::stop_progress_thread() {
   if (!progress_thread_.joinable()) return;
   stop_progress_ = true;
-  if (kick_fd_ >= 0) {
-    const std::uint64_t one = 1;
-    (void)!::write(kick_fd_, &one, sizeof one);
-  }
+  st_.idle->kick();  // a parked thread wakes at once
   progress_thread_.join();
-  threaded_ = false;  // kick_fd_ stays: another thread's API call may be about to kick
+  threaded_ = false;
 }
 
 // Extracts whenever the program is not inside FM; failures are left for the program's own calls
@@ -327,7 +322,7 @@ void Context::progress_thread_main() {
         if (busy) {
           idle_rounds = 0;
         } else if (++idle_rounds >= kParkRounds && st_.cfg.progress_us > 0) {
-          parked = park();  // and again next round if that finds nothing either
+          parked = park(lk);  // and again next round if that finds nothing either
         }
       }
     }
@@ -338,46 +333,33 @@ void Context::progress_thread_main() {
   }
 }
 
-// Phase 2 for the progress thread, with the API lock held (so no wait of the program's own
-// shares the doorbell with it): armed quietly (the status page keeps saying what the program
-// does), then asleep on the doorbell, the lanes' wait objects and the kick until one of them
-// fires, for at most 10 ms (what a wake-up missed for any reason costs).  Only when every lane
-// can wake it (a wait object, or the doorbell, which peers ring unless FM_IDLE=poll), nothing is
-// queued (an unmarked message in mode 2 waits for the program) and nothing waits to go out.
-// The program's next FM call kicks it (lock_slow): it then waits for this thread to wake up and
-// let go of the lock, once per stretch of computing.
-constexpr std::uint64_t kMaxPark = 10'000'000;  // ns
-
-bool Context::park() {
+// Phase 2 for the progress thread (Idle::park_* say what it shares with the program's waits):
+// armed quietly (the status page keeps saying what the program does), then, with the lock let go
+// of, asleep on the doorbell, the lanes' wait objects and the kick until one fires, for at most
+// 10 ms (what a wake-up missed for any reason costs).  The program's calls meanwhile take the lock
+// at once: parking costs them nothing.  Only when every lane can wake it (a wait object, or the
+// doorbell, which peers ring unless FM_IDLE=poll), nothing is queued (an unmarked message in mode
+// 2 waits for the program) and nothing waits to go out.
+bool Context::park(std::unique_lock<std::recursive_mutex>& lk) {
+  constexpr int kMaxParkMs = 10;
   Idle& idle = *st_.idle;
-  if (kick_fd_ < 0 || !idle.ringing() || !rx_.lanes_wake()) return false;
-  parked_.store(true, std::memory_order_seq_cst);
-  std::uint64_t slept = 0;
-  if (wanted_.load(std::memory_order_seq_cst) == 0 && !stop_progress_.load()) {
-    idle.arm(false);
-    if (rx_.progress() >= 0 && !rx_.anything_ready() && !tx_.any_pending() && !live_.unreported())
-      slept = rx_.sleep_lanes(kMaxPark, kick_fd_);
-    idle.disarm(0, false);
+  if (!idle.can_park() || !rx_.lanes_wake()) return false;
+  idle.arm(false);
+  pollfd fds[8];
+  nfds_t n = 0;
+  if (rx_.progress() < 0 || rx_.anything_ready() || tx_.any_pending() || live_.unreported() ||
+      !rx_.wait_fds(fds, 8, &n)) {
+    idle.park_end();
+    return false;
   }
-  parked_.store(false, std::memory_order_relaxed);
-  std::uint64_t kicks = 0;
-  while (::read(kick_fd_, &kicks, sizeof kicks) > 0) {
-  }
-  if (slept == 0) return false;
+  idle.park_begin();  // under the lock: the program's next call sees it
+  lk.unlock();
+  idle.park_sleep(fds, n, kMaxParkMs);
+  lk.lock();  // the program may be in a wait: then after it
+  idle.park_end();
   parks_.fetch_add(1, std::memory_order_relaxed);
   live_.check();
   return true;
-}
-
-void Context::lock_slow(std::unique_lock<std::recursive_mutex>& lk) {
-  wanted_.fetch_add(1, std::memory_order_seq_cst);
-  if (parked_.load(std::memory_order_seq_cst) && kick_fd_ >= 0) {
-    const std::uint64_t one = 1;
-    (void)!::write(kick_fd_, &one, sizeof one);
-    kicks_.fetch_add(1, std::memory_order_relaxed);
-  }
-  lk.lock();
-  wanted_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 // ------------------------------------------------------------------------------------------------

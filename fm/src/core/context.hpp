@@ -80,15 +80,16 @@ class Context final : private Events {
   void stop_progress_thread();
   int progress_mode() const noexcept { return threaded_ ? progress_mode_ : 0; }
   std::unique_lock<std::recursive_mutex> api_lock() {
-    if (!threaded_) return {};
-    std::unique_lock<std::recursive_mutex> lk(api_mu_, std::try_to_lock);
-    if (!lk.owns_lock()) lock_slow(lk);
-    return lk;
+    return threaded_ ? std::unique_lock<std::recursive_mutex>(api_mu_)
+                     : std::unique_lock<std::recursive_mutex>();
   }
-  // How often the progress thread parked (slept on the lanes' wait objects) and was woken early
-  // by the program's FM calls (FM_STATS, tests).
+  // The end of an API call, under the lock, with a progress thread: a parked thread is woken
+  // when the call left messages ready (their lanes' descriptors then say nothing).
+  void leave_api() noexcept {
+    if (st_.idle->parked() && (rx_.anything_ready() || tx_.any_pending())) st_.idle->kick();
+  }
+  // How often the progress thread parked (FM_STATS, tests).
   std::uint64_t progress_parks() const noexcept { return parks_.load(std::memory_order_relaxed); }
-  std::uint64_t progress_kicks() const noexcept { return kicks_.load(std::memory_order_relaxed); }
   bool threaded() const noexcept { return threaded_; }
 
   // n Contexts in this process joined by the loopback transport (unit tests).  With fault, node
@@ -112,11 +113,9 @@ class Context final : private Events {
   int setup(Wiring&& w);
   void print_stats(bool any_failed);
   void progress_thread_main();
-  // The progress thread, idle for a while: sleeps holding the API lock until a lane, the
-  // doorbell or a kick wakes it.  Whether it slept.
-  bool park();
-  // An API call found the lock taken: kicks a parked progress thread, then waits for the lock.
-  void lock_slow(std::unique_lock<std::recursive_mutex>& lk);
+  // The progress thread, idle for a while, holding lk: lets go of the lock and sleeps until a
+  // lane, the doorbell or a kick wakes it, then takes the lock again.  Whether it slept.
+  bool park(std::unique_lock<std::recursive_mutex>& lk);
   // One sleep of a wait's phase 2 (idle.hpp), unless something ends the wait already.
   void nap(std::uint64_t deadline, int (*done)(void*), void* arg);
   static std::uint64_t deadline_after(int timeout_ms) noexcept;
@@ -143,11 +142,7 @@ class Context final : private Events {
   int progress_mode_ = 1;
   std::atomic<bool> stop_progress_{false};
   std::thread progress_thread_;
-  // Parking (Dekker between park() and lock_slow(): each stores its flag, then reads the other's)
-  std::atomic<bool> parked_{false};
-  std::atomic<unsigned> wanted_{0};  // API calls waiting for the lock
-  int kick_fd_ = -1;                 // eventfd: wakes a parked thread
-  std::atomic<std::uint64_t> parks_{0}, kicks_{0};
+  std::atomic<std::uint64_t> parks_{0};
 };
 
 }  // namespace fm::core

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -64,7 +65,7 @@ Idle::~Idle() {
     if (p.fd >= 0) ::close(p.fd);
   }
   if (page_ != nullptr) munmap(page_, FM_DCS_PAGE_BYTES);
-  for (int fd : {page_fd_, bell_r_, bell_w_})
+  for (int fd : {page_fd_, bell_r_, bell_w_, kick_fd_})
     if (fd >= 0) ::close(fd);
 }
 
@@ -86,6 +87,7 @@ int Idle::create(const Config& cfg, unsigned rank, unsigned size) {
   }
   bell_r_ = fds[0];
   bell_w_ = fds[1];  // kept open: the read end never sees end-of-file
+  kick_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);  // < 0: the progress thread never parks
   std::random_device rd;
   page_->magic = FM_DCS_PAGE_MAGIC;
   page_->version = FM_DCS_VERSION;
@@ -261,12 +263,12 @@ void Idle::sleep(pollfd* fds, nfds_t nfds, int timeout_ms) noexcept {
   }
 }
 
-void Idle::disarm(std::uint64_t slept_ns, bool waiting) noexcept {
+void Idle::disarm(std::uint64_t slept_ns) noexcept {
   if (page_ != nullptr) {
     __atomic_store_n(&page_->blocked, 0u, __ATOMIC_RELAXED);
-    if (waiting) set_state(FM_DCS_SPINNING);
+    set_state(FM_DCS_SPINNING);
   }
-  if (!waiting) return;
+  if (parked()) kick();  // it arms again: peers now see no sleeper
   // The bound adapts (Arpaci-Dusseau: spin about as long as an answer takes when answers come):
   // a sleep that ended within twice the top bound (the wake-up's own cost included) would have
   // been caught by spinning longer: double it; a sleep far beyond the top says the others are
@@ -280,6 +282,40 @@ void Idle::disarm(std::uint64_t slept_ns, bool waiting) noexcept {
   else if (slept_ns > 20 * hi)
     spin_cur_ns_ = std::max(std::min(lo, hi), spin_cur_ns_ * 3 / 4);
   if (page_ != nullptr) store32(&page_->spin_us, static_cast<std::uint32_t>(spin_cur_ns_ / 1000));
+}
+
+// ------------------------------------------------------------------------------------------------
+// the progress thread's parking
+
+bool Idle::can_park() const noexcept {
+  return ring_ && bell_r_ >= 0 && kick_fd_ >= 0;
+}
+
+void Idle::park_sleep(pollfd* fds, nfds_t nfds, int timeout_ms) noexcept {
+  pollfd all[10];
+  nfds_t n = 0;
+  all[n++] = pollfd{kick_fd_, POLLIN, 0};
+  all[n++] = pollfd{bell_r_, POLLIN, 0};
+  for (nfds_t i = 0; i < nfds && n < 10; ++i) all[n++] = fds[i];
+  (void)::poll(all, n, timeout_ms);
+}
+
+void Idle::park_end() noexcept {
+  parked_.store(false, std::memory_order_relaxed);
+  if (page_ != nullptr) __atomic_store_n(&page_->blocked, 0u, __ATOMIC_RELAXED);
+  char buf[64];
+  while (::read(bell_r_, buf, sizeof buf) > 0) {
+  }
+  std::uint64_t k = 0;
+  while (::read(kick_fd_, &k, sizeof k) > 0) {
+  }
+}
+
+void Idle::kick() noexcept {
+  if (kick_fd_ < 0) return;
+  const std::uint64_t one = 1;
+  (void)!::write(kick_fd_, &one, sizeof one);
+  kicks_.fetch_add(1, std::memory_order_relaxed);
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -108,16 +108,31 @@ class Idle {
   // Phase 2: announces the sleep.  The caller then checks once more for anything that ends the
   // wait (a sender that missed the announcement did so before its packet was visible), and
   // calls sleep() only if there was none; disarm() in every case.
-  // waiting = false: the progress thread's sleep (the page's state stays what the program's
-  // thread does, and the spin bound does not adapt).
+  // waiting = false: the progress thread's park (the page's state stays what the program's
+  // thread does).
   void arm(bool waiting = true) noexcept;
   // Sleeps on the doorbell and `fds` (lanes' wait objects) for at most timeout_ms.
   void sleep(pollfd* fds, nfds_t nfds, int timeout_ms) noexcept;
-  void disarm(std::uint64_t slept_ns, bool waiting = true) noexcept;
+  void disarm(std::uint64_t slept_ns) noexcept;
   // Whether the doorbell wakes us for every same-host sender.
   bool covered() const noexcept { return covered_; }
-  // Whether peers ring doorbells at all (FM_IDLE is not poll: the job's setting).
-  bool ringing() const noexcept { return ring_; }
+
+  // ---- the progress thread's parking (Context::park).  It sleeps without the API lock, beside
+  // the program's own calls and waits.  It never drains the doorbell then: a ring that the
+  // program sleeps for stays the program's.  A wait of the program that ends kicks it (the
+  // wait's disarm cleared the flag peers look at before ringing), and so do the program's calls
+  // that leave work behind (Context::leave_api); it then arms again or works.
+  // Whether it may: peers ring doorbells (FM_IDLE is not poll: the job's setting), and the
+  // doorbell and the kick exist.
+  bool can_park() const noexcept;
+  void park_begin() noexcept { parked_.store(true, std::memory_order_relaxed); }
+  // Sleeps on the kick, the doorbell and fds for at most timeout_ms (without the lock).
+  void park_sleep(pollfd* fds, nfds_t nfds, int timeout_ms) noexcept;
+  // Under the lock again: disarmed quietly, the doorbell and the kick drained.
+  void park_end() noexcept;
+  bool parked() const noexcept { return parked_.load(std::memory_order_relaxed); }
+  void kick() noexcept;
+  std::uint64_t kicks() const noexcept { return kicks_.load(std::memory_order_relaxed); }
 
   // counters (FM_STATS, tests)
   std::uint64_t waits() const noexcept { return waits_; }
@@ -163,6 +178,10 @@ class Idle {
   int own_policy_ = 0;  // our FM thread's scheduling policy and priority at set-up
   int own_prio_ = 0;
   std::uint64_t unboosted_ = 0;  // the daemon's boost count when we last returned to them
+  // the progress thread's parking
+  int kick_fd_ = -1;  // eventfd: wakes a parked progress thread
+  std::atomic<bool> parked_{false};
+  std::atomic<std::uint64_t> kicks_{0};
 };
 
 }  // namespace fm::core

@@ -105,11 +105,20 @@ bool Receiver::lanes_wake() const noexcept {
   return true;
 }
 
-std::uint64_t Receiver::sleep_lanes(std::uint64_t max_ns, int extra_fd) {
+bool Receiver::wait_fds(pollfd* fds, nfds_t max, nfds_t* n) {
+  *n = 0;
+  for (Lane& l : s_.lanes)
+    if (l.caps().wait_fd && l.tp->wait_fd() >= 0 && *n < max) {
+      if (!l.tp->try_wait()) return false;
+      fds[(*n)++] = pollfd{l.tp->wait_fd(), POLLIN, 0};
+    }
+  return true;
+}
+
+std::uint64_t Receiver::sleep_lanes(std::uint64_t max_ns) {
   Idle& idle = *s_.idle;
   pollfd fds[8];
   nfds_t n = 0;
-  if (extra_fd >= 0) fds[n++] = pollfd{extra_fd, POLLIN, 0};
   bool nap = false;  // some lane cannot wake us
   for (Lane& l : s_.lanes) {
     if (l.caps().wait_fd && l.tp->wait_fd() >= 0 && n < 8) {

@@ -130,10 +130,12 @@ class Receiver {
   // wait objects for at most max_ns (shorter when a lane cannot wake us: 1 ms naps, so that
   // datagram lanes' timers and fd-less lanes still progress; the liveness interval otherwise).
   // Returns the time slept, 0 when a lane had completions pending.
-  // extra_fd (>= 0) wakes the sleep too (the progress thread's kick).
-  std::uint64_t sleep_lanes(std::uint64_t max_ns, int extra_fd = -1);
+  std::uint64_t sleep_lanes(std::uint64_t max_ns);
   // Whether every lane can wake a sleep (a wait object, or the doorbell for same-host peers).
   bool lanes_wake() const noexcept;
+  // The lanes' wait objects (at most max) for a sleep, after their try_wait; false when a lane
+  // has completions pending (no sleep then).
+  bool wait_fds(pollfd* fds, nfds_t max, nfds_t* n);
 
   // The running extraction's budget (a suspended handler's FM_receive checks it).
   std::size_t extracted() const noexcept { return extracted_; }
