@@ -314,6 +314,13 @@ void Context::progress_thread_main() {
       std::unique_lock<std::recursive_mutex> lk(api_mu_, std::try_to_lock);
       if (!lk.owns_lock()) {
         idle_rounds = 0;  // the program is in FM: it progresses, and will call again soon
+        // Asleep there, for as long as nothing arrives: wait until it leaves FM instead of
+        // napping (its release of the lock then costs it one wake-up, at the end of a sleep
+        // anyway), and let go at once, so that its next call finds the lock free.
+        if (st_.idle->program_asleep()) {
+          lk.lock();
+          lk.unlock();
+        }
       } else if (!st_.closed && !st_.finalizing && rx_.progress() >= 0) {
         const bool async_only = progress_mode_ == 2;
         busy = rx_.dispatch(SIZE_MAX, async_only) > 0;

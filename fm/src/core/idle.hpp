@@ -131,6 +131,11 @@ class Idle {
   // Under the lock again: disarmed quietly, the doorbell and the kick drained.
   void park_end() noexcept;
   bool parked() const noexcept { return parked_.load(std::memory_order_relaxed); }
+  // A thread of the program sleeps in a wait's phase 2 (and holds the API lock meanwhile).
+  bool program_asleep() const noexcept {
+    return page_ != nullptr &&
+           __atomic_load_n(&page_->state, __ATOMIC_RELAXED) == std::uint32_t{FM_DCS_BLOCKED};
+  }
   void kick() noexcept;
   std::uint64_t kicks() const noexcept { return kicks_.load(std::memory_order_relaxed); }
 
