@@ -350,7 +350,8 @@ void Context::progress_thread_main() {
 bool Context::park(std::unique_lock<std::recursive_mutex>& lk) {
   constexpr int kMaxParkMs = 10;
   Idle& idle = *st_.idle;
-  if (!idle.can_park() || !rx_.lanes_wake()) return false;
+  if (!idle.can_park() || !rx_.lanes_wake() || rx_.anything_ready() || tx_.any_pending())
+    return false;  // (before arm(), whose barrier is a system call: a message may wait long)
   idle.arm(false);
   pollfd fds[8];
   nfds_t n = 0;
