@@ -103,86 +103,85 @@ TEST(Idle, DoorbellWakesASleeper) {
   finalize_all(j);
 }
 
+// Whether f() holds within 20 s (checked every millisecond).
+bool within_20s(const std::function<bool()>& f) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!f() && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return f();
+}
+
+// Two nodes over FM's shm transport (its lanes are woken by the doorbell alone), h_count as
+// handler 7 on both, g_got at 0, node 1's progress thread started (mode 1).
+std::vector<std::unique_ptr<Context>> progress_job(const char* idle) {
+  auto j = job(2, idle, 0, true);
+  if (j.size() != 2) return j;
+  g_got = 0;
+  for (auto& c : j) {
+    fm::core::ScopedCurrent cur(c.get());
+    EXPECT_GE(FM_register_handler(7, h_count), 0);
+  }
+  j[1]->start_progress_thread(1);
+  return j;
+}
+
 // The progress thread of a node that makes no FM calls parks (sleeps on the doorbell and the
 // lanes instead of napping); a peer's message wakes it and its handler runs there; the node's
-// own waits kick it when they end; stopping the thread wakes a parked one.  (In an
-// in-process job FM_IDLE=auto means poll; under poll nobody rings: see ..NeverParksUnderPoll.)
+// own waits kick it when they end; stopping the thread wakes a parked one.  (In an in-process
+// job FM_IDLE=auto means poll; under poll nobody rings: see ..NeverParksUnderPoll.)
 TEST(Idle, ProgressThreadParksAndWakes) {
-  {
-    auto j = job(2, "block", 0, true);
-    ASSERT_EQ(j.size(), 2u);
-    g_got = 0;
-    for (auto& c : j) {
-      fm::core::ScopedCurrent cur(c.get());
-      ASSERT_GE(FM_register_handler(7, h_count), 0);
-    }
-    Context& n1 = *j[1];
-    const auto until = [](const std::function<bool()>& f) {
-      const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-      while (!f() && std::chrono::steady_clock::now() < end)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      return f();
-    };
-    n1.start_progress_thread(1);
-    ASSERT_TRUE(until([&] { return n1.progress_parks() > 0; })) << "the thread never parked";
-    constexpr int kMsgs = 5;
-    for (int i = 1; i <= kMsgs; ++i) {
-      const std::uint64_t parks = n1.progress_parks();
-      {
-        fm::core::ScopedCurrent cur(j[0].get());
-        ASSERT_EQ(FM_send_4(1, 7, i, 0, 0, 0), FM_SUCCESS) << FM_last_error();
-      }
-      // node 1's program calls nothing: only its progress thread can run the handler
-      ASSERT_TRUE(until([&] { return g_got.load() == i; })) << "message " << i << " not handled";
-      ASSERT_TRUE(until([&] { return n1.progress_parks() > parks; })) << "it did not park again";
-    }
+  auto j = progress_job("block");
+  ASSERT_EQ(j.size(), 2u);
+  Context& n1 = *j[1];
+  ASSERT_TRUE(within_20s([&] { return n1.progress_parks() > 0; })) << "the thread never parked";
+  constexpr int kMsgs = 5;
+  for (int i = 1; i <= kMsgs; ++i) {
+    const std::uint64_t parks = n1.progress_parks();
     {
-      // the program's calls take the lock beside the parked thread; a wait of the program that
-      // ends (here by its time-out, asleep on the same doorbell) kicks the thread to arm again
-      fm::core::ScopedCurrent cur(j[1].get());
-      EXPECT_EQ(FM_extract(SIZE_MAX), 0) << FM_last_error();
-      // parked, seen under the lock: it cannot stop being parked while we hold it
-      std::unique_lock<std::recursive_mutex> lk;
-      ASSERT_TRUE(until([&] {
-        lk = n1.api_lock();
-        if (n1.idler().parked()) return true;
-        lk.unlock();
-        return false;
-      })) << "the thread never parked";
-      const std::uint64_t kicks = n1.idler().kicks();
-      EXPECT_EQ(FM_extract_wait(SIZE_MAX, 20), 0) << FM_last_error();
-      EXPECT_GT(n1.idler().kicks(), kicks) << "the program's wait did not kick the parked thread";
-      lk.unlock();
-      const std::uint64_t parks = n1.progress_parks();
-      EXPECT_TRUE(until([&] { return n1.progress_parks() > parks; })) << "it did not park again";
+      fm::core::ScopedCurrent cur(j[0].get());
+      ASSERT_EQ(FM_send_4(1, 7, i, 0, 0, 0), FM_SUCCESS) << FM_last_error();
     }
-    ASSERT_TRUE(until([&] { return n1.progress_parks() > 0 && n1.threaded(); }));
-    n1.stop_progress_thread();  // returns: a parked thread is woken
-    EXPECT_FALSE(n1.threaded());
-    EXPECT_EQ(g_got.load(), kMsgs);
-    finalize_all(j);
+    // node 1's program calls nothing: only its progress thread can run the handler
+    ASSERT_TRUE(within_20s([&] { return g_got.load() == i; })) << "message " << i << " not handled";
+    ASSERT_TRUE(within_20s([&] { return n1.progress_parks() > parks; })) << "it did not park again";
   }
+  {
+    // the program's calls take the lock beside the parked thread; a wait of the program that
+    // ends (here by its time-out, asleep on the same doorbell) kicks the thread to arm again
+    fm::core::ScopedCurrent cur(j[1].get());
+    EXPECT_EQ(FM_extract(SIZE_MAX), 0) << FM_last_error();
+    // parked, seen under the lock: it cannot stop being parked while we hold it
+    std::unique_lock<std::recursive_mutex> lk;
+    ASSERT_TRUE(within_20s([&] {
+      lk = n1.api_lock();
+      if (n1.idler().parked()) return true;
+      lk.unlock();
+      return false;
+    })) << "the thread never parked";
+    const std::uint64_t kicks = n1.idler().kicks();
+    EXPECT_EQ(FM_extract_wait(SIZE_MAX, 20), 0) << FM_last_error();
+    EXPECT_GT(n1.idler().kicks(), kicks) << "the program's wait did not kick the parked thread";
+    lk.unlock();
+    const std::uint64_t parks = n1.progress_parks();
+    EXPECT_TRUE(within_20s([&] { return n1.progress_parks() > parks; })) << "it did not park again";
+  }
+  n1.stop_progress_thread();  // returns: a parked thread is woken
+  EXPECT_FALSE(n1.threaded());
+  EXPECT_EQ(g_got.load(), kMsgs);
+  finalize_all(j);
 }
 
 // Under FM_IDLE=poll peers ring no doorbell: the progress thread keeps napping, and serves.
 TEST(Idle, ProgressThreadNeverParksUnderPoll) {
-  auto j = job(2, "poll", 0, true);
+  auto j = progress_job("poll");
   ASSERT_EQ(j.size(), 2u);
-  g_got = 0;
-  for (auto& c : j) {
-    fm::core::ScopedCurrent cur(c.get());
-    ASSERT_GE(FM_register_handler(7, h_count), 0);
-  }
-  j[1]->start_progress_thread(1);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // 60 times the idle time to park
   {
     fm::core::ScopedCurrent cur(j[0].get());
     ASSERT_EQ(FM_send_4(1, 7, 1, 0, 0, 0), FM_SUCCESS) << FM_last_error();
   }
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (g_got.load() == 0 && std::chrono::steady_clock::now() < end)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  EXPECT_EQ(g_got.load(), 1) << "the progress thread did not run the handler";
+  EXPECT_TRUE(within_20s([&] { return g_got.load() == 1; }))
+      << "the progress thread did not run the handler";
   EXPECT_EQ(j[1]->progress_parks(), 0u);
   j[1]->stop_progress_thread();
   finalize_all(j);
