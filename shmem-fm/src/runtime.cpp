@@ -637,12 +637,22 @@ void initialize(const char* call) {
   teams_init(g.npes, g.me, std::move(shared));
   std::atexit(at_exit);
   barrier(team_set(SHMEM_TEAM_WORLD, call), call);
+  // Passive progress (SHMEM_FM_PROGRESS=1): FM's progress thread in its async-only mode applies
+  // other PEs' puts, gets and atomics that reach this PE through FM while it computes.  Only FM's
+  // own handlers run on it: SHMEM-FM's one handler (the exchange above) is done by now.
+  if (const char* v = std::getenv("SHMEM_FM_PROGRESS"); v != nullptr && *v != '\0') {
+    if (std::strcmp(v, "0") != 0 && std::strcmp(v, "1") != 0)
+      fatal(call, "SHMEM_FM_PROGRESS=\"%s\": expected 0 or 1", v);
+    if (*v == '1' && FM_progress_thread(2) < 0)
+      fatal(call, "SHMEM_FM_PROGRESS=1: FM's progress thread did not start: %s", FM_last_error());
+  }
 }
 
 void finalize(const char* call) {
   if (!g.initialized || g.finalized) return;
   quiet(call);
   barrier(team_set(SHMEM_TEAM_WORLD, call), call);
+  (void)FM_progress_thread(0);  // nothing reaches this PE's memory any more
   teams_fini();
   if (g.data_shared)
     FM_free_segment(&g.data_region);  // the globals stay mapped, contents intact
