@@ -18,14 +18,9 @@ std::size_t round_up(std::size_t v, std::size_t a) {
 
 }  // namespace
 
-namespace {
-thread_local Context* t_current = nullptr;
+thread_local Context* t_current FM_TLS_FAST = nullptr;
 Context* g_default = nullptr;
-}  // namespace
 
-Context* current() noexcept {
-  return t_current != nullptr ? t_current : g_default;
-}
 void set_default(Context* c) noexcept {
   g_default = c;
 }

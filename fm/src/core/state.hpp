@@ -208,8 +208,15 @@ struct State {
 };
 
 // The Context that C API calls made on this thread act on: the one running a handler, else the
-// process default.
-Context* current() noexcept;
+// process default.  Inline, and the thread-local in the initial-exec model: every FM call starts
+// here, and the general-dynamic model costs a __tls_get_addr call each time (a few of glibc's
+// spare static TLS bytes hold it when libfm is dlopen'ed).
+#define FM_TLS_FAST [[gnu::tls_model("initial-exec")]]
+extern thread_local Context* t_current FM_TLS_FAST;
+extern Context* g_default;
+inline Context* current() noexcept {
+  return t_current != nullptr ? t_current : g_default;
+}
 void set_default(Context* c) noexcept;
 Context* default_context() noexcept;
 struct ScopedCurrent {
