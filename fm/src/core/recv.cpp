@@ -116,22 +116,15 @@ bool Receiver::wait_fds(pollfd* fds, nfds_t max, nfds_t* n) {
 }
 
 std::uint64_t Receiver::sleep_lanes(std::uint64_t max_ns) {
-  Idle& idle = *s_.idle;
   pollfd fds[8];
   nfds_t n = 0;
-  bool nap = false;  // some lane cannot wake us
-  for (Lane& l : s_.lanes) {
-    if (l.caps().wait_fd && l.tp->wait_fd() >= 0 && n < 8) {
-      if (!l.tp->try_wait()) return 0;  // completions pending: no sleep
-      fds[n++] = pollfd{l.tp->wait_fd(), POLLIN, 0};
-    } else if (!(l.kind == 0 && idle.active() && idle.covered())) {
-      nap = true;  // same-host peers ring our doorbell; nothing else wakes us for this lane
-    }
-  }
-  std::uint64_t ms = nap ? 1 : s_.cfg.liveness_ms;
+  if (!wait_fds(fds, 8, &n)) return 0;  // completions pending: no sleep
+  // A lane nothing wakes us for (no wait object, and not same-host peers ringing our doorbell)
+  // still needs progress: 1 ms naps.
+  std::uint64_t ms = lanes_wake() ? s_.cfg.liveness_ms : 1;
   if (max_ns != UINT64_MAX) ms = std::min<std::uint64_t>(ms, max_ns / 1000000 + 1);
   const std::uint64_t t0 = now_ns();
-  idle.sleep(fds, n, static_cast<int>(ms));
+  s_.idle->sleep(fds, n, static_cast<int>(ms));
   return std::max<std::uint64_t>(now_ns() - t0, 1);
 }
 
