@@ -73,11 +73,11 @@ struct Wire {
         got.push_back(static_cast<std::uint8_t>(*static_cast<std::byte*>(c[i].ctx)));
       else if (c[i].kind == tr::Completion::peer_stalled)
         stalled.push_back(c[i].len);
-      else if (c[i].kind == tr::Completion::peer_failed)
+      else if (c[i].kind == tr::Completion::error)  // a send the layer gave up on by itself
         failed.push_back(c[i].len);
     return got;
   }
-  std::vector<std::size_t> stalled, failed;  // peers reported by poll_rel()
+  std::vector<std::size_t> stalled, failed;  // stalled peers, failed sends seen by poll_rel()
   // What node 1 received from node 0, reposting the buffers.
   std::vector<tr::RelHdr> poll_raw() {
     std::vector<tr::RelHdr> got;

@@ -47,12 +47,11 @@ int Receiver::progress() {
     if (n < 0) return n;
     for (int i = 0; i < n; ++i) {
       const transport::Completion& c = comp[i];
-      if (c.kind == transport::Completion::peer_failed ||
-          c.kind == transport::Completion::peer_stalled) {
+      if (c.kind == transport::Completion::peer_stalled) {
         if (c.len >= s_.size) continue;
         const auto p = static_cast<unsigned>(c.len);
         live_.check(true);  // a same-host peer that exited is reported as such
-        if (c.kind == transport::Completion::peer_stalled && live_.exact(p))
+        if (live_.exact(p))
           live_.warn_stalled(p, lane.caps().name.c_str());  // alive, starved: keep resending
         else
           live_.fail_peer(p, "it acknowledged nothing for the peer time-out (unreachable or dead)");

@@ -50,11 +50,11 @@ struct Caps {
 };
 
 struct Completion {
-  // read: any RMA (read or write) done; peer_failed: len is a peer the transport gave up on;
-  // peer_stalled: len is a peer that acknowledged nothing for the peer time-out, reported once per
-  // stall.  The transport keeps retransmitting to it: the owner decides whether it failed (a
-  // process of this host known alive is only starved of CPU) and says so with give_up().
-  enum Kind : std::uint8_t { recv, send, read, error, peer_failed, peer_stalled };
+  // read: any RMA (read or write) done; peer_stalled: len is a peer that acknowledged nothing
+  // for the peer time-out, reported once per stall.  The transport keeps retransmitting to it:
+  // the owner decides whether it failed (a process of this host known alive is only starved of
+  // CPU) and says so with give_up().  No transport declares a peer failed by itself.
+  enum Kind : std::uint8_t { recv, send, read, error, peer_stalled };
   Kind kind;
   int status;       // FM_SUCCESS, or the error (kind == error)
   void* ctx;        // context given to post_recv() or send()
