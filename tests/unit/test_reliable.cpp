@@ -231,6 +231,30 @@ TEST(ReliableWire, StalledPeerIsReportedOnceAndRetransmittedToUntilGivenUp) {
   EXPECT_TRUE(w.failed.empty());
 }
 
+// The fault decorator passes the state of the transport under it through: retransmissions,
+// quiescence, and memory (plus its own buffers).
+TEST(ReliableWire, FaultDecoratorForwardsTheLowerTransportsState) {
+  Wire w(20000);  // time-out floor 20 ms
+  const std::size_t lower_memory = w.rel->memory();
+  w.rel = tr::open_fault(std::move(w.rel), tr::FaultParams{});
+  EXPECT_GT(w.rel->memory(), lower_memory);
+  std::byte payload[8] = {};
+  iovec iov{payload, sizeof payload};
+  ASSERT_EQ(w.rel->send(1, &iov, 1, nullptr), FM_SUCCESS);
+  EXPECT_FALSE(w.rel->quiescent()) << "unacknowledged packet not seen through the decorator";
+  for (int i = 0; i < 500 && w.rel->retransmissions(1) == 0; ++i) {
+    (void)w.poll_rel();
+    (void)w.poll_raw();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_GE(w.rel->retransmissions(1), 1u);
+  EXPECT_EQ(w.rel->retransmissions(0), 0u);
+  tr::RelHdr ack{tr::kRelMagic, tr::kRelAck, 0, 1, 0, 1, 0, 0, 0, 0, 0};
+  w.send_raw(ack);
+  (void)w.poll_rel();
+  EXPECT_TRUE(w.rel->quiescent()) << "acknowledged, yet not quiescent through the decorator";
+}
+
 // The FIFO under the reliability layer's queues: order kept across wrap-around and growth.
 TEST(Ring, FifoAcrossWrapAndGrowth) {
   fm::Ring<int> r(4);

@@ -3,7 +3,8 @@
 //
 // Every packet it disturbs travels as a copy in one of its own buffers (the caller's send is
 // completed at once, as if the packet had left); undisturbed packets pass straight through.  Its
-// own sends' completions are swallowed.  RMA is not disturbed (passed through).  For tests: it
+// own sends' completions are swallowed.  RMA is not disturbed (passed through), nor is the lower
+// transport's state (quiescence, closing, memory, retransmissions, shared copies).  For tests: it
 // allocates its buffer pool up front, takes no locks, and is driven by the caller's poll().
 #include <algorithm>
 #include <cstring>
@@ -123,6 +124,19 @@ class FaultTransport final : public Transport {
   int write(unsigned peer, const void* buf, std::size_t len, std::uint64_t raddr, std::uint64_t key,
             void* ctx) override {
     return lower_->write(peer, buf, len, raddr, key, ctx);
+  }
+  // The rest is the lower transport's, plus the decorator's own pool.
+  bool quiescent() const override { return lower_->quiescent(); }
+  void begin_close() override { lower_->begin_close(); }
+  bool peers_closed() override { return lower_->peers_closed(); }
+  std::size_t memory() const override {
+    return lower_->memory() + pool_.capacity() + slots_.capacity() * sizeof(Slot);
+  }
+  std::uint64_t retransmissions(unsigned peer) const override {
+    return lower_->retransmissions(peer);
+  }
+  std::uint64_t shared_copy_bytes(unsigned peer) const override {
+    return lower_->shared_copy_bytes(peer);
   }
   int wait_fd() override { return -1; }  // held packets need polling
   bool try_wait() override { return false; }
