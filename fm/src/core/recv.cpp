@@ -17,7 +17,7 @@ namespace {
 constexpr int kPollBatch = 32;
 }
 
-thread_local bool t_async_only FM_TLS_FAST = false;
+constinit thread_local bool t_async_only FM_TLS_FAST = false;
 
 Receiver::~Receiver() {
   for (Peer& q : s_.peers) delete q.rx.fiber;

@@ -39,7 +39,7 @@ struct Wait {
 
 // Set on the progress thread while it runs in its async-only mode (FM_progress_thread(2)): every
 // dispatch on this thread, inside waits too, runs async-safe handlers only.
-extern thread_local bool t_async_only FM_TLS_FAST;
+extern thread_local constinit bool t_async_only FM_TLS_FAST;
 
 class Receiver {
  public:

@@ -18,7 +18,7 @@ std::size_t round_up(std::size_t v, std::size_t a) {
 
 }  // namespace
 
-thread_local Context* t_current FM_TLS_FAST = nullptr;
+constinit thread_local Context* t_current FM_TLS_FAST = nullptr;
 Context* g_default = nullptr;
 
 void set_default(Context* c) noexcept {

@@ -212,7 +212,7 @@ struct State {
 // here, and the general-dynamic model costs a __tls_get_addr call each time (a few of glibc's
 // spare static TLS bytes hold it when libfm is dlopen'ed).
 #define FM_TLS_FAST [[gnu::tls_model("initial-exec")]]
-extern thread_local Context* t_current FM_TLS_FAST;
+extern thread_local constinit Context* t_current FM_TLS_FAST;
 extern Context* g_default;
 inline Context* current() noexcept {
   return t_current != nullptr ? t_current : g_default;
