@@ -6,7 +6,9 @@
 // system call where it has not: that is the machine's, not FM's), with allocations counted by
 // this executable's malloc (not under ASan, which owns malloc).  The loop's calls:
 //   FM_send_4, FM_send and FM_try_send of 8 bytes; FM_begin_message / FM_send_piece /
-//   FM_end_message of 8 bytes; FM_extract with a message (the handler's FM_receive) and empty.
+//   FM_end_message of 8 bytes; FM_extract with a message (the handler's FM_receive) and empty;
+//   and, in the second test, FM_put_nb, FM_get_nb and a fetching FM_atomic_nb of 8 bytes with
+//   their handles, the target's FM_extract serving them and the origin's FM_test.
 // The peer-liveness check (a poll(2) of the peers' process descriptors) is gated by time, once per
 // FM_LIVENESS_MS, not by calls: the test sets it beyond its run.  No progress thread runs, so no
 // lock is taken either (the API lock exists only with one).
@@ -168,8 +170,54 @@ bool round(Context& a, Context& b, unsigned from, std::uint64_t v) {
   return FM_extract(SIZE_MAX) >= 0;  // empty
 }
 
-// The child: returns its exit status, after writing a line on the pipe.
-int child() {
+// One-sided: node 0 puts, gets and fetch-adds 8 bytes in node 1's registered memory (non-blocking,
+// each with its handle), node 1 extracts (serving them), node 0 tests the handles until done.
+std::uint64_t g_target[4];
+FM_region g_region;
+bool rma_round(Context& a, Context& b, std::uint64_t v) {
+  FM_request* req[3] = {};
+  std::uint64_t got = 0, old = 0;
+  const std::uint64_t one = 1;
+  {
+    ScopedCurrent cur(&a);
+    if (FM_put_nb(&g_region, 0, &v, 8, &req[0]) != FM_SUCCESS ||
+        FM_get_nb(&g_region, 0, &got, 8, &req[1]) != FM_SUCCESS ||
+        FM_atomic_nb(&g_region, 8, FM_ATOMIC_ADD, FM_UINT64, &one, nullptr, &old, &req[2]) !=
+            FM_SUCCESS) {
+      say("a one-sided call failed: ");
+      say(FM_last_error());
+      say("\n");
+      return false;
+    }
+  }
+  for (int left = 3, i = 0; left > 0; ++i) {
+    if (i > 64) {
+      say("one-sided operations not done\n");
+      return false;
+    }
+    {
+      ScopedCurrent cur(&b);
+      if (FM_extract(SIZE_MAX) < 0) return false;
+    }
+    ScopedCurrent cur(&a);
+    if (FM_extract(SIZE_MAX) < 0) return false;
+    for (auto& r : req) {
+      int done = 0;
+      if (r != nullptr && FM_test(r, &done) == FM_SUCCESS && done) {
+        r = nullptr;
+        --left;
+      }
+    }
+  }
+  if (got != v) {
+    say("get returned the wrong value\n");
+    return false;
+  }
+  return true;
+}
+
+// The child: writes a line on the pipe and exits (returns its exit status on a set-up error).
+int child(bool one_sided) {
   fm::Config cfg;
   cfg.liveness_ms = 60000;
   int rc = 0;
@@ -182,15 +230,26 @@ int child() {
     ScopedCurrent cur(c.get());
     if (FM_register_handler(5, h_small) < 0) return 2;
   }
-  for (std::uint64_t i = 1; i <= 2000; ++i)  // warm-up: pools, fibers, credits in steady state
-    if (!round(*j[i & 1], *j[1 - (i & 1)], i & 1, i)) return 2;
+  if (one_sided) {
+    ScopedCurrent cur(j[1].get());
+    if (FM_register_memory(g_target, sizeof g_target, FM_ACCESS_ALL, &g_region) != FM_SUCCESS) {
+      say("FM_register_memory failed\n");
+      return 2;
+    }
+  }
+  // one round of the kind checked; the warm-up fills pools, fibers and credits
+  auto one = [&](std::uint64_t i) {
+    return one_sided ? rma_round(*j[0], *j[1], i) : round(*j[i & 1], *j[1 - (i & 1)], i & 1, i);
+  };
+  for (std::uint64_t i = 1; i <= 2000; ++i)
+    if (!one(i)) return 2;
   if (!install_filter()) {
     say("seccomp filter not installed\n");
     return 4;
   }
   g_counting = true;
   for (std::uint64_t i = 1; i <= 20000; ++i)
-    if (!round(*j[i & 1], *j[1 - (i & 1)], i & 1, i)) return 2;
+    if (!one(i)) return 2;
   g_counting = false;
   char buf[64];
   std::snprintf(buf, sizeof buf, "allocations %ld\n", g_allocs);
@@ -198,7 +257,8 @@ int child() {
   quit(g_allocs == 0 ? 0 : 5);  // before the job's tear-down, which may call the system
 }
 
-TEST(HotPath, SmallSendsAndExtractsMakeNoSystemCallAndAllocateNothing) {
+// Runs child(one_sided) in a forked process and checks its report.
+void check_child(bool one_sided) {
 #if !defined(__x86_64__)
   GTEST_SKIP() << "the seccomp filter names x86-64's system calls";
 #endif
@@ -209,7 +269,7 @@ TEST(HotPath, SmallSendsAndExtractsMakeNoSystemCallAndAllocateNothing) {
   if (pid == 0) {
     close(fds[0]);
     g_report = fds[1];
-    _exit(child());
+    _exit(child(one_sided));
   }
   close(fds[1]);
   std::string out;
@@ -227,6 +287,16 @@ TEST(HotPath, SmallSendsAndExtractsMakeNoSystemCallAndAllocateNothing) {
 #if FM_COUNT_ALLOCS
   EXPECT_NE(out.find("allocations 0"), std::string::npos) << out;
 #endif
+}
+
+TEST(HotPath, SmallSendsAndExtractsMakeNoSystemCallAndAllocateNothing) {
+  check_child(false);
+}
+
+// FM's one-sided operations of 8 bytes (through FM over its shm transport, the default there):
+// the origin's calls, the target's extraction that serves them, the origin's FM_test.
+TEST(HotPath, SmallOneSidedOperationsMakeNoSystemCallAndAllocateNothing) {
+  check_child(true);
 }
 
 }  // namespace
