@@ -71,8 +71,9 @@ set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # the shared-library dependencies come from dpkg-shlibdeps; the wrappers need a compiler
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "gcc | c-compiler, libc6-dev, pkg-config")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "g++")
+# g++ for oshc++ and mpicxx, gfortran for MPI-FM's mpifort
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "g++, gfortran")
 # ga-config links Debian's Global Arrays and what its programs need
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS
-    "libfabric-bin, cmake, libglobalarrays-dev, libscalapack-mpich-dev, liblapack-dev, libblas-dev, gfortran")
+    "libfabric-bin, cmake, libglobalarrays-dev, libscalapack-mpich-dev, liblapack-dev, libblas-dev")
 include(CPack)

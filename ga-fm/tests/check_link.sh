@@ -1,7 +1,8 @@
 #!/bin/sh
-# check_link.sh MPI_LIBDIR PROGRAM... - each GA program built with MPI-FM's mpicc and ga-config
-# loads one MPI, MPI-FM's: libmpich.so.12 from MPI_LIBDIR (ScaLAPACK asks for that name too) and
-# no other MPI library (Open MPI's libmpi.so.40, Debian MPICH's libmpich.so.12).
+# check_link.sh MPI_LIBDIR PROGRAM... - each GA program built with MPI-FM's mpicc (or mpifort) and
+# ga-config loads one MPI, MPI-FM's: libmpich.so.12 (and for Fortran libmpichfort.so.12) from
+# MPI_LIBDIR (ScaLAPACK asks for that name too) and no other MPI library (Open MPI's libmpi.so.40,
+# Debian MPICH's libmpich.so.12).
 libdir=$(cd "$1" && pwd)
 shift
 fail=0
@@ -12,7 +13,9 @@ for p in "$@"; do
     echo "FAIL: $p: libmpich.so.12 is '$mpich', not MPI-FM's ($libdir)"
     fail=1
   fi
-  others=$(echo "$out" | grep -E 'libmpi\.so|libmpich|libopen-rte|libopen-pal' | grep -v "^[[:space:]]*libmpich.so.12 => $mpich")
+  # MPI-FM's own libraries (libmpich.so.12, and libmpichfort.so.12 for Fortran) are the only MPI
+  others=$(echo "$out" | grep -E 'libmpi\.so|libmpich|libmpifort|libopen-rte|libopen-pal|libmpi_' |
+    grep -v -E "^[[:space:]]*libmpich(fort)?\.so\.12 => $libdir/")
   if [ -n "$others" ]; then
     echo "FAIL: $p: another MPI library too:"
     echo "$others"

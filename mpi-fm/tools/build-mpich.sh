@@ -24,7 +24,7 @@ TARBALL_SHA256=b27039f964afeb6b8a3e009c56b441cbe368c26d6d6476ad3bb7190996875860
 JOBS=${FM_MPICH_JOBS:-$(nproc)}
 # Part of the cache key with the netmod, the patches and fm.h: bump it when the way MPICH is built
 # (autogen, configure flags, staging) changes.
-RECIPE=5
+RECIPE=6
 # builds of older netmod versions kept beside the current one
 KEEP=2
 
@@ -95,14 +95,14 @@ step() {
 }
 
 # make_progress LOG CMD...: runs make with its output appended to LOG and a progress line for each
-# tenth of the objects (MPICH 4.0.2 with these flags compiles about 900 files).
+# tenth of the objects (MPICH 4.0.2 with these flags compiles about 1080 files: C, Fortran, ROMIO).
 make_progress() {
   local log=$1 rc awk=(awk)
   shift
   # mawk (Debian's awk) reads a pipe in large blocks unless told otherwise
   awk -W version 2>/dev/null | grep -q mawk && awk=(awk -W interactive)
   set +e
-  "$@" 2>&1 | tee -a "$log" | "${awk[@]}" -v t0="$(date +%s)" -v total=900 '
+  "$@" 2>&1 | tee -a "$log" | "${awk[@]}" -v t0="$(date +%s)" -v total=1080 '
     /^  (CC|CCLD) / { n++; if (n % 90 == 0) {
         printf "[mpich %s] make: %d of about %d files (%d %%, %d s)\n",
                strftime("%H:%M:%S"), n, total, 100 * n / total, systime() - t0; fflush() } }
@@ -154,8 +154,7 @@ open(p, "w").write(s)
 PY
   step "autogen.sh -quick" "1 to 2 min" "$log" \
     sh -c 'cd "$1" && exec ./autogen.sh -quick -without-ucx -without-ofi -without-yaksa -without-izem \
-      -without-hwloc -without-romio -without-hydra2 -without-test -without-json -without-f77 \
-      -without-bindings' autogen "$src"
+      -without-hwloc -without-romio -without-hydra2 -without-test -without-json' autogen "$src"
   grep -q "__netmod_inline_fm__" "$src/src/mpid/ch4/netmod/include/netmod_impl.h" ||
     fail "$log" "autogen (the fm netmod was not registered)"
   mkdir -p "$build/obj"
@@ -163,11 +162,20 @@ PY
   # paths relative to the build directory in ccache's keys: a rebuild under another key hits
   export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
   export LD_LIBRARY_PATH=$FM_LIB_DIR
+  # The Fortran bindings (mpif.h, `use mpi`, `use mpi_f08`): gfortran 10 and later reject calls
+  # that pass different types as one choice buffer, which mpif.h programs do; Debian's MPICH builds
+  # with these two flags and its mpifort passes them on, and so do we.
+  command -v gfortran >/dev/null || die "gfortran not found (scripts/install-deps.sh installs it)"
+  local gf_flags="-O2 -fallow-argument-mismatch -fallow-invalid-boz"
+  echo 'end' >"$build/gf.f90"
+  gfortran $gf_flags -c -o "$build/gf.o" "$build/gf.f90" 2>/dev/null || gf_flags=-O2
+  rm -f "$build/gf.f90" "$build/gf.o"
   step configure "1 to 5 min" "$log" \
     sh -c 'cd "$1" && shift && exec "$@"' configure "$build/obj" "$src/configure" --prefix="$prefix" \
       CC="$cc" CXX="$cxx" CPPFLAGS="-I$SRC_DIR/fm/include" LDFLAGS="-L$FM_LIB_DIR" \
       --with-device=ch4:fm --with-ch4-shmmods=none --with-datatype-engine=dataloop \
-      --with-hwloc=/usr --disable-fortran --disable-romio --disable-static \
+      --with-hwloc=/usr --enable-fortran=all --enable-romio --disable-static \
+      F77=gfortran FC=gfortran FFLAGS="$gf_flags" FCFLAGS="$gf_flags" \
       --enable-fast=O2 --with-pm=hydra --disable-doc
   say "make -j$JOBS (2 to 10 min cold, about 1 with ccache warm; a line per 10 %)"
   t1=$(date +%s)
@@ -190,6 +198,17 @@ PY
   sed -i -e "s|-I$SRC_DIR/fm/include||g" -e "s|-L$FM_LIB_DIR||g" -e 's|^CXX="ccache g++"$|CXX="g++"|' \
     "$prefix/bin/mpicxx"
   grep -q '^CXX="g++"$' "$prefix/bin/mpicxx" || die "mpicxx: could not set its compiler to g++"
+  sed -i -e "s|-I$SRC_DIR/fm/include||g" -e "s|-L$FM_LIB_DIR||g" "$prefix/bin/mpifort"
+  # Debian's Fortran binding library is libmpichfort.so.12 (beside libmpich.so.12): the same
+  # renaming, so Fortran libraries built against Debian's MPICH bind to MPI-FM's
+  real=$(readlink -f "$prefix/lib/libmpifort.so")
+  # (one change per patchelf call: Debian's patchelf 0.14 garbles the strings of several at once)
+  patchelf --set-soname libmpichfort.so.12 "$real" && patchelf --set-rpath '$ORIGIN' "$real" &&
+    if objdump -p "$real" | grep -q 'NEEDED *libmpi\.so\.12$'; then
+      patchelf --replace-needed libmpi.so.12 libmpich.so.12 "$real"
+    fi || die "patchelf failed on $real"
+  objdump -p "$real" | grep -q 'SONAME *libmpichfort\.so\.12$' || die "$real: SONAME not set"
+  ln -sf "$(basename "$real")" "$prefix/lib/libmpichfort.so.12"
   # keep the cache small: the install and the test suite (test/mpi, configured per build tree);
   # FM_MPICH_KEEP=1 keeps the source and objects (netmod development: edit, `make install` there)
   cp -r "$src/test/mpi" "$build/test-mpi"
@@ -225,7 +244,7 @@ for f in "$OUT_DIR"/bin/*; do
     patchelf --set-rpath '$ORIGIN/../lib' "$f"
   fi
 done
-if grep -l -e "$SRC_DIR" -e "$FM_LIB_DIR" "$OUT_DIR"/bin/mpicc "$OUT_DIR"/bin/mpicxx "$OUT_DIR"/lib/pkgconfig/*.pc 2>/dev/null; then
+if grep -l -e "$SRC_DIR" -e "$FM_LIB_DIR" "$OUT_DIR"/bin/mpicc "$OUT_DIR"/bin/mpicxx "$OUT_DIR"/bin/mpifort "$OUT_DIR"/lib/pkgconfig/*.pc 2>/dev/null; then
   die "the files above name this source tree; the cached build would not serve another clone"
 fi
 ln -sfn "$FM_LIB_DIR/libfm.so.0" "$OUT_DIR/lib/libfm.so.0"

@@ -10,8 +10,9 @@ rm -rf "$dir"
 mkdir -p "$dir"
 cd "$dir"
 echo "[testsuite $(date +%H:%M:%S)] configuring test/mpi against $prefix/bin/mpicc (about a minute)"
-"$src/configure" MPICC="$prefix/bin/mpicc" MPIEXEC="$prefix/bin/mpiexec" \
-  --disable-fortran --disable-cxx --disable-romio --disable-spawn --disable-ft-tests \
+"$src/configure" MPICC="$prefix/bin/mpicc" MPIF77="$prefix/bin/mpif77" MPIFC="$prefix/bin/mpifort" \
+  MPIEXEC="$prefix/bin/mpiexec" --enable-fortran=all --enable-romio \
+  --disable-cxx --disable-spawn --disable-ft-tests \
   --disable-perftest --disable-dtpools --with-mpi="$prefix" >configure.log 2>&1 ||
   { tail -30 configure.log; exit 1; }
 echo "[testsuite $(date +%H:%M:%S)] configured in $dir"

@@ -16,7 +16,7 @@ trap cleanup EXIT
 echo "== a clean bookworm in $root (mmdebstrap --variant=apt)"
 mmdebstrap --quiet --variant=apt bookworm "$root" http://deb.debian.org/debian
 cp "$deb" "$root/tmp/"
-cp "$here"/consumer/hello_*.c "$root/tmp/"
+cp "$here"/consumer/hello_*.c "$here"/consumer/hello_mpi.f90 "$root/tmp/"
 mount -t proc proc "$root/proc"
 mount --bind /sys "$root/sys"
 mount --bind /dev "$root/dev"
@@ -25,7 +25,7 @@ echo "== apt-get install ./$(basename "$deb") (dependencies from the package)"
 chroot "$root" sh -c "apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q /tmp/$(basename "$deb")" \
   >"$root/tmp/apt.log" 2>&1 || { tail -30 "$root/tmp/apt.log"; exit 1; }
 echo "   $(grep -c '^Setting up' "$root/tmp/apt.log") packages set up, among them:"
-grep -E '^Setting up (fm-stack|libfabric|libhwloc|gcc |pkg-config|libc6-dev)' "$root/tmp/apt.log" | sed 's/^/   /' 
+grep -E '^Setting up (fm-stack|libfabric|libhwloc|gcc |gfortran |pkg-config|libc6-dev)' "$root/tmp/apt.log" | sed 's/^/   /' 
 echo "== programs built and run with the package alone"
 chroot "$root" sh -ec '
   export PATH=/opt/fm-stack/bin:$PATH PKG_CONFIG_PATH=/opt/fm-stack/lib/pkgconfig
@@ -36,6 +36,8 @@ chroot "$root" sh -ec '
   oshrun -np 2 ./hello_shmem
   mpicc -o hello_mpi hello_mpi.c
   mpiexec -n 2 ./hello_mpi
+  mpifort -o hello_mpi_f hello_mpi.f90    # gfortran: a recommended package, which apt installs
+  mpiexec -n 2 ./hello_mpi_f
   fm_info -p
 '
 echo "== the manual pages (man-db added to the clean root)"

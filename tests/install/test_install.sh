@@ -79,8 +79,9 @@ for f in lib/libfm.so.0 lib/libfm.a lib/libshmem-fm.so.0 include/fm/fm.h include
   [ -e "$p/$f" ] && ok || bad "missing $f"
 done
 if [ "$mpi" = yes ]; then
-  for f in bin/mpicc bin/mpicxx bin/mpiexec bin/mpiexec.hydra bin/hydra_pmi_proxy lib/libmpi.so.12 \
-    lib/libmpich.so.12 include/mpi.h share/man/man1/mpicc.1 share/man/man1/mpiexec.1 \
+  for f in bin/mpicc bin/mpicxx bin/mpifort bin/mpif77 bin/mpif90 bin/mpiexec bin/mpiexec.hydra \
+    bin/hydra_pmi_proxy lib/libmpi.so.12 lib/libmpich.so.12 lib/libmpichfort.so.12 include/mpi.h \
+    include/mpif.h include/mpi.mod include/mpi_f08.mod share/man/man1/mpicc.1 share/man/man1/mpiexec.1 \
     lib/libarmci-fm.so.0 include/ga-fm/armci.h include/ga-fm/message.h; do
     [ -e "$p/$f" ] && ok || bad "missing $f"
   done
@@ -151,6 +152,14 @@ if [ "$mpi" = yes ]; then
   expect "... and the tree's libfm" "$p/lib/libfm.so.0" ldd ./mpi_hello
   expect "mpiexec -n 2 (shm)" "rank 1 of 2: PASS" timeout 120 "$p/bin/mpiexec" -n 2 -genv FM_PROVIDER shm ./mpi_hello
   expect "mpiexec -n 2 (tcp)" "rank 0 of 2: PASS" timeout 120 "$p/bin/mpiexec" -n 2 -genv FM_PROVIDER tcp ./mpi_hello
+  check "mpifort compiles and links (mpif.h)" "$p/bin/mpifort" -Wall -Werror -o mpi_hello_f "$src/tests/install/consumer/hello_mpi.f90"
+  expect "mpiexec -n 2 Fortran, mpif.h (tcp)" "hello_mpi.f90: rank 1 of 2: PASS" timeout 120 "$p/bin/mpiexec" -n 2 -genv FM_PROVIDER tcp ./mpi_hello_f
+  check "mpifort compiles and links (use mpi_f08)" "$p/bin/mpifort" -Wall -Werror -o heat "$src/examples/mpi/heat.f90"
+  check "mpifort runs plain gfortran" sh -c "'$p/bin/mpifort' -show | grep -q '^gfortran '"
+  expect "... with the tree's Fortran bindings" "$p/lib/libmpichfort.so.12" ldd ./heat
+  expect "mpiexec -n 3 Fortran (shm)" "heat: PASS (3 ranks" timeout 120 "$p/bin/mpiexec" -n 3 -genv FM_PROVIDER shm ./heat
+  check "mpicc links MPI-IO (ROMIO)" "$p/bin/mpicc" -Wall -Werror -o io "$src/examples/mpi/io.c"
+  expect "mpiexec -n 2 MPI-IO (tcp)" "io: PASS (2 ranks" timeout 120 "$p/bin/mpiexec" -n 2 -genv FM_PROVIDER tcp ./io "$tmp/io.file"
   # the ranks' parent is the tree's Hydra proxy, not Debian's
   expect "Hydra's proxy is the tree's" "$p/bin/hydra_pmi_proxy" timeout 60 "$p/bin/mpiexec" -n 1 \
     sh -c 'readlink -f /proc/$PPID/exe'
@@ -159,6 +168,7 @@ if [ "$mpi" = yes ]; then
     check "mpicc links a GA program with ga-config --libs" sh -c \
       "'$p/bin/mpicc' -o ga_hello '$src/tests/install/consumer/hello_ga.c' \$('$p/bin/ga-config' --libs)"
     expect "... with the tree's libarmci-fm" "$p/lib/libarmci-fm.so.0" ldd ./ga_hello
+    expect "ga-config --f77 is the tree's mpifort" "$p/bin/mpifort" "$p/bin/ga-config" --f77
     check "one MPI in the program (ScaLAPACK's libmpich.so.12 is MPI-FM)" sh -c \
       "! ldd ./ga_hello | grep -q '/usr/lib/.*libmpich'"
     expect "mpiexec -n 3 GA (shm)" "hello_ga: rank 2 of 3: PASS" timeout 120 "$p/bin/mpiexec" -n 3 \
