@@ -1,6 +1,6 @@
 #!/bin/sh
 # demo.sh - the main job: installs what is missing, builds FM (and MPI-FM: MPICH with the FM netmod,
-# 4 to 17 minutes the first time on 2 cores, then cached), and runs the 2-process ping-pong +
+# 5 to 20 minutes the first time on 2 cores, then cached), and runs the 2-process ping-pong +
 # bandwidth demo over shm and over tcp (launched by Hydra's mpiexec), printing a table per provider.
 # The build's progress is shown as it happens; its whole output is in build/build.log.
 set -eu

@@ -4,7 +4,7 @@
 #   2. the full CTest suite: unit tests over the loopback transport (also with injected faults)
 #      and multi-process tests launched by Hydra's mpiexec over shm, tcp and udp (2 and 4 ranks,
 #      kill -9, verbs refusal), and across network-namespace hosts (skipped without root),
-#      MPI-FM (MPICH with the FM netmod, built once, 4 to 17 minutes on 2 cores, and cached
+#      MPI-FM (MPICH with the FM netmod, built once, 5 to 20 minutes on 2 cores, and cached
 #      outside the tree): our MPI programs and MPICH's own test suite (pt2pt, coll, rma, comm over
 #      shm; `ctest -L mpi-suite-full` runs every directory over shm and tcp, a longer run left out
 #      here), GA-FM (Debian's Global Arrays on our ARMCI: ABI check, ARMCI and GA programs, bad

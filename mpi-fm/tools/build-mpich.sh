@@ -10,7 +10,7 @@
 # source --download-only mpich`), checked against the SHA-256 below.  The build is cached under
 # $FM_MPICH_CACHE (default /var/cache/fm-mpich), keyed by that checksum and the content of the
 # netmod, the patches, fm.h and RECIPE below: a warm machine only copies the cached install
-# (seconds); a cold one builds it (4 to 17 minutes on 2 cores, progress shown).  The cache logic
+# (seconds); a cold one builds it (5 to 20 minutes on 2 cores, progress shown).  The cache logic
 # (states, locking, pruning, an unwritable cache) is in mpich-cache.sh.  libmpi.so finds libfm.so.0 next to
 # itself ($ORIGIN): OUT_DIR/lib/libfm.so.0 is a link to FM_LIB_DIR's.
 set -euo pipefail
@@ -120,7 +120,7 @@ build_mpich() {
   mkdir -p "$build"
   log=$build/build.log
   t0=$(date +%s)
-  say "building MPICH $VERSION with the FM netmod in $build (4 to 17 min cold on 2 cores; log: $log)"
+  say "building MPICH $VERSION with the FM netmod in $build (5 to 20 min cold on 2 cores; log: $log)"
   tar -C "$build" -xf "$CACHE/src/$TARBALL" || die "cannot unpack $CACHE/src/$TARBALL"
   src=$build/mpich-$VERSION
   cp -r "$NETMOD" "$src/src/mpid/ch4/netmod/fm"
