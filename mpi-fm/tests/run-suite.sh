@@ -14,6 +14,16 @@ cd "$suite"
 export FM_PROVIDER=$prov
 export MPITEST_TIMEOUT=${MPITEST_TIMEOUT:-120}
 start=$(date +%s)
+# runtests builds each program just before it runs it, one compiler at a time, and removes it
+# after the run, so a program listed with several process counts is built several times: half of
+# a directory's time.  The directories' programs are built first, with every CPU (make -k: a
+# program that does not build is left to runtests, which records the failure as that test's);
+# runtests then finds them built and keeps them.
+for d in $(echo "$dirs" | tr ',' ' '); do
+  [ -d "$d" ] || continue
+  make -C "$d" -k -j"$(nproc)" all >"$suite/build-$tag-$d.log" 2>&1 ||
+    echo "run-suite: some programs of $d did not build (runtests reports them; $suite/build-$tag-$d.log)"
+done
 ./runtests -srcdir="$src" -tests=testlist -testdirs="$dirs" -mpiexec="$prefix/bin/mpiexec" \
   -xmlfile="$suite/summary-$tag.xml" -tapfile="$tap" -maxnp="${MPITEST_MAXNP:-128}" \
   >"$suite/runtests-$tag.log" 2>&1

@@ -9,7 +9,7 @@
 # The MPICH source is Debian's source package (deb-src enabled for Debian's own archive, `apt-get
 # source --download-only mpich`), checked against the SHA-256 below.  The build is cached under
 # $FM_MPICH_CACHE (default /var/cache/fm-mpich), keyed by that checksum and the content of the
-# netmod, the patches, fm.h and RECIPE below: a warm machine only copies the cached install
+# netmod, the patches, FM_HEADERS and RECIPE below: a warm machine only copies the cached install
 # (seconds); a cold one builds it (5 to 20 minutes on 2 cores, progress shown).  The cache logic
 # (states, locking, pruning, an unwritable cache) is in mpich-cache.sh.  libmpi.so finds libfm.so.0 next to
 # itself ($ORIGIN): OUT_DIR/lib/libfm.so.0 is a link to FM_LIB_DIR's.
@@ -22,7 +22,7 @@ VERSION=4.0.2
 TARBALL=mpich_${VERSION}.orig.tar.xz
 TARBALL_SHA256=b27039f964afeb6b8a3e009c56b441cbe368c26d6d6476ad3bb7190996875860
 JOBS=${FM_MPICH_JOBS:-$(nproc)}
-# Part of the cache key with the netmod, the patches and fm.h: bump it when the way MPICH is built
+# Part of the cache key with the netmod, the patches and FM's headers: bump it when the way MPICH is built
 # (autogen, configure flags, staging) changes.
 RECIPE=6
 # builds of older netmod versions kept beside the current one
@@ -36,7 +36,11 @@ die() { printf 'build-mpich: error: %s\n' "$*" >&2; exit 1; }
 # ---- the cache key ---------------------------------------------------------------------------
 NETMOD=$SRC_DIR/mpi-fm/netmod/fm
 PATCHES=$SRC_DIR/mpi-fm/patches
-key=$( { echo "$TARBALL_SHA256 recipe $RECIPE"; cat "$SRC_DIR/fm/include/fm/fm.h";
+# FM's headers the netmod compiles against: fm.h and what it includes.  Only these are copied into
+# the build (so a netmod that came to include another would fail to build, not miss the key).
+FM_HEADERS="fm.h fm_status.h"
+key=$( { echo "$TARBALL_SHA256 recipe $RECIPE";
+         for h in $FM_HEADERS; do echo "== fm/$h"; cat "$SRC_DIR/fm/include/fm/$h"; done
          for d in "$NETMOD" "$PATCHES"; do
            (cd "$d" && for f in $(ls | sort); do echo "== $f"; cat "$f"; done); done; } |
        sha256sum | cut -c1-16)
@@ -157,9 +161,12 @@ PY
       -without-hwloc -without-romio -without-hydra2 -without-test -without-json' autogen "$src"
   grep -q "__netmod_inline_fm__" "$src/src/mpid/ch4/netmod/include/netmod_impl.h" ||
     fail "$log" "autogen (the fm netmod was not registered)"
-  mkdir -p "$build/obj"
+  mkdir -p "$build/obj" "$build/fm-include/fm"
+  for h in $FM_HEADERS; do cp "$SRC_DIR/fm/include/fm/$h" "$build/fm-include/fm/"; done
   command -v ccache >/dev/null && cc="ccache gcc" cxx="ccache g++"
-  # paths relative to the build directory in ccache's keys: a rebuild under another key hits
+  # Every path a compile line names is inside the build directory (FM's headers copied above, not
+  # the clone's), so ccache, given it as the base, keys them relative: a rebuild under another key,
+  # from another clone or into another cache directory, hits for every file the change leaves alone.
   export CCACHE_BASEDIR=$build CCACHE_NOHASHDIR=1
   export LD_LIBRARY_PATH=$FM_LIB_DIR
   # The Fortran bindings (mpif.h, `use mpi`, `use mpi_f08`): gfortran 10 and later reject calls
@@ -172,7 +179,7 @@ PY
   rm -f "$build/gf.f90" "$build/gf.o"
   step configure "1 to 5 min" "$log" \
     sh -c 'cd "$1" && shift && exec "$@"' configure "$build/obj" "$src/configure" --prefix="$prefix" \
-      CC="$cc" CXX="$cxx" CPPFLAGS="-I$SRC_DIR/fm/include" LDFLAGS="-L$FM_LIB_DIR" \
+      CC="$cc" CXX="$cxx" CPPFLAGS="-I$build/fm-include" LDFLAGS="-L$FM_LIB_DIR" \
       --with-device=ch4:fm --with-ch4-shmmods=none --with-datatype-engine=dataloop \
       --with-hwloc=/usr --enable-fortran=all --enable-romio --disable-static \
       F77=gfortran FC=gfortran FFLAGS="$gf_flags" FCFLAGS="$gf_flags" \
@@ -191,14 +198,14 @@ PY
   ln -sf "$(basename "$real")" "$prefix/lib/libmpich.so.12"
   # configure wrote this tree's libfm paths into mpicc and mpich.pc; the cached build serves every
   # clone, and finds libfm beside libmpi
-  sed -i -e "s|-I$SRC_DIR/fm/include||g" -e "s|-L$FM_LIB_DIR||g" "$prefix/bin/mpicc" "$prefix"/lib/pkgconfig/*.pc
+  sed -i -e "s|-I$build/fm-include||g" -e "s|-L$FM_LIB_DIR||g" "$prefix/bin/mpicc" "$prefix"/lib/pkgconfig/*.pc
   # ... and its compiler, ccache included: users get plain gcc (MPICH_CC overrides it)
   sed -i 's|^CC="ccache gcc"$|CC="gcc"|' "$prefix/bin/mpicc"
   grep -q '^CC="gcc"$' "$prefix/bin/mpicc" || die "mpicc: could not set its compiler to gcc"
-  sed -i -e "s|-I$SRC_DIR/fm/include||g" -e "s|-L$FM_LIB_DIR||g" -e 's|^CXX="ccache g++"$|CXX="g++"|' \
+  sed -i -e "s|-I$build/fm-include||g" -e "s|-L$FM_LIB_DIR||g" -e 's|^CXX="ccache g++"$|CXX="g++"|' \
     "$prefix/bin/mpicxx"
   grep -q '^CXX="g++"$' "$prefix/bin/mpicxx" || die "mpicxx: could not set its compiler to g++"
-  sed -i -e "s|-I$SRC_DIR/fm/include||g" -e "s|-L$FM_LIB_DIR||g" "$prefix/bin/mpifort"
+  sed -i -e "s|-I$build/fm-include||g" -e "s|-L$FM_LIB_DIR||g" "$prefix/bin/mpifort"
   # Debian's Fortran binding library is libmpichfort.so.12 (beside libmpich.so.12): the same
   # renaming, so Fortran libraries built against Debian's MPICH bind to MPI-FM's
   real=$(readlink -f "$prefix/lib/libmpifort.so")
@@ -212,7 +219,7 @@ PY
   # keep the cache small: the install and the test suite (test/mpi, configured per build tree);
   # FM_MPICH_KEEP=1 keeps the source and objects (netmod development: edit, `make install` there)
   cp -r "$src/test/mpi" "$build/test-mpi"
-  [ "${FM_MPICH_KEEP:-0}" = 1 ] || rm -rf "$src" "$build/obj"
+  [ "${FM_MPICH_KEEP:-0}" = 1 ] || rm -rf "$src" "$build/obj" "$build/fm-include"
   say "MPICH built in $(($(date +%s) - t0)) s"
 }
 
@@ -244,7 +251,7 @@ for f in "$OUT_DIR"/bin/*; do
     patchelf --set-rpath '$ORIGIN/../lib' "$f"
   fi
 done
-if grep -l -e "$SRC_DIR" -e "$FM_LIB_DIR" "$OUT_DIR"/bin/mpicc "$OUT_DIR"/bin/mpicxx "$OUT_DIR"/bin/mpifort "$OUT_DIR"/lib/pkgconfig/*.pc 2>/dev/null; then
+if grep -l -e "$SRC_DIR" -e "$FM_LIB_DIR" -e "$BUILD/fm-include" "$OUT_DIR"/bin/mpicc "$OUT_DIR"/bin/mpicxx "$OUT_DIR"/bin/mpifort "$OUT_DIR"/lib/pkgconfig/*.pc 2>/dev/null; then
   die "the files above name this source tree; the cached build would not serve another clone"
 fi
 ln -sfn "$FM_LIB_DIR/libfm.so.0" "$OUT_DIR/lib/libfm.so.0"
