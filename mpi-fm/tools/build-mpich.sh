@@ -184,7 +184,7 @@ PY
       --with-hwloc=/usr --enable-fortran=all --enable-romio --disable-static \
       F77=gfortran FC=gfortran FFLAGS="$gf_flags" FCFLAGS="$gf_flags" \
       --enable-fast=O2 --with-pm=hydra --disable-doc
-  say "make -j$JOBS (2 to 10 min cold, about 1 with ccache warm; a line per 10 %)"
+  say "make -j$JOBS (2 to 10 min cold, 1 to 6 with ccache warm; a line per 10 %)"
   t1=$(date +%s)
   make_progress "$log" make -C "$build/obj" -j"$JOBS" V=0 || fail "$log" make
   say "make done in $(($(date +%s) - t1)) s"
