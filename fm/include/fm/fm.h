@@ -130,8 +130,9 @@ int FM_try_send(unsigned dest, int handler, const void* buf, size_t n);
  * newly failed peer). */
 long FM_extract(size_t maxbytes);
 /* Like FM_extract, but when nothing is pending spins briefly and then sleeps on the transport's
- * wait object until something arrives or timeout_ms passes (-1: no limit).  Returns the bytes
- * extracted (0 on time-out), or < 0. */
+ * wait object until a handler has run or timeout_ms passes (-1: no limit).  Returns the bytes
+ * extracted, or < 0; 0 on time-out, and also when only messages without payload were handled
+ * (their handlers ran: a caller waits for what its handlers set, not for the count). */
 long FM_extract_wait(size_t maxbytes, int timeout_ms);
 /* Two-phase wait for a condition handlers (or same-host peers' direct stores) make true: runs
  * handlers until done(arg) != 0, spinning up to an adaptive bound (FM_SPIN_MIN_US..FM_SPIN_US),

@@ -119,9 +119,11 @@ long Context::receive(void* buf, FM_stream* s, std::size_t n) {
 // Spins for the adaptive bound, then sleeps (idle.hpp) until a packet, a same-host peer's
 // doorbell or the deadline; FM_extract_wait always sleeps after spinning, whatever FM_IDLE says
 // (its caller asked to wait).
+// It returns once a handler ran, even one whose message had no payload (0 bytes extracted).
 long Context::extract_wait(std::size_t maxbytes, int timeout_ms) {
+  const std::uint64_t runs = rx_.handler_runs();
   long n = extract(maxbytes);
-  if (n != 0) return n;
+  if (n != 0 || rx_.handler_runs() != runs) return n;
   const std::uint64_t deadline = deadline_after(timeout_ms);
   Idle& idle = *st_.idle;
   const Idle::WaitScope scope(idle);
@@ -137,7 +139,7 @@ long Context::extract_wait(std::size_t maxbytes, int timeout_ms) {
     } else if (contended) {
       sched_yield();
     }
-    if ((n = extract(maxbytes)) != 0) return n;
+    if ((n = extract(maxbytes)) != 0 || rx_.handler_runs() != runs) return n;
   }
 }
 

@@ -250,9 +250,11 @@ void Receiver::run_peer(unsigned p) {
   PeerRx& r = q.rx;
   if (r.state == PeerRx::kSuspended) {
     if (r.q.empty() && !q.link.failed && !r.budget_wait) return;
+    ++handler_runs_;
     resume_fiber(p);
   } else if (r.state == PeerRx::kIdle) {
     if (r.q.empty()) return;
+    ++handler_runs_;
     start_message(p);
   } else {
     return;

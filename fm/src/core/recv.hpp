@@ -21,7 +21,9 @@ namespace fm::core {
 // give up after FM_PEER_TIMEOUT_MS (for what completes locally: a send buffer, the transport
 // taking a packet); handlers: run handlers meanwhile (not inside a handler's own FM_receive, nor
 // while waiting for a local send buffer); drain: send pending requests and queued answers
-// meanwhile (the one-sided engine's waits); yield: sched_yield on an oversubscribed machine;
+// meanwhile (the one-sided engine's waits); yield: sched_yield on an oversubscribed machine (every
+// wait by default: what ends it is another process's doing, a peer's or the kernel's, and a
+// zero-copy read over tcp that busy-polled waited a time slice for its target per round trip);
 // block: what ends it arrives as a packet, so after spinning (idle.hpp) it may sleep until one
 // does (when the host is contended, FM_IDLE); room: with block, what ends it is room for a packet
 // in node p's transport (Caps::space_wake), which the receiver announces: asked for before the
@@ -31,7 +33,7 @@ struct Wait {
   bool timed = false;
   bool handlers = true;
   bool drain = false;
-  bool yield = false;
+  bool yield = true;
   bool block = false;
   bool room = false;
   std::uint64_t* sleeps = nullptr;  // counts the wait's sleeps (statistics)
@@ -139,6 +141,9 @@ class Receiver {
 
   // The running extraction's budget (a suspended handler's FM_receive checks it).
   std::size_t extracted() const noexcept { return extracted_; }
+  // Handlers started or resumed so far (a wait ends when one ran, even for a message without
+  // payload, which extracts 0 bytes).
+  std::uint64_t handler_runs() const noexcept { return handler_runs_; }
 
  private:
   void on_arrival(Buf* b);
@@ -190,6 +195,7 @@ class Receiver {
   std::size_t ready_head_ = 0, ready_count_ = 0;
   std::size_t budget_ = 0;
   std::size_t extracted_ = 0;
+  std::uint64_t handler_runs_ = 0;
   bool quit_ = false;
   std::vector<std::unique_ptr<Fiber>> fibers_;  // free fibers
 
