@@ -4,9 +4,10 @@
 // "kill" is the peer-failure test: the last rank (or FM_TEST_VICTIM) SIGKILLs itself during a
 // flood; survivors must get FM_EPEERFAILED naming it, keep talking to each other, and finalize.
 // "unreachable" is its network form (tests/netns/run.sh --cut-host): the last rank creates the
-// file $FM_TEST_CUT_FILE during a flood, the harness then drops every UDP packet to and from its
-// host.  Nobody dies and the launcher sends no hint: both sides find the failure by FM's time-out
-// alone (FM_PEER_TIMEOUT_MS); the cut-off rank reports every other node failed.
+// file $FM_TEST_CUT_FILE during a flood, the harness then drops every packet between its host and
+// the others.  Nobody dies and the launcher sends no hint: both sides find the failure by FM's
+// time-out alone (FM_PEER_TIMEOUT_MS; over udp, FM's reliability layer, over tcp, the kernel's
+// acknowledgements); the cut-off rank reports every other node failed.
 #include <execinfo.h>
 #include <fm/fm.h>
 #include <signal.h>

@@ -12,7 +12,8 @@
 # nftables touched no packet (the test would have tested nothing).  nftables cannot delay or
 # reorder packets (tc netem is not available here); FM's fault decorator covers those.
 #   --cut-host   the job gets FM_TEST_CUT_FILE; when a rank creates that file, the last host is
-#                cut off (all its UDP packets dropped, both ways), as if unreachable.
+#                cut off from the other hosts (every packet between them dropped, both ways, TCP
+#                too; its launcher connection stays), as if unreachable.
 # Coscheduling (coschedule/): one fm-dcsd per host, as on real hosts:
 #   --daemon "FM-DCSD ARGS"  starts FM-DCSD ARGS --foreground in every host (on its namespace's
 #                abstract socket @fm-dcsd, where FM's ranks find it) before the job, stops it
@@ -132,14 +133,14 @@ if [ $cut = 1 ]; then
     ip netns exec "$victim" nft -f - <<<"table inet fmcut {
   chain in {
     type filter hook input priority 0;
-    meta l4proto udp counter drop
+    iifname eth0 ip saddr != ${net}1 counter drop
   }
   chain out {
     type filter hook output priority 0;
-    meta l4proto udp counter drop
+    oifname eth0 ip daddr != ${net}1 counter drop
   }
 }"
-    echo "run.sh: host ${victim#fmns-} cut off (all its UDP dropped) at $(date +%T.%N | cut -c1-12)"
+    echo "run.sh: host ${victim#fmns-} cut off from the other hosts at $(date +%T.%N | cut -c1-12)"
   ) &
   watcher=$!
 fi

@@ -85,16 +85,45 @@ void Liveness::check(bool force) {
         kill(l.pid, 0) != 0 && errno == ESRCH)
       exited(p);
   }
-  // Peers we wait for (credits, the rest of a stream, one-sided replies, its BYE), over transports
-  // that find a failure only through packets left unacknowledged: a credit request (harmless) now
-  // and then gives them one, so that a peer that became unreachable meanwhile is reported within
-  // the peer time-out instead of being waited for forever.
+  // Peers we wait for (a wait on it, e.g. for a zero-copy piece's reader; credits, the rest of a
+  // stream, one-sided replies, its BYE), over transports that find a failure only through packets
+  // left unacknowledged (FM's reliability layer), or off-host over TCP connections, whose kernels
+  // acknowledge: a credit request (harmless) now and then gives them one, so that a peer that
+  // became unreachable meanwhile is reported within the peer time-out instead of being waited for
+  // forever.
+  waited_.clear();
   for (unsigned p = 0; p < s_.size; ++p) {
     Peer& q = s_.peers[p];
-    if (p == s_.rank || q.link.failed || q.link.lane < 0 || !s_.lane_of(p).caps().probe) continue;
-    if (q.tx.credit_requested || q.rx.state == PeerRx::kSuspended ||
-        (s_.events != nullptr && s_.events->awaiting(p)) || (s_.finalizing && !q.rx.bye))
+    if (p == s_.rank || q.link.failed || q.link.lane < 0) continue;
+    const transport::Caps& c = s_.lane_of(p).caps();
+    const bool acks = c.host_acks && !q.link.same_host;
+    if (!c.probe && !acks) continue;
+    if (q.link.waits != 0 || q.tx.credit_requested || q.rx.state == PeerRx::kSuspended ||
+        (s_.events != nullptr && s_.events->awaiting(p)) || (s_.finalizing && !q.rx.bye)) {
       (void)send_control(p, kCreditRequest);
+      if (acks) waited_.push_back(p);
+    }
+  }
+  if (!waited_.empty()) unacknowledged();
+}
+
+// Of the off-host peers over TCP we wait for (waited_), those whose hosts acknowledged nothing
+// for the peer time-out (the probes above keep data in flight to them): unreachable, so failed.
+// Their kernels acknowledge for stopped or starved processes: a slow peer is not taken for dead.
+void Liveness::unacknowledged() {
+  for (std::size_t i = 0; i < s_.lanes.size(); ++i) {
+    transport::Transport& tp = *s_.lanes[i].tp;
+    if (!tp.caps().host_acks) continue;
+    lane_peers_.clear();
+    for (unsigned p : waited_)
+      if (s_.peers[p].link.lane == static_cast<int>(i)) lane_peers_.push_back(p);
+    silent_.clear();
+    tp.unacknowledged(lane_peers_, s_.cfg.peer_timeout_ms, silent_);
+    char why[160];
+    std::snprintf(why, sizeof why,
+                  "its host acknowledged nothing sent to it over %s for %u ms (unreachable)",
+                  tp.caps().name.c_str(), s_.cfg.peer_timeout_ms);
+    for (unsigned p : silent_) fail_peer(p, why);
   }
 }
 

@@ -3,7 +3,8 @@
 // A peer is declared failed (fail_peer, once) when its process exits (same-host peers: process
 // descriptors, checked when idle or stalled at most every FM_LIVENESS_MS and at once on Hydra's
 // SIGUSR1), when the transport gives up on it (unacknowledged for the peer time-out, a failed
-// send), or when its packets break FIFO.  Failures are reported once each by FM_extract
+// send), when it is off-host over TCP and its host acknowledges nothing for the peer time-out,
+// or when its packets break FIFO.  Failures are reported once each by FM_extract
 // (report()).
 #pragma once
 
@@ -62,12 +63,14 @@ class Liveness {
 
  private:
   void exited(unsigned p);
+  void unacknowledged();
 
   State& s_;
   std::uint64_t last_check_ns_ = 0;
   bool unreported_ = false;
   std::vector<pollfd> pidfds_;
   std::vector<unsigned> pidfd_peer_;
+  std::vector<unsigned> waited_, lane_peers_, silent_;  // unacknowledged()
 };
 
 }  // namespace fm::core

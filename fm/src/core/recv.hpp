@@ -77,6 +77,7 @@ class Receiver {
   int wait_until(unsigned p, const Wait& w, Done&& done) {
     std::uint64_t start = 0;
     Phase ph;
+    WaitingFor mark(p < s_.size ? &s_.peers[p].link.waits : nullptr);  // for Liveness::check
     while (!done()) {
       if (p < s_.size && s_.peers[p].link.failed) return live_.peer_error(p, w.what);
       const int rc = progress();
@@ -181,6 +182,18 @@ class Receiver {
     ~Phase() {
       if (idle != nullptr) idle->leave_wait();
     }
+  };
+
+  struct WaitingFor {  // counts a wait in PeerLink::waits while it lasts
+    std::uint32_t* n;
+    explicit WaitingFor(std::uint32_t* c) noexcept : n(c) {
+      if (n != nullptr) ++*n;
+    }
+    ~WaitingFor() {
+      if (n != nullptr) --*n;
+    }
+    WaitingFor(const WaitingFor&) = delete;
+    WaitingFor& operator=(const WaitingFor&) = delete;
   };
 
   // zero-copy reads in flight (a callback context the transport completes)

@@ -76,6 +76,7 @@ struct PeerLink {  // identity and liveness (Liveness)
   bool failed = false;
   bool failure_reported = false;
   std::string failure;
+  std::uint32_t waits = 0;  // waits in progress for something of it (Receiver::wait_until)
 };
 
 struct PeerTx {               // sending (Sender); credits arrive with the receive side's packets

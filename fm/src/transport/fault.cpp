@@ -56,6 +56,10 @@ class FaultTransport final : public Transport {
   void connected() override { lower_->connected(); }
   void peer_exited(unsigned peer, int pid) override { lower_->peer_exited(peer, pid); }
   void give_up(unsigned peer) override { lower_->give_up(peer); }
+  void unacknowledged(std::span<const unsigned> peers, std::uint32_t timeout_ms,
+                      std::vector<unsigned>& out) override {
+    lower_->unacknowledged(peers, timeout_ms, out);
+  }
   int post_recv(void* buf, std::size_t len, void* ctx) override {
     if (p_.prefix == 0) return lower_->post_recv(buf, len, ctx);
     if (len <= p_.prefix) return fail(FM_EINVAL, "fault: receive of %zu bytes has no room", len);

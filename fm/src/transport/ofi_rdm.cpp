@@ -39,6 +39,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -54,6 +55,7 @@
 #include <vector>
 
 #include "transport/factories.hpp"
+#include "util/clock.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -109,6 +111,56 @@ void remove_shm_regions_of(int pid) {
   closedir(d);
 }
 
+// Calls f(fd) for every socket of this process of the given type (SOCK_DGRAM, SOCK_STREAM) until
+// it returns true.  libfabric does not hand out its sockets; the few socket options FM needs
+// (below) are set or read on the descriptors it finds.  Cold paths only.
+template <class F>
+void each_socket(int type, F&& f) {
+  DIR* d = opendir("/proc/self/fd");
+  if (d == nullptr) return;
+  while (dirent* e = readdir(d)) {
+    char* end = nullptr;
+    const long fd = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || fd == dirfd(d)) continue;
+    struct stat st {};
+    if (fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    int t = 0;
+    socklen_t tl = sizeof t;
+    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_TYPE, &t, &tl) != 0 || t != type) continue;
+    if (f(static_cast<int>(fd))) break;
+  }
+  closedir(d);
+}
+
+// Whether two socket addresses name the same IPv4 or IPv6 host (and, with port, the same port).
+bool same_address(const sockaddr_storage& a, const sockaddr_storage& b, bool port) {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET) {
+    const auto &x = reinterpret_cast<const sockaddr_in&>(a),
+               &y = reinterpret_cast<const sockaddr_in&>(b);
+    return x.sin_addr.s_addr == y.sin_addr.s_addr && (!port || x.sin_port == y.sin_port);
+  }
+  if (a.ss_family == AF_INET6) {
+    const auto &x = reinterpret_cast<const sockaddr_in6&>(a),
+               &y = reinterpret_cast<const sockaddr_in6&>(b);
+    return std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr) == 0 &&
+           (!port || x.sin6_port == y.sin6_port);
+  }
+  return false;
+}
+
+// An endpoint address as a socket address, when it is one (the tcp and udp providers' names are
+// a sockaddr_in or sockaddr_in6); family AF_UNSPEC otherwise.
+sockaddr_storage as_sockaddr(const void* addr, std::size_t len) {
+  sockaddr_storage sa{};
+  if (len < sizeof(sa_family_t)) return sa;
+  std::memcpy(&sa, addr, std::min(len, sizeof sa));
+  if (!(sa.ss_family == AF_INET && len >= sizeof(sockaddr_in)) &&
+      !(sa.ss_family == AF_INET6 && len >= sizeof(sockaddr_in6)))
+    sa.ss_family = AF_UNSPEC;
+  return sa;
+}
+
 // The udp provider's datagrams wait in its socket's kernel buffer until it is polled; more in
 // flight towards an endpoint than that buffer holds are dropped by the kernel (and cost FM a
 // retransmission each).  Finds the endpoint's socket (the datagram socket bound to its address),
@@ -117,53 +169,68 @@ void remove_shm_regions_of(int pid) {
 // holds, or 0 when the socket is not found.  Set-up only.
 std::size_t grow_udp_rcvbuf(const void* addr, std::size_t addrlen, std::size_t datagram) {
   constexpr int kWant = 4 << 20;
-  if (addrlen < sizeof(sa_family_t)) return 0;
-  sockaddr_storage want{};
-  std::memcpy(&want, addr, std::min(addrlen, sizeof want));
-  DIR* d = opendir("/proc/self/fd");
-  if (d == nullptr) return 0;
+  const sockaddr_storage want = as_sockaddr(addr, addrlen);
+  if (want.ss_family == AF_UNSPEC) return 0;
   std::size_t fit = 0;
-  while (dirent* e = readdir(d)) {
-    char* end = nullptr;
-    const long fd = std::strtol(e->d_name, &end, 10);
-    if (end == e->d_name || *end != '\0' || fd == dirfd(d)) continue;
-    struct stat st {};
-    if (fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    int type = 0;
-    socklen_t tl = sizeof type;
-    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_TYPE, &type, &tl) != 0 ||
-        type != SOCK_DGRAM)
-      continue;
+  each_socket(SOCK_DGRAM, [&](int fd) {
     sockaddr_storage got{};
     socklen_t gl = sizeof got;
-    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&got), &gl) != 0) continue;
-    bool same = got.ss_family == want.ss_family;
-    if (same && want.ss_family == AF_INET) {
-      const auto &a = reinterpret_cast<const sockaddr_in&>(got),
-                 &b = reinterpret_cast<const sockaddr_in&>(want);
-      same = a.sin_port == b.sin_port && a.sin_addr.s_addr == b.sin_addr.s_addr;
-    } else if (same && want.ss_family == AF_INET6) {
-      const auto &a = reinterpret_cast<const sockaddr_in6&>(got),
-                 &b = reinterpret_cast<const sockaddr_in6&>(want);
-      same = a.sin6_port == b.sin6_port &&
-             std::memcmp(&a.sin6_addr, &b.sin6_addr, sizeof a.sin6_addr) == 0;
-    } else {
-      same = false;
-    }
-    if (!same) continue;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&got), &gl) != 0 ||
+        !same_address(got, want, true))
+      return false;
     int v = kWant;
-    if (setsockopt(static_cast<int>(fd), SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof v) != 0)
-      (void)setsockopt(static_cast<int>(fd), SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof v) != 0)
+      (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
     int have = 0;
     socklen_t hl = sizeof have;
-    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_RCVBUF, &have, &hl) == 0 && have > 0)
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &have, &hl) == 0 && have > 0)
       fit = static_cast<std::size_t>(have) / (2 * datagram);  // data plus kernel overhead
-    FM_DEBUG("ofi: udp socket %ld: receive buffer %d bytes, room for %zu datagrams", fd, have, fit);
-    break;
-  }
-  closedir(d);
+    FM_DEBUG("ofi: udp socket %d: receive buffer %d bytes, room for %zu datagrams", fd, have, fit);
+    return true;
+  });
   return fit;
 }
+
+// The hosts this process has TCP connections to that acknowledged nothing for timeout_ms while
+// data (or zero-window probes) to them stayed in flight, from the kernel's record (TCP_INFO),
+// which a peer's kernel keeps up whatever its process does.  The clock starts when a scan first
+// sees a socket with something in flight and no acknowledgement since (`since`, by socket inode,
+// kept from scan to scan): the time since the last acknowledgement alone would also count the
+// quiet time before the data was sent (this process, stopped for seconds, then sending).
+class TcpAcks {
+ public:
+  void silent_hosts(std::uint32_t timeout_ms, std::vector<sockaddr_storage>& out) {
+    const std::uint64_t now = now_ns();
+    seen_.clear();
+    each_socket(SOCK_STREAM, [&](int fd) {
+      tcp_info ti{};
+      socklen_t tl = sizeof ti;
+      struct stat st {};
+      if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) != 0 ||
+          ti.tcpi_state != TCP_ESTABLISHED || (ti.tcpi_unacked == 0 && ti.tcpi_probes == 0) ||
+          fstat(fd, &st) != 0)
+        return false;
+      std::uint64_t since = now;
+      for (const auto& [ino, t] : since_)
+        if (ino == st.st_ino) since = t;
+      // an acknowledgement after `since`: the wait starts again
+      if (std::uint64_t{ti.tcpi_last_ack_recv} * 1000000 < now - since) since = now;
+      seen_.emplace_back(st.st_ino, since);
+      if (now - since < std::uint64_t{timeout_ms} * 1000000) return false;
+      sockaddr_storage peer{};
+      socklen_t pl = sizeof peer;
+      if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) != 0) return false;
+      FM_DEBUG("ofi: tcp socket %d: %u segments unacknowledged, %u probes, last ack %u ms ago", fd,
+               ti.tcpi_unacked, ti.tcpi_probes, ti.tcpi_last_ack_recv);
+      out.push_back(peer);
+      return false;
+    });
+    since_.swap(seen_);  // sockets gone or with nothing in flight are forgotten
+  }
+
+ private:
+  std::vector<std::pair<ino_t, std::uint64_t>> since_, seen_;
+};
 
 // Per-operation storage used only when the provider requires FI_CONTEXT or FI_CONTEXT2.
 // The fi_context2 must be the first member: the provider hands the same pointer back as
@@ -214,6 +281,8 @@ class OfiRdmTransport final : public Transport {
   void peer_exited(unsigned, int pid) override {
     if (shm_ && pid > 0) remove_shm_regions_of(pid);
   }
+  void unacknowledged(std::span<const unsigned> peers, std::uint32_t timeout_ms,
+                      std::vector<unsigned>& out) override;
 
  private:
   // Batch size for one fi_cq_read: bounded stack storage, no allocation.
@@ -259,9 +328,11 @@ class OfiRdmTransport final : public Transport {
   fid_ep* ep_ = nullptr;
   int wait_fd_ = -1;
   std::size_t iov_limit_ = 1;
-  std::uint64_t mr_mode_ = 0;     // what the provider requires of registrations
-  std::uint64_t next_key_ = 1;    // requested keys when the provider does not choose them
-  std::vector<fi_addr_t> peers_;  // by rank; FI_ADDR_NOTAVAIL when not reachable here
+  std::uint64_t mr_mode_ = 0;              // what the provider requires of registrations
+  std::uint64_t next_key_ = 1;             // requested keys when the provider does not choose them
+  std::vector<fi_addr_t> peers_;           // by rank; FI_ADDR_NOTAVAIL when not reachable here
+  std::vector<sockaddr_storage> peer_sa_;  // tcp: by rank, its address (host_acks)
+  TcpAcks tcp_acks_;                       // tcp: unacknowledged()
 
   bool need_ctx_ = false;  // provider mode has FI_CONTEXT or FI_CONTEXT2
   bool shm_ = false;       // libfabric's shm provider (named regions in /dev/shm)
@@ -385,6 +456,7 @@ int OfiRdmTransport::open(const OpenParams& params) {
   caps_.reliable = !dgram;  // FI_EP_RDM
   caps_.datagram = dgram;
   caps_.local = shm;
+  caps_.host_acks = std::strcmp(info->fabric_attr->prov_name, "tcp;ofi_rxm") == 0;  // kernel TCP
   iov_limit_ = std::max<std::size_t>(info->tx_attr->iov_limit, 1);
 
   rc = fi_fabric(info->fabric_attr, &fabric_, nullptr);
@@ -494,8 +566,27 @@ int OfiRdmTransport::insert_peers(std::span<const std::vector<std::byte>> addrs)
       return fail(FM_ETRANSPORT, "libfabric fi_av_insert of rank %zu's address failed: %s", r,
                   fi_strerror(rc < 0 ? -rc : FI_EINVAL));
     peers_[r] = fa;
+    if (caps_.host_acks) {
+      if (peer_sa_.size() < peers_.size()) peer_sa_.resize(peers_.size());
+      peer_sa_[r] = as_sockaddr(addrs[r].data(), addrs[r].size());
+    }
   }
   return FM_SUCCESS;
+}
+
+void OfiRdmTransport::unacknowledged(std::span<const unsigned> peers, std::uint32_t timeout_ms,
+                                     std::vector<unsigned>& out) {
+  if (!caps_.host_acks || peers.empty()) return;
+  std::vector<sockaddr_storage> silent;
+  tcp_acks_.silent_hosts(timeout_ms, silent);
+  for (unsigned p : peers) {
+    if (p >= peer_sa_.size() || peer_sa_[p].ss_family == AF_UNSPEC) continue;
+    for (const sockaddr_storage& h : silent)
+      if (same_address(h, peer_sa_[p], false)) {
+        out.push_back(p);
+        break;
+      }
+  }
 }
 
 int OfiRdmTransport::bad_peer(const char* call, unsigned peer) const {

@@ -34,6 +34,11 @@ struct Caps {
   // Finds a failed peer only through packets it does not acknowledge (FM's own reliability):
   // the core sends a peer it waits for a control packet now and then, so that there is one.
   bool probe = false;
+  // Carries packets over the kernel's TCP connections (libfabric's tcp): unacknowledged() tells
+  // which peers' hosts stopped acknowledging.  The core probes an off-host peer it waits for
+  // with a control packet now and then, so that its connection has data in flight to be
+  // acknowledged (by the peer's kernel, whatever its process is doing).
+  bool host_acks = false;
   // Bytes the provider reserves at the start of every send and receive buffer (FI_MSG_PREFIX,
   // e.g. the 40-byte GRH of InfiniBand UD); counted in max_msg.  Only datagram transports.
   std::size_t prefix = 0;
@@ -125,6 +130,15 @@ class Transport {
   // The owner declared `peer` failed (for whatever reason): stop retransmitting to it and stop
   // waiting for it to acknowledge or close.  Called once, from the core.
   virtual void give_up(unsigned peer) { (void)peer; }
+  // Appends to `out` those of `peers` whose host has acknowledged none of the data in flight to
+  // it for `timeout_ms` (Caps::host_acks).  Kernels acknowledge for their processes, stopped or
+  // starved of CPU ones too: this finds a host that became unreachable, never a slow process.
+  virtual void unacknowledged(std::span<const unsigned> peers, std::uint32_t timeout_ms,
+                              std::vector<unsigned>& out) {
+    (void)peers;
+    (void)timeout_ms;
+    (void)out;
+  }
   // Bytes of memory the transport holds for its own buffers and per-peer state (not the
   // provider's), for tests and statistics.
   virtual std::size_t memory() const { return 0; }
