@@ -7,12 +7,15 @@
 // file $FM_TEST_CUT_FILE during a flood, the harness then drops every packet between its host and
 // the others.  Nobody dies and the launcher sends no hint: both sides find the failure by FM's
 // time-out alone (FM_PEER_TIMEOUT_MS; over udp, FM's reliability layer, over tcp, the kernel's
-// acknowledgements); the cut-off rank reports every other node failed.
+// acknowledgements); the cut-off rank reports every other node failed, each within the bound of
+// its wait for that node (it finds them one after the other as its flood blocks on each: over tcp
+// there is nothing in flight to a node until it sends to it again).
 #include <execinfo.h>
 #include <fm/fm.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -62,6 +65,8 @@ int run_isolated(unsigned me, unsigned n) {
     return 1;
   }
   const auto t0 = Clock::now();
+  auto last = t0;  // the cut, then the last report: each wait ends within the bound
+  double slowest = 0;
   std::vector<bool> down(n, false);
   unsigned ndown = 0;
   while (ndown < n - 1 && Clock::now() - t0 < std::chrono::seconds(60)) {
@@ -77,8 +82,11 @@ int run_isolated(unsigned me, unsigned n) {
         }
         down[d] = true;
         ++ndown;
+        const auto now = Clock::now();
+        slowest = std::max(slowest, std::chrono::duration<double>(now - last).count());
+        last = now;
         std::printf("rank %u (cut off): %s reported failed after %.2f s\n", me, name.c_str(),
-                    std::chrono::duration<double>(Clock::now() - t0).count());
+                    std::chrono::duration<double>(now - t0).count());
       } else if (rc != FM_SUCCESS) {
         std::fprintf(stderr, "rank %u: FM_send to %u: %s (%s)\n", me, d, FM_strerror(rc),
                      FM_last_error());
@@ -88,9 +96,11 @@ int run_isolated(unsigned me, unsigned n) {
     (void)FM_extract(SIZE_MAX);
   }
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (ndown != n - 1 || secs > failure_bound(true)) {
-    std::fprintf(stderr, "rank %u (cut off): %u of %u peers reported failed in %.1f s\n", me, ndown,
-                 n - 1, secs);
+  if (ndown != n - 1 || slowest > failure_bound(true)) {
+    std::fprintf(stderr,
+                 "rank %u (cut off): %u of %u peers reported failed in %.1f s (%.1f s at most "
+                 "between two reports, bound %.0f s)\n",
+                 me, ndown, n - 1, secs, slowest, failure_bound(true));
     return 1;
   }
   std::printf("ISOLATED OK rank %u\n", me);
