@@ -6,6 +6,11 @@
  *   kill    (3+ ranks, mpiexec -disable-auto-cleanup) the last rank dies (SIGKILL) while the
  *           others wait for a message from it: they get an MPI error (not a hang) naming the
  *           failure, print "errors: kill: rank R got error class C: MSG" and exit 0.
+ *   unreachable  (3+ ranks, tests/netns/run.sh --cut-host, one rank per host, over tcp) the last
+ *           rank's host is cut off from the others (nobody dies, the launcher says nothing) while
+ *           every rank waits in MPI_Recv for a message from the other side: each gets an MPI
+ *           error within 1.5 times FM_PEER_TIMEOUT_MS plus 5 s, prints
+ *           "errors: unreachable: rank R got error class C after S s: MSG" and exits 0.
  */
 #include <mpi.h>
 #include <signal.h>
@@ -92,12 +97,52 @@ static int test_kill(void) {
   _exit(0); /* MPI_Finalize would wait for the dead rank at its barrier */
 }
 
+static int test_unreachable(void) {
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  MPI_Barrier(MPI_COMM_WORLD);
+  int victim = size - 1, x;
+  if (rank == victim) {
+    const char* cut = getenv("FM_TEST_CUT_FILE");
+    FILE* f = cut != NULL ? fopen(cut, "w") : NULL;
+    if (f == NULL) {
+      fprintf(stderr, "errors: unreachable: cannot create FM_TEST_CUT_FILE (tests/netns/run.sh)\n");
+      return 1;
+    }
+    fclose(f);
+  }
+  const char* e = getenv("FM_PEER_TIMEOUT_MS");
+  const double bound = 1.5 * (e != NULL ? atof(e) / 1000.0 : 10.0) + 5.0;
+  double t0 = MPI_Wtime();
+  int rc =
+      MPI_Recv(&x, 1, MPI_INT, rank == victim ? 0 : victim, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  double secs = MPI_Wtime() - t0;
+  if (rc == MPI_SUCCESS) {
+    fprintf(stderr, "errors: unreachable: rank %d received across the cut\n", rank);
+    return 1;
+  }
+  int cls, len;
+  char msg[MPI_MAX_ERROR_STRING];
+  MPI_Error_class(rc, &cls);
+  MPI_Error_string(rc, msg, &len);
+  printf("errors: unreachable: rank %d got error class %d after %.1f s: %s\n", rank, cls, secs,
+         msg);
+  fflush(stdout);
+  if (secs > bound || strstr(msg, "unreachable") == NULL) {
+    fprintf(stderr, "errors: unreachable: rank %d: %s (bound %.1f s)\n", rank,
+            secs > bound ? "too late" : "the message does not say unreachable", bound);
+    return 1;
+  }
+  _exit(0); /* MPI_Finalize would wait for the lost ranks at its barrier */
+}
+
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   const char* mode = argc > 1 ? argv[1] : "errors";
-  int rc = strcmp(mode, "kill") == 0 ? test_kill() : test_errors();
+  int rc = strcmp(mode, "kill") == 0          ? test_kill()
+           : strcmp(mode, "unreachable") == 0 ? test_unreachable()
+                                              : test_errors();
   MPI_Finalize();
   return rc;
 }

@@ -10,6 +10,11 @@
 // acknowledgements); the cut-off rank reports every other node failed, each within the bound of
 // its wait for that node (it finds them one after the other as its flood blocks on each: over tcp
 // there is nothing in flight to a node until it sends to it again).
+// "unreachable_quiet" cuts the same host off while nobody waits for it by name: every rank has
+// exchanged a message with every other, then sits in FM_extract_wait (a receive from any source,
+// as MPI_Recv's progress or a barrier's) until the failure is reported.  Over tcp FM keeps its
+// quiet peers alive: the survivors report the cut-off node, and only it, and the cut-off rank
+// reports every other node, within 1.5 times the time-out (plus slack) of the cut.
 #include <execinfo.h>
 #include <fm/fm.h>
 #include <signal.h>
@@ -47,23 +52,26 @@ double failure_bound(bool unreachable) {
   return (e != nullptr ? std::atof(e) / 1000.0 : 10.0) + 5.0;
 }
 
+// Creates $FM_TEST_CUT_FILE: the harness then cuts this rank's host off.
+bool request_cut(unsigned me) {
+  const char* cut = std::getenv("FM_TEST_CUT_FILE");
+  FILE* f = cut != nullptr ? std::fopen(cut, "w") : nullptr;
+  if (f == nullptr) {
+    std::fprintf(stderr, "rank %u: cannot create FM_TEST_CUT_FILE %s (tests/netns/run.sh)\n", me,
+                 cut != nullptr ? cut : "(unset)");
+    return false;
+  }
+  std::fclose(f);
+  return true;
+}
+
 // The cut-off rank: floods everybody until every other node is reported failed, naming it.
 int run_isolated(unsigned me, unsigned n) {
-  const char* cut = std::getenv("FM_TEST_CUT_FILE");
-  if (cut == nullptr) {
-    std::fprintf(stderr, "rank %u: unreachable needs FM_TEST_CUT_FILE (tests/netns/run.sh)\n", me);
-    return 1;
-  }
   std::vector<char> b(1000);
   for (unsigned i = 0; i < 50; ++i)
     for (unsigned d = 0; d < n; ++d)
       if (FM_send(d, 40, b.data(), b.size()) != FM_SUCCESS) return 1;
-  if (FILE* f = std::fopen(cut, "w")) {
-    std::fclose(f);
-  } else {
-    std::fprintf(stderr, "rank %u: cannot create %s\n", me, cut);
-    return 1;
-  }
+  if (!request_cut(me)) return 1;
   const auto t0 = Clock::now();
   auto last = t0;  // the cut, then the last report: each wait ends within the bound
   double slowest = 0;
@@ -104,6 +112,68 @@ int run_isolated(unsigned me, unsigned n) {
     return 1;
   }
   std::printf("ISOLATED OK rank %u\n", me);
+  return 0;
+}
+
+int run_quiet(unsigned me, unsigned n) {
+  const unsigned victim = n - 1;
+  std::vector<char> b(100);
+  for (unsigned d = 0; d < n; ++d)  // every pair has exchanged data (connections exist)
+    if (d != me && FM_send(d, 41, b.data(), b.size()) != FM_SUCCESS) return 1;
+  const auto t = Clock::now();
+  while (g_ring < static_cast<int>(n - 1) && Clock::now() - t < std::chrono::seconds(30))
+    if (FM_extract_wait(SIZE_MAX, 100) < 0) return 1;
+  if (g_ring != static_cast<int>(n - 1) || fmtest::fm_barrier() != 0) return 1;
+  g_ring = 0;
+  if (me == victim && !request_cut(me)) return 1;
+  const char* e = std::getenv("FM_PEER_TIMEOUT_MS");
+  const double bound = 1.5 * (e != nullptr ? std::atof(e) / 1000.0 : 10.0) + 5.0;
+  const unsigned expect = me == victim ? n - 1 : 1;  // failures this rank must report
+  const auto t0 = Clock::now();
+  unsigned reported = 0;
+  while (reported < expect && Clock::now() - t0 < std::chrono::seconds(60)) {
+    // the wait names nobody (what arrives is the ring of survivors that finished first)
+    const long r = FM_extract_wait(SIZE_MAX, 1000);
+    if (r == FM_EPEERFAILED) {
+      ++reported;
+      std::printf("rank %u: after %.2f s: %s\n", me,
+                  std::chrono::duration<double>(Clock::now() - t0).count(), FM_last_error());
+    } else if (r < 0) {
+      std::fprintf(stderr, "rank %u: FM_extract_wait: %s (%s)\n", me,
+                   FM_strerror(static_cast<int>(r)), FM_last_error());
+      return 1;
+    }
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  for (unsigned d = 0; d < n; ++d) {
+    const bool should = d != me && (me == victim || d == victim);
+    if ((FM_peer_failed(d) == 1) != should) {
+      std::fprintf(stderr, "rank %u: node %u %s failed\n", me, d,
+                   should ? "was not reported" : "was wrongly declared");
+      return 1;
+    }
+  }
+  if (reported != expect || secs > bound) {
+    std::fprintf(stderr, "rank %u: %u of %u failures reported in %.1f s (bound %.1f s)\n", me,
+                 reported, expect, secs, bound);
+    return 1;
+  }
+  if (me == victim) {
+    std::printf("ISOLATED OK rank %u\n", me);
+    return 0;
+  }
+  // the survivors still talk to each other: a ring of 50 messages (around the victim)
+  const unsigned next = (me + 1) % n == victim ? (me + 2) % n : (me + 1) % n;
+  for (int i = 0; i < 50; ++i)
+    if (FM_send(next, 41, b.data(), b.size()) != FM_SUCCESS) return 1;
+  const auto t1 = Clock::now();
+  while (g_ring < 50 && Clock::now() - t1 < std::chrono::seconds(30))
+    if (FM_extract_wait(SIZE_MAX, 100) < 0) return 1;
+  if (g_ring < 50) {
+    std::fprintf(stderr, "rank %u: survivors' ring got %d of 50\n", me, g_ring);
+    return 1;
+  }
+  std::printf("SURVIVOR OK rank %u\n", me);
   return 0;
 }
 
@@ -198,14 +268,15 @@ int main(int argc, char** argv) {
   signal(SIGBUS, on_crash);
   signal(SIGABRT, on_crash);
   if (argc != 2) {
-    std::fprintf(stderr, "usage: fm_mptest SCENARIO   (kill, unreachable, or one of:");
+    std::fprintf(stderr,
+                 "usage: fm_mptest SCENARIO   (kill, unreachable, unreachable_quiet, or one of:");
     for (auto& s : fmtest::scenarios()) std::fprintf(stderr, " %s", s.name);
     std::fprintf(stderr, ")\n");
     return 2;
   }
   const std::string name = argv[1];
   const fmtest::Scenario* sc = fmtest::find_scenario(name);
-  const bool failure_test = name == "kill" || name == "unreachable";
+  const bool failure_test = name == "kill" || name == "unreachable" || name == "unreachable_quiet";
   if (sc == nullptr && !failure_test) {
     std::fprintf(stderr, "fm_mptest: unknown scenario \"%s\"\n", name.c_str());
     return 2;
@@ -235,7 +306,8 @@ int main(int argc, char** argv) {
   int fails;
   if (failure_test) {
     fails = n < 3 ? (std::fprintf(stderr, "%s needs 3 or more ranks\n", name.c_str()), 1)
-                  : run_kill(me, n, name == "unreachable");
+            : name == "unreachable_quiet" ? run_quiet(me, n)
+                                          : run_kill(me, n, name == "unreachable");
   } else if (n < sc->min_nodes) {
     std::fprintf(stderr, "SKIP: %s needs %u nodes\n", sc->name, sc->min_nodes);
     FM_finalize();

@@ -62,6 +62,7 @@ void Liveness::setup() {
     }
   }
   last_check_ns_ = now_ns();
+  quiet_.assign(s_.size, Quiet{});
 }
 
 void Liveness::check(bool force) {
@@ -90,8 +91,9 @@ void Liveness::check(bool force) {
   // left unacknowledged (FM's reliability layer), or off-host over TCP connections, whose kernels
   // acknowledge: a credit request (harmless) now and then gives them one, so that a peer that
   // became unreachable meanwhile is reported within the peer time-out instead of being waited for
-  // forever.
+  // forever.  Off-host peers over TCP that nobody waits for are kept alive while quiet.
   waited_.clear();
+  bool named = false;
   for (unsigned p = 0; p < s_.size; ++p) {
     Peer& q = s_.peers[p];
     if (p == s_.rank || q.link.failed || q.link.lane < 0) continue;
@@ -102,9 +104,42 @@ void Liveness::check(bool force) {
         (s_.events != nullptr && s_.events->awaiting(p)) || (s_.finalizing && !q.rx.bye)) {
       (void)send_control(p, kCreditRequest);
       if (acks) waited_.push_back(p);
+      named = named || acks;
+    } else if (acks && keepalive(p, now)) {
+      waited_.push_back(p);
     }
   }
-  if (!waited_.empty()) unacknowledged();
+  // Peers waited for are judged at every check, quiet ones at most every eighth of the time-out
+  // (a look costs a few system calls per socket).
+  if (!waited_.empty() && (named || now - scanned_ns_ >= s_.cfg.peer_timeout_ms * 125000ull)) {
+    scanned_ns_ = now;
+    unacknowledged();
+  }
+}
+
+// Whether off-host peer p (over TCP) is quiet and kept alive: no data packets either way for a
+// quarter of the peer time-out.  It is then probed every quarter of the time-out while it stays
+// quiet, so that its host becoming unreachable is found even when nothing names it: a rank
+// blocked in a receive from any source (FM_extract_wait, MPI_Recv, a barrier) or idle between
+// exchanges reports it within about 1.5 times the time-out.  Over udp a probe needs the peer
+// process's own answer, so a peer computing for longer than the time-out would be taken for dead:
+// quiet peers are left alone there.  Only peers we have exchanged data with (probing others
+// would open connections to the whole job), and not after their BYE (their process may be gone).
+bool Liveness::keepalive(unsigned p, std::uint64_t now) {
+  const Peer& q = s_.peers[p];
+  if (p >= quiet_.size() || (q.tx.seq == 0 && q.rx.seq == 0) || q.rx.bye) return false;
+  Quiet& k = quiet_[p];
+  const std::uint64_t quarter = s_.cfg.peer_timeout_ms * 250000ull;
+  if (q.tx.seq != k.sent || q.rx.seq != k.received) {
+    k.sent = q.tx.seq;
+    k.received = q.rx.seq;
+    k.since_ns = now;
+    return false;
+  }
+  if (now - k.since_ns < quarter) return false;
+  if (now - k.probed_ns >= quarter && send_control(p, kCreditRequest) == FM_SUCCESS)
+    k.probed_ns = now;
+  return true;
 }
 
 // Of the off-host peers over TCP we wait for (waited_), those whose hosts acknowledged nothing

@@ -3,8 +3,9 @@
 // A peer is declared failed (fail_peer, once) when its process exits (same-host peers: process
 // descriptors, checked when idle or stalled at most every FM_LIVENESS_MS and at once on Hydra's
 // SIGUSR1), when the transport gives up on it (unacknowledged for the peer time-out, a failed
-// send), when it is off-host over TCP and its host acknowledges nothing for the peer time-out,
-// or when its packets break FIFO.  Failures are reported once each by FM_extract
+// send), when it is off-host over TCP and its host acknowledges nothing for the peer time-out
+// (while FM waits for it, or kept alive while it is quiet: Liveness::keepalive), or when its
+// packets break FIFO.  Failures are reported once each by FM_extract
 // (report()).
 #pragma once
 
@@ -63,6 +64,7 @@ class Liveness {
 
  private:
   void exited(unsigned p);
+  bool keepalive(unsigned p, std::uint64_t now);
   void unacknowledged();
 
   State& s_;
@@ -71,6 +73,15 @@ class Liveness {
   std::vector<pollfd> pidfds_;
   std::vector<unsigned> pidfd_peer_;
   std::vector<unsigned> waited_, lane_peers_, silent_;  // unacknowledged()
+  // keepalive(): per node, the data packets seen each way at the last check, since when they
+  // have not changed, and when it was last probed for being quiet
+  struct Quiet {
+    std::uint64_t sent = 0;
+    std::uint32_t received = 0;
+    std::uint64_t since_ns = 0, probed_ns = 0;
+  };
+  std::vector<Quiet> quiet_;
+  std::uint64_t scanned_ns_ = 0;  // the last look at the transports' acknowledgements
 };
 
 }  // namespace fm::core
