@@ -111,9 +111,9 @@ void remove_shm_regions_of(int pid) {
   closedir(d);
 }
 
-// Calls f(fd) for every socket of this process of the given type (SOCK_DGRAM, SOCK_STREAM) until
-// it returns true.  libfabric does not hand out its sockets; the few socket options FM needs
-// (below) are set or read on the descriptors it finds.  Cold paths only.
+// Calls f(fd, its stat) for every socket of this process of the given type (SOCK_DGRAM,
+// SOCK_STREAM) until it returns true.  libfabric does not hand out its sockets; the few socket
+// options FM needs (below) are set or read on the descriptors it finds.  Cold paths only.
 template <class F>
 void each_socket(int type, F&& f) {
   DIR* d = opendir("/proc/self/fd");
@@ -127,7 +127,7 @@ void each_socket(int type, F&& f) {
     int t = 0;
     socklen_t tl = sizeof t;
     if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_TYPE, &t, &tl) != 0 || t != type) continue;
-    if (f(static_cast<int>(fd))) break;
+    if (f(static_cast<int>(fd), st)) break;
   }
   closedir(d);
 }
@@ -172,7 +172,7 @@ std::size_t grow_udp_rcvbuf(const void* addr, std::size_t addrlen, std::size_t d
   const sockaddr_storage want = as_sockaddr(addr, addrlen);
   if (want.ss_family == AF_UNSPEC) return 0;
   std::size_t fit = 0;
-  each_socket(SOCK_DGRAM, [&](int fd) {
+  each_socket(SOCK_DGRAM, [&](int fd, const struct stat&) {
     sockaddr_storage got{};
     socklen_t gl = sizeof got;
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&got), &gl) != 0 ||
@@ -202,17 +202,15 @@ class TcpAcks {
   void silent_hosts(std::uint32_t timeout_ms, std::vector<sockaddr_storage>& out) {
     const std::uint64_t now = now_ns();
     seen_.clear();
-    each_socket(SOCK_STREAM, [&](int fd) {
+    each_socket(SOCK_STREAM, [&](int fd, const struct stat& st) {
       tcp_info ti{};
       socklen_t tl = sizeof ti;
-      struct stat st {};
       if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) != 0 ||
-          ti.tcpi_state != TCP_ESTABLISHED || (ti.tcpi_unacked == 0 && ti.tcpi_probes == 0) ||
-          fstat(fd, &st) != 0)
+          ti.tcpi_state != TCP_ESTABLISHED || (ti.tcpi_unacked == 0 && ti.tcpi_probes == 0))
         return false;
       std::uint64_t since = now;
-      for (const auto& [ino, t] : since_)
-        if (ino == st.st_ino) since = t;
+      const auto known = std::lower_bound(since_.begin(), since_.end(), Seen{st.st_ino, 0});
+      if (known != since_.end() && known->first == st.st_ino) since = known->second;
       // an acknowledgement after `since`: the wait starts again
       if (std::uint64_t{ti.tcpi_last_ack_recv} * 1000000 < now - since) since = now;
       seen_.emplace_back(st.st_ino, since);
@@ -225,11 +223,13 @@ class TcpAcks {
       out.push_back(peer);
       return false;
     });
-    since_.swap(seen_);  // sockets gone or with nothing in flight are forgotten
+    std::sort(seen_.begin(), seen_.end());  // (by inode, for the next scan's lookups)
+    since_.swap(seen_);                     // sockets gone or with nothing in flight are forgotten
   }
 
  private:
-  std::vector<std::pair<ino_t, std::uint64_t>> since_, seen_;
+  using Seen = std::pair<ino_t, std::uint64_t>;  // a socket's inode, since when it waits
+  std::vector<Seen> since_, seen_;
 };
 
 // Per-operation storage used only when the provider requires FI_CONTEXT or FI_CONTEXT2.
