@@ -324,9 +324,10 @@ int MPIDI_FM_handler(FM_stream *s, unsigned sender)
 
 /* ---- progress ------------------------------------------------------------------------------- */
 
-/* Called on every 64th empty progress call in a row.  MPICH waits by polling progress (MPI_Wait,
- * MPI_Waitall, a blocking send or receive, and programs' MPI_Test loops alike): a run of empty
- * calls is a wait.  Once FM says waits should sleep on this host (FM_idle_blocks: more ranks
+/* Called on every 64th empty blocking progress call in a row.  MPICH waits by polling progress
+ * (MPI_Wait, MPI_Waitall, a blocking send or receive, collectives: MPID_Progress_wait, which
+ * patches/0002 makes pass blocking = 1): a run of empty calls is a wait (tests never come here:
+ * MPIDI_NM_progress).  Once FM says waits should sleep on this host (FM_idle_blocks: more ranks
  * than CPUs here, FM_IDLE), the wait goes on in FM_extract_wait, which spins for FM's adaptive
  * bound and then sleeps until a packet arrives, for at most 1 ms so that MPICH's own progress
  * hooks (collectives, RMA) keep turning.  Returns what FM extracted (< 0: failure). */

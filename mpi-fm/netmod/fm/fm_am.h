@@ -139,13 +139,21 @@ MPL_STATIC_INLINE_PREFIX int MPIDI_NM_progress(int vci, int blocking)
         return MPIDI_FM_progress_slow(1, 0);
     long n = FM_extract(SIZE_MAX);
     if (n == 0) {
-        /* MPICH polls in a loop while it waits (MPI_Wait passes blocking = 0 too): every 64th
-         * empty call in a row looks whether to sleep in FM (MPIDI_FM_idle) */
-        if (unlikely((++MPIDI_FM_global.idle_polls & 63) == 0))
-            n = MPIDI_FM_idle();
-        /* more ranks than CPUs here: an idle poll gives the CPU to the rank we are waiting for */
-        else if (unlikely(MPIDI_FM_global.oversubscribed))
+        /* Blocking: MPICH polls in a loop while it waits (MPID_Progress_wait; blocking is its
+         * `wait`, patches/0002): every 64th empty call in a row looks whether to sleep in FM
+         * (MPIDI_FM_idle); with more ranks than CPUs here, the others give the CPU to the rank we
+         * are waiting for.  A test (MPI_Test, MPI_Iprobe) never sleeps: the program may compute
+         * between two (HPCC's RandomAccess tests once per update, and a yield each time cost it
+         * 40x); only a long run of them (a test loop that is a wait) yields now and then. */
+        const unsigned polls = ++MPIDI_FM_global.idle_polls;
+        if (blocking) {
+            if (unlikely((polls & 63) == 0))
+                n = MPIDI_FM_idle();
+            else if (unlikely(MPIDI_FM_global.oversubscribed))
+                sched_yield();
+        } else if (unlikely(MPIDI_FM_global.oversubscribed && (polls & 255) == 0)) {
             sched_yield();
+        }
     } else {
         MPIDI_FM_global.idle_polls = 0;
     }
