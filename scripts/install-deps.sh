@@ -1,7 +1,8 @@
 #!/bin/sh
 # install-deps.sh - installs the Debian packages FM needs to build, test and benchmark (GA-FM:
 # Debian's Global Arrays, ScaLAPACK, LAPACK, BLAS and the Fortran runtime its programs link, and
-# ARMCI-MPI's headers, against which GA-FM's are checked).
+# ARMCI-MPI's headers, against which GA-FM's are checked; ScaLAPACK's testers and NWChem built for
+# Debian's MPICH, which MPI-FM's tests run unmodified).
 # Idempotent and quiet when everything is already there.  Run as root (or with sudo).
 set -eu
 PKGS="build-essential cmake ninja-build pkg-config ccache clang-format git
@@ -9,7 +10,8 @@ libfabric-dev libfabric-bin libhwloc-dev mpich
 libgtest-dev libgmock-dev libbenchmark-dev
 gnuplot-nox iproute2 nftables procps strace
 autoconf automake libtool patch patchelf python3 perl xz-utils
-libmpich-dev libglobalarrays-dev libarmci-mpi-dev libscalapack-mpich-dev liblapack-dev libblas-dev gfortran"
+libmpich-dev libglobalarrays-dev libarmci-mpi-dev libscalapack-mpich-dev liblapack-dev libblas-dev gfortran
+scalapack-mpi-test nwchem-mpich"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

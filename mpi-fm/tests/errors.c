@@ -72,6 +72,16 @@ static int test_errors(void) {
   return 0;
 }
 
+/* Prints "errors: MODE: rank R got error class C after S s: MSG" for a failed call's code rc
+ * and leaves MPI's message in msg (MPI_MAX_ERROR_STRING bytes). */
+static void report_failure(const char* mode, int rc, double secs, char* msg) {
+  int cls, len;
+  MPI_Error_class(rc, &cls);
+  MPI_Error_string(rc, msg, &len);
+  printf("errors: %s: rank %d got error class %d after %.1f s: %s\n", mode, rank, cls, secs, msg);
+  fflush(stdout);
+}
+
 static int test_kill(void) {
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   MPI_Barrier(MPI_COMM_WORLD);
@@ -87,13 +97,8 @@ static int test_kill(void) {
     fprintf(stderr, "errors: kill: rank %d received from the dead rank\n", rank);
     return 1;
   }
-  int cls, len;
   char msg[MPI_MAX_ERROR_STRING];
-  MPI_Error_class(rc, &cls);
-  MPI_Error_string(rc, msg, &len);
-  printf("errors: kill: rank %d got error class %d after %.1f s: %s\n", rank, cls, MPI_Wtime() - t0,
-         msg);
-  fflush(stdout);
+  report_failure("kill", rc, MPI_Wtime() - t0, msg);
   _exit(0); /* MPI_Finalize would wait for the dead rank at its barrier */
 }
 
@@ -120,13 +125,8 @@ static int test_unreachable(void) {
     fprintf(stderr, "errors: unreachable: rank %d received across the cut\n", rank);
     return 1;
   }
-  int cls, len;
   char msg[MPI_MAX_ERROR_STRING];
-  MPI_Error_class(rc, &cls);
-  MPI_Error_string(rc, msg, &len);
-  printf("errors: unreachable: rank %d got error class %d after %.1f s: %s\n", rank, cls, secs,
-         msg);
-  fflush(stdout);
+  report_failure("unreachable", rc, secs, msg);
   if (secs > bound || strstr(msg, "unreachable") == NULL) {
     fprintf(stderr, "errors: unreachable: rank %d: %s (bound %.1f s)\n", rank,
             secs > bound ? "too late" : "the message does not say unreachable", bound);
