@@ -47,6 +47,13 @@ TEST_P(Scenario, RunsOnEveryNode) {
   for (unsigned r = 0; r < p.nodes; ++r) EXPECT_EQ(fails[r], 0) << "node " << r;
   if (fabric != nullptr) {
     EXPECT_EQ(fm::transport::loopback_overruns(*fabric), 0u) << "a receiver was overrun";
+    // What bounds a receiver's buffers: per sender, its credit window of data packets and at most
+    // four control packets (one credit request, the credits answering it, two half-window credit
+    // returns), within the eight receives reserved for control.  Unanswered requests piling up
+    // (a sender asking again at every credit it got) once overran the reserve under ASan.
+    for (unsigned r = 0; r < p.nodes; ++r)
+      EXPECT_LE(fm::transport::loopback_most_in_use(*fabric, r), (p.nodes - 1) * (cfg.credits + 4))
+          << "node " << r;
   }
   // finalize concurrently: BYE exchange needs every node progressing
   threads.clear();

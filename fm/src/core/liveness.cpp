@@ -220,7 +220,7 @@ int Liveness::report() {
 
 int Liveness::send_control(unsigned p, PacketType type) {
   Peer& q = s_.peers[p];
-  const PacketHeader h = make_header(s_.rank, type, 0, 0, 0, 0, 0, q.rx.owed);
+  const PacketHeader h = make_header(s_.rank, type, q.rx.answer_flag(), 0, 0, 0, 0, q.rx.owed);
   Lane& lane = s_.lane_of(p);
   int rc;
   if (lane.caps().inject_size >= sizeof h) {
@@ -239,8 +239,7 @@ int Liveness::send_control(unsigned p, PacketType type) {
   }
   if (rc == FM_SUCCESS) {
     s_.idle->sent(p);
-    q.rx.owed = 0;
-    q.rx.starving = false;
+    (void)q.rx.take_owed();
   } else if (rc != FM_EAGAIN) {
     fail_peer(p, "sending a control packet failed");
   }

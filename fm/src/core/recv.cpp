@@ -145,6 +145,7 @@ void Receiver::on_arrival(Buf* b) {
   Peer& q = s_.peers[p];
   s_.idle->taken(p);
   if (h->credits != 0) q.tx.take_credits(h->credits);
+  if (h->flags & kAnswer) q.tx.credit_requested = false;
   switch (h->type) {
     case kData:
       b->len = h->len;
@@ -169,6 +170,7 @@ void Receiver::on_arrival(Buf* b) {
       return;
     case kCreditRequest:
       q.rx.starving = true;
+      q.rx.asked = true;
       repost(b);
       return_credits(p, false);
       return;

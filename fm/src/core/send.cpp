@@ -62,9 +62,8 @@ int Sender::transmit(unsigned dest, Buf* b, const void* ext, std::size_t ext_len
     rx_.deliver_self(b);
     return FM_SUCCESS;
   }
-  h->credits = q.rx.owed;
-  q.rx.owed = 0;
-  q.rx.starving = false;
+  h->flags |= q.rx.answer_flag();
+  h->credits = q.rx.take_owed();
   Lane& lane = s_.lane_of(dest);
   const std::size_t inline_len = sizeof(PacketHeader) + b->len;
   const iovec iov[2] = {{h, inline_len}, {const_cast<void*>(ext), ext_len}};
@@ -403,7 +402,7 @@ int Sender::send(unsigned dest, int handler, const void* buf, std::size_t n, boo
     if (q.tx.credits > 0 && !q.tx.stream_open && !q.link.failed && handler_at(handler) != nullptr &&
         sizeof(PacketHeader) + n <= lane.caps().inject_size) {
       auto* h = reinterpret_cast<PacketHeader*>(s_.scratch.data());
-      *h = make_header(s_.rank, kData, kFirst | kLast, handler, n, n,
+      *h = make_header(s_.rank, kData, kFirst | kLast | q.rx.answer_flag(), handler, n, n,
                        static_cast<std::uint32_t>(q.tx.seq), q.rx.owed);
       if (n != 0) std::memcpy(h + 1, buf, n);
       const int rc = lane.tp->inject(dest, h, sizeof *h + n);
@@ -411,8 +410,7 @@ int Sender::send(unsigned dest, int handler, const void* buf, std::size_t n, boo
         s_.idle->sent(dest, lane.caps().fenced);
         ++q.tx.seq;
         --q.tx.credits;
-        q.rx.owed = 0;
-        q.rx.starving = false;
+        (void)q.rx.take_owed();
         ++q.stats.msgs_out;
         q.stats.bytes_out += n;
         return FM_SUCCESS;

@@ -91,7 +91,7 @@ struct PeerTx {               // sending (Sender); credits arrive with the recei
   const Board::Word* acked = nullptr;
   bool stream_open = false;
   const InStream* stream_owner = nullptr;  // the handler that opened it (nullptr: main program)
-  bool credit_requested = false;
+  bool credit_requested = false;           // a credit request is in flight, unanswered (kAnswer)
   OutStream out;
   FM_pending* pend_head = nullptr;  // pending sends to it (FM_pending_add), in order
   FM_pending* pend_tail = nullptr;
@@ -99,7 +99,6 @@ struct PeerTx {               // sending (Sender); credits arrive with the recei
   void take_credits(std::uint32_t n) noexcept {  // returned in an arriving packet
     credits += n;
     returned += n;
-    credit_requested = false;
   }
 };
 
@@ -109,7 +108,8 @@ struct PeerRx {  // receiving (Receiver)
   std::uint32_t seq = 0;
   std::uint32_t owed = 0;       // credits to return
   std::uint64_t consumed = 0;   // its packets consumed, in all (posted on our board)
-  bool starving = false;        // it asked for credits
+  bool starving = false;        // it waits for credits (its request, or a kAck packet)
+  bool asked = false;           // its credit request is not yet answered
   bool credit_pending = false;  // a credit packet could not be sent yet
   enum State : std::uint8_t { kIdle, kRunning, kSuspended, kDiscarding } state = kIdle;
   bool ready = false;        // in the ready ring
@@ -120,6 +120,16 @@ struct PeerRx {  // receiving (Receiver)
   int handler = -1;           // handler of the current message
   Receiver* owner = nullptr;  // for the fiber entry
   unsigned index = 0;
+  // A packet to it carries the credits owed: answer_flag() (before) says whether they answer its
+  // request; take_owed() (once the packet is sent) hands them over.
+  std::uint8_t answer_flag() const noexcept { return asked && owed > 0 ? kAnswer : 0; }
+  std::uint32_t take_owed() noexcept {
+    const std::uint32_t n = owed;
+    if (n > 0) asked = false;
+    owed = 0;
+    starving = false;
+    return n;
+  }
 };
 
 struct PeerStats {

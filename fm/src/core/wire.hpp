@@ -17,7 +17,10 @@ namespace fm::core {
 enum PacketType : std::uint8_t { kData = 1, kCredit = 2, kCreditRequest = 3, kBye = 4 };
 // kRndv: the payload is {addr, key, len} of the sender's memory, read by the receiver (zero-copy);
 // kAck: return credits as soon as this packet is consumed (the sender is waiting for it).
-enum PacketFlags : std::uint8_t { kFirst = 1, kLast = 2, kRndv = 4, kAck = 8 };
+// kAnswer: the credits this packet carries answer the receiver's credit request; until then the
+// receiver sends no other request, so at most one is in flight per direction (control packets
+// are bounded by the receive buffers reserved for them, kControlReserve).
+enum PacketFlags : std::uint8_t { kFirst = 1, kLast = 2, kRndv = 4, kAck = 8, kAnswer = 16 };
 
 struct PacketHeader {
   std::uint32_t src;      // sender's node id

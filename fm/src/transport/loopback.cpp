@@ -1,8 +1,10 @@
 // loopback.cpp - an in-process fabric of n endpoints, for unit tests that run every rank of a job
 // in one process.  Reliable and ordered like an RDM endpoint; a packet that finds no posted receive
 // is kept as "unexpected" (as a provider would) and counted as an overrun, which FM's credit flow
-// control must never cause.  A mutex makes it usable from one thread per endpoint; this transport
-// is for tests, the hot-path rules apply to the libfabric ones.
+// control must never cause; the most receive buffers an endpoint had in use at once (taken by
+// packets and not yet posted again) tells how close a run came to that.  A mutex makes it usable
+// from one thread per endpoint; this transport is for tests, the hot-path rules apply to the
+// libfabric ones.
 #include <algorithm>
 #include <cstring>
 #include <deque>
@@ -27,6 +29,8 @@ class LoopbackFabric {
     std::deque<std::vector<std::byte>> unexpected;
     std::deque<Completion> cq;
     bool closed = false;  // its transport is gone: packets to it vanish, as on a closed endpoint
+    std::size_t most_posted = 0;  // all its buffers (FM posts them all before any traffic)
+    std::size_t least_posted = SIZE_MAX;
   };
   explicit LoopbackFabric(unsigned n) : eps(n) {}
 
@@ -53,6 +57,7 @@ class LoopbackFabric {
     }
     Posted p = ep.posted.front();
     ep.posted.pop_front();
+    ep.least_posted = std::min(ep.least_posted, ep.posted.size());
     if (total > p.len)
       return fail(FM_ETRANSPORT,
                   "loopback: %zu-byte packet for rank %u exceeds its %zu-byte receive", total, dst,
@@ -112,6 +117,7 @@ class LoopbackTransport final : public Transport {
       return FM_SUCCESS;
     }
     ep.posted.push_back({buf, len, ctx});
+    ep.most_posted = std::max(ep.most_posted, ep.posted.size());
     return FM_SUCCESS;
   }
 
@@ -163,6 +169,12 @@ std::unique_ptr<Transport> open_loopback(const std::shared_ptr<LoopbackFabric>& 
 
 std::uint64_t loopback_overruns(const LoopbackFabric& fabric) {
   return fabric.overruns;
+}
+
+std::size_t loopback_most_in_use(LoopbackFabric& fabric, unsigned rank) {
+  std::lock_guard lk(fabric.mu);
+  const auto& ep = fabric.eps[rank];
+  return ep.least_posted == SIZE_MAX ? 0 : ep.most_posted - ep.least_posted;
 }
 
 }  // namespace fm::transport

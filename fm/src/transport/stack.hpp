@@ -55,5 +55,7 @@ int open_stack(const StackParams& p, Stack* out);
 std::shared_ptr<LoopbackFabric> make_loopback_fabric(unsigned n);
 // Packets that arrived with no receive posted (a flow-control violation); tests assert 0.
 std::uint64_t loopback_overruns(const LoopbackFabric& fabric);
+// The most receive buffers endpoint `rank` had in use at once (taken by packets, not yet reposted).
+std::size_t loopback_most_in_use(LoopbackFabric& fabric, unsigned rank);
 
 }  // namespace fm::transport
