@@ -70,6 +70,22 @@ namespace {
 // IPATH_NO_BACKTRACE variable is read before main, too late for a library to set.  So those
 // handlers, and only those (the application's own are kept), go back to the default action.
 // Set-up only.
+// ofi_rxm's eager limit in libfabric 1.17: FI_OFI_RXM_EAGER_LIMIT, else its buffer size
+// (FI_OFI_RXM_BUFFER_SIZE), else 16 KiB.  Messages above it go by segmentation (SAR) or
+// rendezvous, and their receive completions can follow those of eager messages sent after them
+// (seen with 32 KiB packets over tcp: FM's ping-pong found packets out of order and failed the
+// peer), so FM's packets on such a lane stay within it.
+std::size_t rxm_eager_limit() {
+  for (const char* var : {"FI_OFI_RXM_EAGER_LIMIT", "FI_OFI_RXM_BUFFER_SIZE"}) {
+    const char* v = std::getenv(var);
+    if (v == nullptr || *v == '\0') continue;
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(v, &end, 0);
+    if (end != v && *end == '\0' && n > 0) return static_cast<std::size_t>(n);
+  }
+  return 16384;
+}
+
 void drop_infinipath_signal_handlers() {
   for (int sig : {SIGINT, SIGTERM, SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGFPE}) {
     struct sigaction sa {};
@@ -445,6 +461,8 @@ int OfiRdmTransport::open(const OpenParams& params) {
   mr_mode_ = info->domain_attr->mr_mode;
   caps_.max_rma = std::min<std::size_t>(info->ep_attr->max_msg_size, std::size_t{1} << 30);
   caps_.max_msg = info->ep_attr->max_msg_size;
+  if (std::strstr(info->fabric_attr->prov_name, "ofi_rxm") != nullptr)
+    caps_.ordered_msg = rxm_eager_limit();
   caps_.prefix = (info->mode & FI_MSG_PREFIX) != 0 ? info->ep_attr->msg_prefix_size : 0;
   if (caps_.prefix != 0) caps_.inject_size = 0;  // prefixed buffers go through send()
   caps_.inject_size = info->tx_attr->inject_size;

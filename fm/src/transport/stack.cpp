@@ -6,6 +6,7 @@
 
 #include "transport/factories.hpp"
 #include "util/error.hpp"
+#include "util/log.hpp"
 
 namespace fm::transport {
 namespace {
@@ -107,7 +108,18 @@ int open_stack(const StackParams& p, Stack* out) {
   const Caps& c = st.tp->caps();
   // datagrams: packets as large as a datagram, under FM's reliability header
   st.packet = spec->datagram ? std::min(p.open.packet_size, c.max_msg - c.prefix) - kReliableHeader
-                             : p.open.packet_size;
+                             : std::min(p.open.packet_size, c.ordered_msg);
+  if (!spec->datagram && st.packet < p.open.packet_size) {
+    if (st.packet < 512)
+      return fail(FM_EINVAL,
+                  "FM_initialize: %s's eager limit of %zu bytes (FI_OFI_RXM_EAGER_LIMIT) is below "
+                  "FM's smallest packet, 512 bytes",
+                  c.name.c_str(), c.ordered_msg);
+    FM_WARN(
+        "FM_PACKET_SIZE=%zu exceeds %s's eager limit of %zu bytes (FI_OFI_RXM_EAGER_LIMIT): "
+        "larger messages may complete out of order there, so its packets are %zu bytes",
+        p.open.packet_size, c.name.c_str(), c.ordered_msg, st.packet);
+  }
   st.window = fit_window(p, spec->datagram, c.rx_depth, st.packet);
   if (st.window < 2)
     return fail(FM_ETRANSPORT, "FM_initialize: %s can post only %u receives, too few for %u peers",

@@ -31,6 +31,9 @@ struct Caps {
   bool rma_read = false;        // expose() and read() work
   bool rma_write = false;       // ... and write()
   std::size_t max_rma = 0;      // largest single RMA transfer
+  // Largest send whose receive completes in send order with the others (ofi_rxm: its eager limit;
+  // larger messages are segmented or read by rendezvous, and complete after later small ones).
+  std::size_t ordered_msg = SIZE_MAX;
   // Finds a failed peer only through packets it does not acknowledge (FM's own reliability):
   // the core sends a peer it waits for a control packet now and then, so that there is one.
   bool probe = false;

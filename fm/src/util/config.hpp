@@ -24,7 +24,8 @@ enum class Kind { size, uint, boolean, choice, text };
     "rings), ofi-shm (libfabric's shm provider), tcp, verbs, udp (datagrams with FM's "           \
     "reliability), verbs-ud (InfiniBand UD datagrams, the same way), loopback")                   \
   X(packet_size, std::size_t, "FM_PACKET_SIZE", size, "16384", 512, 1u << 20, "",                 \
-    "bytes per network (tcp, verbs) packet, 32-byte header included (512..1M)")                   \
+    "bytes per network (tcp, verbs) packet, 32-byte header included (512..1M; over ofi_rxm "      \
+    "at most its eager limit)")                                                                   \
   X(shm_packet_size, std::size_t, "FM_SHM_PACKET_SIZE", size, "65568", 512, (4u << 20) + 32, "",  \
     "ofi-shm: bytes per packet, header included (512..4M; FM's shm: a quarter of its ring)")      \
   X(shm_ring, std::size_t, "FM_SHM_RING", size, "64K", 4096, 64u << 20, "",                       \
