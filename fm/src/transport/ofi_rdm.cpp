@@ -62,14 +62,6 @@
 namespace fm::transport {
 namespace {
 
-// Debian's libfabric 1.17 links its psm provider's libinfinipath, whose constructor installs
-// handlers for SIGINT, SIGTERM, SIGSEGV, SIGBUS, SIGILL, SIGABRT and SIGFPE that call exit().  A
-// process stopped by its launcher (mpiexec forwards SIGINT/SIGTERM) then runs the exit handlers,
-// FM's and libfabric's teardown among them, inside the libfabric call it interrupted, and
-// deadlocks on a lock that call holds: it never exits (seen with fm_perf over tcp).  Its
-// IPATH_NO_BACKTRACE variable is read before main, too late for a library to set.  So those
-// handlers, and only those (the application's own are kept), go back to the default action.
-// Set-up only.
 // ofi_rxm's eager limit in libfabric 1.17: FI_OFI_RXM_EAGER_LIMIT, else its buffer size
 // (FI_OFI_RXM_BUFFER_SIZE), else 16 KiB.  Messages above it go by segmentation (SAR) or
 // rendezvous, and their receive completions can follow those of eager messages sent after them
@@ -86,6 +78,14 @@ std::size_t rxm_eager_limit() {
   return 16384;
 }
 
+// Debian's libfabric 1.17 links its psm provider's libinfinipath, whose constructor installs
+// handlers for SIGINT, SIGTERM, SIGSEGV, SIGBUS, SIGILL, SIGABRT and SIGFPE that call exit().  A
+// process stopped by its launcher (mpiexec forwards SIGINT/SIGTERM) then runs the exit handlers,
+// FM's and libfabric's teardown among them, inside the libfabric call it interrupted, and
+// deadlocks on a lock that call holds: it never exits (seen with fm_perf over tcp).  Its
+// IPATH_NO_BACKTRACE variable is read before main, too late for a library to set.  So those
+// handlers, and only those (the application's own are kept), go back to the default action.
+// Set-up only.
 void drop_infinipath_signal_handlers() {
   for (int sig : {SIGINT, SIGTERM, SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGFPE}) {
     struct sigaction sa {};
