@@ -33,8 +33,22 @@ TEST(Config, SetGetEnvironmentWins) {
   EXPECT_EQ(get("FM_CREDITS"), "16") << "the environment overrides the program";
   ::unsetenv("FM_CREDITS");
   EXPECT_EQ(get("FM_CREDITS"), "32");
+  // sizes FM picks per transport take "auto" (their default) besides numbers; 0 keeps its meaning
+  ::unsetenv("FM_ZCOPY_NET");
+  ::unsetenv("FM_PACKET_SIZE");
+  EXPECT_EQ(get("FM_ZCOPY_NET"), "auto");
+  EXPECT_EQ(get("FM_PACKET_SIZE"), "auto");
+  ASSERT_EQ(FM_config_set("FM_ZCOPY_NET", "0"), FM_SUCCESS) << FM_last_error();
+  EXPECT_EQ(get("FM_ZCOPY_NET"), "0") << "0: never zero-copy, not automatic";
+  ASSERT_EQ(FM_config_set("FM_ZCOPY_NET", "auto"), FM_SUCCESS) << FM_last_error();
+  EXPECT_EQ(get("FM_ZCOPY_NET"), "auto");
   ASSERT_EQ(FM_config_set("FM_ZCOPY_NET", "64K"), FM_SUCCESS);
   EXPECT_EQ(get("FM_ZCOPY_NET"), "65536");
+  EXPECT_EQ(FM_config_set("FM_PACKET_SIZE", "0"), FM_EINVAL);
+  EXPECT_NE(std::strstr(FM_last_error(), "or auto"), nullptr) << FM_last_error();
+  ASSERT_EQ(FM_config_set("FM_PACKET_SIZE", "32K"), FM_SUCCESS) << FM_last_error();
+  EXPECT_EQ(get("FM_PACKET_SIZE"), "32768");
+  EXPECT_EQ(FM_config_set("FM_CREDITS", "auto"), FM_EINVAL) << "only where the tunable says so";
 
   EXPECT_EQ(FM_config_set("FM_NO_SUCH_THING", "1"), FM_EINVAL);
   EXPECT_NE(std::strstr(FM_last_error(), "FM_NO_SUCH_THING"), nullptr) << FM_last_error();
@@ -67,7 +81,7 @@ TEST(Config, SetGetEnvironmentWins) {
   EXPECT_EQ(get("FM_CREDITS"), "32");
   EXPECT_EQ(FM_finalize(), FM_SUCCESS);
   // back to the defaults for the other tests of this process
-  for (const char* name : {"FM_CREDITS", "FM_ZCOPY_NET", "FM_PROVIDER"}) {
+  for (const char* name : {"FM_CREDITS", "FM_ZCOPY_NET", "FM_PACKET_SIZE", "FM_PROVIDER"}) {
     fm::Config defaults;
     std::string v;
     ASSERT_EQ(defaults.get(name, &v), FM_SUCCESS);

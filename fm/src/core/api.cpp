@@ -226,7 +226,7 @@ size_t FM_packet_payload(void) {
   if (c != nullptr) return c->payload();
   fm::Config cfg = fm::preset_config();  // before FM_initialize: a singleton's packets
   (void)cfg.apply_env();
-  return cfg.packet_size - sizeof(fm::core::PacketHeader);
+  return cfg.packet() - sizeof(fm::core::PacketHeader);
 }
 
 size_t FM_max_message(void) {

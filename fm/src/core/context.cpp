@@ -469,7 +469,7 @@ std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
     sp.open.spec = transport::find_provider(shm ? "shm" : "loopback");
     sp.open.rank = r;
     sp.open.size = n;
-    sp.open.packet_size = cfg.packet_size;
+    sp.open.packet_size = cfg.packet();
     sp.open.shm_ring = cfg.shm_ring;
     sp.open.shm_cma = cfg.shm_cma == "off" ? 0 : cfg.shm_cma == "on" ? 1 : -1;
     sp.open.shm_membarrier = cfg.shm_membarrier == "off" ? 0 : 1;
@@ -514,7 +514,7 @@ std::vector<std::unique_ptr<Context>> Context::create_loopback_job(
     w.peer_lane.assign(n, 0);
     w.peer_lane[r] = -1;
     w.windows.assign(n, n > 1 ? stacks[r].window : cfg.window(false));
-    w.peer_packet.assign(n, n > 1 ? stacks[r].packet : cfg.packet_size);
+    w.peer_packet.assign(n, n > 1 ? stacks[r].packet : cfg.packet());
     w.hosts.assign(n, "loopback");
     w.pids.assign(n, static_cast<int>(getpid()));  // every node is this process
     if (n > 1) {  // a status page and a doorbell each, rung by the others as on one host

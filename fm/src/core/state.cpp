@@ -44,7 +44,7 @@ int State::setup(Wiring&& w) {
   idle = w.idle ? std::move(w.idle) : std::make_unique<Idle>();
   oversubscribed = w.oversubscribed;
   fabric = std::move(w.fabric);
-  std::size_t self_packet = cfg.packet_size;
+  std::size_t self_packet = cfg.packet();
   for (const Lane& l : lanes) {
     if (l.caps().max_msg < l.packet)
       return fail(FM_EINVAL, "packet size %zu exceeds transport %s's largest message (%zu)",

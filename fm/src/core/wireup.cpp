@@ -173,7 +173,9 @@ int wire_up(const FM_bootstrap* ext, std::unique_ptr<Context>* out) {
     sp.open.iface = w.cfg.iface;
     sp.open.rank = me;
     sp.open.size = n;
-    sp.open.packet_size = s == kLocal ? w.cfg.shm_packet_size : w.cfg.packet_size;
+    sp.open.packet_size = s == kLocal                  ? w.cfg.shm_packet_size
+                          : w.cfg.packet_size == kAuto ? 0  // the transport's
+                                                       : w.cfg.packet_size;
     sp.open.tx_depth = 256;
     sp.open.shm_ring = w.cfg.shm_ring;
     sp.open.shm_cma = w.cfg.shm_cma == "off" ? 0 : w.cfg.shm_cma == "on" ? 1 : -1;
@@ -258,7 +260,10 @@ int wire_up(const FM_bootstrap* ext, std::unique_ptr<Context>* out) {
     lane.tp = std::move(stacks[s].tp);
     lane.packet = stacks[s].packet;
     lane.window = stacks[s].window;
-    lane.zcopy = s == kLocal ? w.cfg.zcopy_shm : w.cfg.zcopy_net;
+    // FM_ZCOPY_NET=auto: two packets, as the 32 KiB it was for 16 KiB packets
+    lane.zcopy = s == kLocal                ? w.cfg.zcopy_shm
+                 : w.cfg.zcopy_net == kAuto ? 2 * stacks[s].packet
+                                            : w.cfg.zcopy_net;
     lane.kind = static_cast<std::uint8_t>(s);
     w.lanes.push_back(std::move(lane));
   }

@@ -78,6 +78,21 @@ std::size_t rxm_eager_limit() {
   return 16384;
 }
 
+// Gives ofi_rxm an eager limit of n bytes unless the user chose one (either variable above).
+// libfabric has no call to set a provider's parameter, and rxm 1.17 reads this one when an
+// endpoint is looked up (fi_getinfo), not when libfabric loads its providers: checked with a
+// process that had used tcp;ofi_rxm before the variable was set.  Set-up only; it stays in the
+// environment, so processes this one starts inherit it.
+void give_rxm_eager_limit(std::size_t n) {
+  for (const char* var : {"FI_OFI_RXM_EAGER_LIMIT", "FI_OFI_RXM_BUFFER_SIZE"}) {
+    const char* v = std::getenv(var);
+    if (v != nullptr && *v != '\0') return;
+  }
+  const std::string text = std::to_string(n);
+  if (setenv("FI_OFI_RXM_EAGER_LIMIT", text.c_str(), 0) == 0)
+    FM_DEBUG("FI_OFI_RXM_EAGER_LIMIT=%s for FM's packets", text.c_str());
+}
+
 // Debian's libfabric 1.17 links its psm provider's libinfinipath, whose constructor installs
 // handlers for SIGINT, SIGTERM, SIGSEGV, SIGBUS, SIGILL, SIGABRT and SIGFPE that call exit().  A
 // process stopped by its launcher (mpiexec forwards SIGINT/SIGTERM) then runs the exit handlers,
@@ -379,6 +394,8 @@ int OfiRdmTransport::open(const OpenParams& params) {
     return fail(FM_EINVAL, "ofi: rx_depth, tx_depth and packet_size must be non-zero");
 
   drop_infinipath_signal_handlers();
+  if (params.rxm_eager != 0 && std::strstr(prov_name, "ofi_rxm") != nullptr)
+    give_rxm_eager_limit(params.rxm_eager);
   std::unique_ptr<fi_info, decltype(&fi_freeinfo)> hints(fi_allocinfo(), &fi_freeinfo);
   if (!hints) return fail(FM_ENOMEM, "ofi: fi_allocinfo failed");
   hints->ep_attr->type = dgram ? FI_EP_DGRAM : FI_EP_RDM;

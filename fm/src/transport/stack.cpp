@@ -43,6 +43,18 @@ std::uint32_t fit_window(const StackParams& p, bool datagram, std::uint32_t dept
   return win;
 }
 
+// FM_PACKET_SIZE=auto over tcp: 64 KiB, where ofi_rxm's eager path (its limit raised to match,
+// see open_stack) is about twice as fast as 16 KiB packets for 16-256 KiB messages; 32 or 16 KiB
+// when the automatic window of larger packets for every peer would not fit FM_RX_MEMORY (64 MiB:
+// 64 KiB up to 14 network peers, 32 KiB up to 29), so that big jobs keep their windows.
+std::size_t auto_tcp_packet(const StackParams& p) {
+  const std::size_t bufs =
+      std::size_t{std::max(p.peers, 1u)} * ((p.credits != 0 ? p.credits : 64) + p.control_reserve);
+  for (std::size_t packet = 65536; packet > 16384; packet /= 2)
+    if (bufs * packet <= p.rx_memory) return packet;
+  return 16384;
+}
+
 }  // namespace
 
 std::span<const ProviderSpec> providers() noexcept {
@@ -97,28 +109,40 @@ int open_stack(const StackParams& p, Stack* out) {
     *out = std::move(st);
     return FM_SUCCESS;
   }
+  const bool tcp = std::strcmp(spec->name, "tcp") == 0;
+  const bool automatic = p.open.packet_size == 0;  // FM_PACKET_SIZE=auto
+  const std::size_t want = !automatic ? p.open.packet_size : tcp ? auto_tcp_packet(p) : 16384;
   if (spec->datagram) {
     op.packet_size = 512;  // sized to the datagram limit below
     op.rx_depth = 1024;
   } else {
+    op.packet_size = want;
     op.rx_depth = std::max(p.peers, 1u) * ((p.credits != 0 ? p.credits : 64) + reserve);
+    // ofi_rxm's eager limit (16 KiB) bounds FM's packets (Caps::ordered_msg); over tcp, FM raises
+    // it to them, 64 KiB at least, unless the user set it.  Not over verbs, whose eager messages
+    // must fit rxm's buffers, posted for every peer.
+    if (tcp) op.rxm_eager = std::max<std::size_t>(want, 65536);
   }
   int rc = open_ofi(op, &st.tp);
   if (rc != FM_SUCCESS) return rc;
   const Caps& c = st.tp->caps();
   // datagrams: packets as large as a datagram, under FM's reliability header
-  st.packet = spec->datagram ? std::min(p.open.packet_size, c.max_msg - c.prefix) - kReliableHeader
-                             : std::min(p.open.packet_size, c.ordered_msg);
-  if (!spec->datagram && st.packet < p.open.packet_size) {
+  st.packet = spec->datagram ? std::min(want, c.max_msg - c.prefix) - kReliableHeader
+                             : std::min(want, c.ordered_msg);
+  if (!spec->datagram && st.packet < want) {
     if (st.packet < 512)
       return fail(FM_EINVAL,
                   "FM_initialize: %s's eager limit of %zu bytes (FI_OFI_RXM_EAGER_LIMIT) is below "
                   "FM's smallest packet, 512 bytes",
                   c.name.c_str(), c.ordered_msg);
-    FM_WARN(
-        "FM_PACKET_SIZE=%zu exceeds %s's eager limit of %zu bytes (FI_OFI_RXM_EAGER_LIMIT): "
-        "larger messages may complete out of order there, so its packets are %zu bytes",
-        p.open.packet_size, c.name.c_str(), c.ordered_msg, st.packet);
+    if (automatic)
+      FM_INFO("%s's eager limit is %zu bytes (FI_OFI_RXM_EAGER_LIMIT), so are its packets",
+              c.name.c_str(), c.ordered_msg);
+    else
+      FM_WARN(
+          "FM_PACKET_SIZE=%zu exceeds %s's eager limit of %zu bytes (FI_OFI_RXM_EAGER_LIMIT): "
+          "larger messages may complete out of order there, so its packets are %zu bytes",
+          want, c.name.c_str(), c.ordered_msg, st.packet);
   }
   st.window = fit_window(p, spec->datagram, c.rx_depth, st.packet);
   if (st.window < 2)

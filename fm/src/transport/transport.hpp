@@ -196,7 +196,10 @@ struct OpenParams {
   std::string iface;  // network interface name for tcp/verbs, or empty
   unsigned rank = 0;
   unsigned size = 1;
-  std::size_t packet_size = 16384;
+  std::size_t packet_size = 16384;  // open_stack: 0 = automatic (FM_PACKET_SIZE=auto)
+  // ofi_rxm: the eager limit to give it (FI_OFI_RXM_EAGER_LIMIT) unless the user set it or rxm's
+  // buffer size; 0: leave it.
+  std::size_t rxm_eager = 0;
   std::uint32_t rx_depth = 256;  // receives the core intends to post
   std::uint32_t tx_depth = 256;  // sends the core may have outstanding
   // Give the completion queue a wait object (FI_WAIT_FD) so that idle callers can sleep on it.

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "util/error.hpp"
@@ -89,20 +90,27 @@ int assign(T& member, const Tunable& t, const char* v) {
       return fail(FM_EINVAL, "%s=\"%s\": expected one of %s", t.entry.name, v, t.choices);
     member = v;
   } else {
+    if (*t.choices != '\0' && in_choices(v, t.choices)) {  // "auto"
+      member = std::numeric_limits<T>::max();              // kAuto for sizes
+      return FM_SUCCESS;
+    }
     std::uint64_t x = 0;
     if (!parse_number(v, t.kind == Kind::size, &x) || x < t.lo || x > t.hi)
-      return fail(FM_EINVAL, "%s=\"%s\": expected %s in [%llu, %llu]", t.entry.name, v,
+      return fail(FM_EINVAL, "%s=\"%s\": expected %s in [%llu, %llu]%s", t.entry.name, v,
                   t.kind == Kind::size ? "a size (K, M, G suffixes)" : "a number",
-                  static_cast<unsigned long long>(t.lo), static_cast<unsigned long long>(t.hi));
+                  static_cast<unsigned long long>(t.lo), static_cast<unsigned long long>(t.hi),
+                  *t.choices != '\0' ? " or auto" : "");
     member = static_cast<T>(x);
   }
   return FM_SUCCESS;
 }
 
 template <typename T>
-std::string text_of(const T& member) {
+std::string text_of(const T& member, const char* choices) {
   if constexpr (std::is_same_v<T, std::string>)
     return member;
+  else if (*choices != '\0' && member == std::numeric_limits<T>::max())
+    return "auto";
   else
     return std::to_string(member);
 }
@@ -114,7 +122,7 @@ std::string text_of(const T& member) {
           static_cast<std::uint64_t>(hi),                                                    \
           choices,                                                                           \
           [](Config& c, const Tunable& t, const char* v) { return assign(c.member, t, v); }, \
-          [](const Config& c) { return text_of(c.member); }},
+          [](const Config& c) { return text_of(c.member, choices); }},
 const Tunable k_tunables[] = {FM_TUNABLES(FM_TUNABLE_ENTRY)};
 #undef FM_TUNABLE_ENTRY
 constexpr std::size_t k_count = sizeof k_tunables / sizeof k_tunables[0];

@@ -15,17 +15,20 @@ namespace fm {
 enum class Kind { size, uint, boolean, choice, text };
 
 // X(member, type, NAME, kind, "default", lo, hi, "choices", "help")
-// lo/hi bound numbers; choices are comma-separated (choice kind).  The provider list is checked
-// against the transport layer's table of providers at set-up (transport/stack.hpp).
+// lo/hi bound numbers; choices are comma-separated (choice kind).  A number whose choices are
+// "auto" also takes that word, stored as kAuto: FM picks the value per transport at set-up.  The
+// provider list is checked against the transport layer's table of providers at set-up
+// (transport/stack.hpp).
 #define FM_TUNABLES(X)                                                                            \
   X(provider, std::string, "FM_PROVIDER", choice, "auto", 0, 0,                                   \
     "auto,shm,ofi-shm,tcp,verbs,udp,verbs-ud,loopback",                                           \
     "transport: auto (shm for same-host peers, tcp otherwise), shm (FM's own shared-memory "      \
     "rings), ofi-shm (libfabric's shm provider), tcp, verbs, udp (datagrams with FM's "           \
     "reliability), verbs-ud (InfiniBand UD datagrams, the same way), loopback")                   \
-  X(packet_size, std::size_t, "FM_PACKET_SIZE", size, "16384", 512, 1u << 20, "",                 \
+  X(packet_size, std::size_t, "FM_PACKET_SIZE", size, "auto", 512, 1u << 20, "auto",              \
     "bytes per network (tcp, verbs) packet, 32-byte header included (512..1M; over ofi_rxm "      \
-    "at most its eager limit)")                                                                   \
+    "at most its eager limit); auto: over tcp 64K (32K, 16K when the window for every peer "      \
+    "would not fit FM_RX_MEMORY), elsewhere 16K")                                                 \
   X(shm_packet_size, std::size_t, "FM_SHM_PACKET_SIZE", size, "65568", 512, (4u << 20) + 32, "",  \
     "ofi-shm: bytes per packet, header included (512..4M; FM's shm: a quarter of its ring)")      \
   X(shm_ring, std::size_t, "FM_SHM_RING", size, "64K", 4096, 64u << 20, "",                       \
@@ -48,8 +51,9 @@ enum class Kind { size, uint, boolean, choice, text };
   X(zcopy_shm, std::size_t, "FM_ZCOPY_SHM", size, "64K", 0, SIZE_MAX, "",                         \
     "shm: pieces of this many bytes or more are pulled by RMA read into the handler's buffer "    \
     "(zero-copy rendezvous); 0 = never")                                                          \
-  X(zcopy_net, std::size_t, "FM_ZCOPY_NET", size, "32768", 0, SIZE_MAX, "",                       \
-    "the same for tcp and verbs; 0 = never")                                                      \
+  X(zcopy_net, std::size_t, "FM_ZCOPY_NET", size, "auto", 0, SIZE_MAX - 1, "auto",                \
+    "the same for tcp and verbs; auto: twice the lane's packet (128K over tcp, 32K over "         \
+    "verbs); 0 = never")                                                                          \
   X(credits, std::uint32_t, "FM_CREDITS", uint, "0", 0, 4096, "",                                 \
     "packets a sender may have unconsumed at one receiver (2..4096); 0: automatic, 64 (udp and "  \
     "verbs-ud: 256, fewer when FM_RX_MEMORY cannot hold them for every peer, not below 64)")      \
@@ -106,6 +110,9 @@ enum class Kind { size, uint, boolean, choice, text };
   X(stats, std::uint32_t, "FM_STATS", boolean, "0", 0, 1, "",                                     \
     "1: time handlers and print per-peer statistics and a traffic matrix at FM_finalize")
 
+// A numeric tunable set to "auto".
+inline constexpr std::size_t kAuto = SIZE_MAX;
+
 struct Config {
 #define FM_CONFIG_MEMBER(member, type, name, kind, def, lo, hi, choices, help) type member{};
   FM_TUNABLES(FM_CONFIG_MEMBER)
@@ -124,6 +131,10 @@ struct Config {
   // The credit window before a transport's limits: `credits`, or its automatic value.
   std::uint32_t window(bool datagrams) const noexcept {
     return credits != 0 ? credits : datagrams ? 256 : 64;
+  }
+  // FM_PACKET_SIZE where no transport decides it (a singleton, the loopback): auto is 16 KiB.
+  std::size_t packet() const noexcept {
+    return packet_size != kAuto ? packet_size : 16384;
   }
 };
 
