@@ -119,8 +119,9 @@ int open_stack(const StackParams& p, Stack* out) {
     op.packet_size = want;
     op.rx_depth = std::max(p.peers, 1u) * ((p.credits != 0 ? p.credits : 64) + reserve);
     // ofi_rxm's eager limit (16 KiB) bounds FM's packets (Caps::ordered_msg); over tcp, FM raises
-    // it to them, 64 KiB at least, unless the user set it.  Not over verbs, whose eager messages
-    // must fit rxm's buffers, posted for every peer.
+    // it to them, 64 KiB at least, unless the user set it (the same in every process, as rxm
+    // needs).  Not over verbs, where rxm receives eager messages into registered buffers of its
+    // own: untried here, without a device.
     if (tcp) op.rxm_eager = std::max<std::size_t>(want, 65536);
   }
   int rc = open_ofi(op, &st.tp);
