@@ -109,9 +109,11 @@ int FM_unregister_handler(int id);
  * be guaranteed now: do not spin on it there. */
 FM_stream* FM_begin_message(unsigned dest, size_t length, int handler);
 /* Never waits for credits, inside or outside handlers: reserves the credits of the whole message
- * now, or returns NULL with FM_EAGAIN (extract, or return from the handler, and retry) or
- * FM_ELENGTH (the message exceeds the receiver's whole credit window: use FM_begin_message).  For
- * callers that must not block, e.g. an MPI library's non-blocking sends, which queue instead. */
+ * now (and, over FM's shm transport, checks that the receiver's ring has room for all of it), or
+ * returns NULL with FM_EAGAIN (extract, or return from the handler, and retry) or FM_ELENGTH (the
+ * message exceeds the receiver's whole credit window: use FM_begin_message).  For callers that
+ * must not block, e.g. an MPI library's non-blocking sends, which queue instead.  A message
+ * larger than a whole ring (FM_SHM_RING) cannot be promised room and may wait for it as it goes. */
 FM_stream* FM_try_begin_message(unsigned dest, size_t length, int handler);
 int FM_send_piece(FM_stream* s, const void* buf, size_t n);
 int FM_end_message(FM_stream* s);

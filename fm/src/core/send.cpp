@@ -169,6 +169,20 @@ FM_stream* Sender::begin_message(unsigned dest, std::size_t length, int handler,
            handler_ctx ? "return from the handler and retry" : "extract and retry");
       return nullptr;
     }
+    // Without waiting, the transport must take the whole message now too: a full shm ring would
+    // otherwise hold the sender in transmit() until the receiver polls (an MPI_Isend of a few
+    // 16 KiB messages to a rank computing outside MPI).  The receiver rings our doorbell when it
+    // has made room, for a sender that then sleeps in a wait.
+    if (no_wait && dest != s_.rank) {
+      Lane& lane = s_.lane_of(dest);
+      if (!lane.tp->room_for(dest, npk, length + npk * sizeof(PacketHeader))) {
+        ++q.stats.full;
+        if (lane.caps().space_wake) lane.tp->want_space(dest);
+        fail(FM_EAGAIN, "%s: node %u's ring cannot take %zu bytes now; extract and retry", op, dest,
+             length);
+        return nullptr;
+      }
+    }
     t.credits -= static_cast<std::int64_t>(npk);
     o.reserved = static_cast<std::uint32_t>(npk);
   }
@@ -294,11 +308,15 @@ int Sender::send_piece(FM_stream* s, const void* buf, std::size_t n) {
 int Sender::send_direct(OutStream* o, const std::byte* src, std::size_t len, bool last) {
   const unsigned dest = o->peer;
   Peer& q = s_.peers[dest];
-  int rc = wait_credit(dest);
+  // a credit reserved at the stream's begin (FM_try_begin_message), else one to wait for
+  int rc = o->reserved > 0 ? FM_SUCCESS : wait_credit(dest);
   if (rc != FM_SUCCESS) return rc;
   Buf* b = get_tx_buf(dest);
   if (b == nullptr) return q.link.failed ? live_.peer_error(dest, "FM_send_piece") : last_status();
-  --q.tx.credits;
+  if (o->reserved > 0)
+    --o->reserved;
+  else
+    --q.tx.credits;
   fill_data_header(o, b, last ? kLast : 0);
   o->last_sent = last;
   return transmit(dest, b, src, len);
@@ -322,13 +340,16 @@ int Sender::send_zcopy(OutStream* o, const std::byte* src, std::size_t n) {
   for (std::size_t off = 0; off < n;) {
     const std::size_t chunk = std::min<std::size_t>(n - off, kMaxRndv);
     const bool last = o->sent + chunk == o->declared;
-    if ((rc = wait_credit(dest)) != FM_SUCCESS) break;
+    if (o->reserved == 0 && (rc = wait_credit(dest)) != FM_SUCCESS) break;
     Buf* b = get_tx_buf(dest);
     if (b == nullptr) {
       rc = q.link.failed ? live_.peer_error(dest, "FM_send_piece") : last_status();
       break;
     }
-    --q.tx.credits;
+    if (o->reserved > 0)
+      --o->reserved;
+    else
+      --q.tx.credits;
     fill_data_header(
         o, b,
         static_cast<std::uint8_t>((last ? kLast : 0) | kRndv |

@@ -352,6 +352,14 @@ class ShmTransport final : public Transport {
     return FM_SUCCESS;
   }
 
+  // Each packet takes its bytes plus a cell header, rounded up to whole cells.
+  bool room_for(unsigned peer, std::size_t packets, std::size_t bytes) noexcept override {
+    if (peer >= size_ || peers_[peer].base == nullptr) return true;
+    RingWriter& w = peers_[peer].tx;
+    const std::uint64_t need = shm::cells_for(bytes + packets * shm::kCellHeader) + packets;
+    return need > w.capacity() || w.room(need);
+  }
+
   int poll(Completion* out, int max) override {
     int n = 0;
     while (n < max && cq_head_ != cq_tail_) out[n++] = cq_[cq_head_++ & (cq_.size() - 1)];

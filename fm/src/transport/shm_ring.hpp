@@ -99,6 +99,16 @@ class RingWriter {
     return push(&iov, 1, len);
   }
 
+  // Whether `need` more cells fit now (the published head is read again only when the one last
+  // seen says no).  The ring's size in cells: capacity().
+  bool room(std::uint64_t need) noexcept {
+    const std::uint64_t cap = capacity();
+    if (need <= cap - (tail_ - head_cache_)) return true;
+    head_cache_ = head_->load(std::memory_order_acquire);
+    return need <= cap - (tail_ - head_cache_);
+  }
+  std::uint64_t capacity() const noexcept { return std::uint64_t{mask_} + 1; }
+
   // Cells written so far, and the head last seen (tests).
   std::uint64_t tail() const noexcept { return tail_; }
   // True when the consumer has taken everything written (reads the published head).

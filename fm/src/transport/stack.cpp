@@ -46,7 +46,7 @@ std::uint32_t fit_window(const StackParams& p, bool datagram, std::uint32_t dept
 // FM_PACKET_SIZE=auto over tcp: 64 KiB, where ofi_rxm's eager path (its limit raised to match,
 // see open_stack) is about twice as fast as 16 KiB packets for 16-256 KiB messages; 32 or 16 KiB
 // when the automatic window of larger packets for every peer would not fit FM_RX_MEMORY (64 MiB:
-// 64 KiB up to 14 network peers, 32 KiB up to 29), so that big jobs keep their windows.
+// 64 KiB up to 14 network peers, 32 KiB up to 28), so that big jobs keep their windows.
 std::size_t auto_tcp_packet(const StackParams& p) {
   const std::size_t bufs =
       std::size_t{std::max(p.peers, 1u)} * ((p.credits != 0 ? p.credits : 64) + p.control_reserve);

@@ -157,6 +157,17 @@ class Transport {
     return 0;
   }
 
+  // Whether peer can take `packets` packets of `bytes` in all (headers included) now, without
+  // a send returning FM_EAGAIN for want of room (FM_try_begin_message promises the whole message).
+  // True when the transport cannot tell, or could never take that much at once (then no promise
+  // is possible and sends wait for room as they go): only FM's shm rings answer.
+  virtual bool room_for(unsigned peer, std::size_t packets, std::size_t bytes) noexcept {
+    (void)peer;
+    (void)packets;
+    (void)bytes;
+    return true;
+  }
+
   // --- blocking support ---
   // Caps::space_wake: a sender about to sleep until peer has room for its packet says so here
   // (before its barrier); the receiving side then calls fn(ctx, us) from its poll() once it has
