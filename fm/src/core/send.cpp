@@ -31,6 +31,13 @@ Buf* Sender::get_tx_buf(unsigned dest) {
   return b;
 }
 
+void Sender::take_credit(OutStream* o) noexcept {
+  if (o->reserved > 0)
+    --o->reserved;
+  else
+    --s_.peers[o->peer].tx.credits;
+}
+
 int Sender::wait_credit(unsigned p) {
   Peer& q = s_.peers[p];
   if (q.tx.credits > 0) return FM_SUCCESS;
@@ -235,17 +242,12 @@ void Sender::fill_data_header(OutStream* o, Buf* b, std::uint8_t flags) {
 
 int Sender::flush(OutStream* o, bool last) {
   const unsigned dest = o->peer;
-  Peer& q = s_.peers[dest];
   int rc = FM_SUCCESS;
   if (o->cur == nullptr && (o->cur = acquire(o, &rc)) == nullptr) return rc;
   Buf* b = o->cur;
   if (dest != s_.rank) {
-    if (o->reserved > 0) {
-      --o->reserved;
-    } else {
-      if ((rc = wait_credit(dest)) != FM_SUCCESS) return rc;
-      --q.tx.credits;
-    }
+    if ((rc = stream_credit(o)) != FM_SUCCESS) return rc;
+    take_credit(o);
   }
   fill_data_header(o, b, last ? kLast : 0);
   o->cur = nullptr;
@@ -308,15 +310,11 @@ int Sender::send_piece(FM_stream* s, const void* buf, std::size_t n) {
 int Sender::send_direct(OutStream* o, const std::byte* src, std::size_t len, bool last) {
   const unsigned dest = o->peer;
   Peer& q = s_.peers[dest];
-  // a credit reserved at the stream's begin (FM_try_begin_message), else one to wait for
-  int rc = o->reserved > 0 ? FM_SUCCESS : wait_credit(dest);
+  int rc = stream_credit(o);
   if (rc != FM_SUCCESS) return rc;
   Buf* b = get_tx_buf(dest);
   if (b == nullptr) return q.link.failed ? live_.peer_error(dest, "FM_send_piece") : last_status();
-  if (o->reserved > 0)
-    --o->reserved;
-  else
-    --q.tx.credits;
+  take_credit(o);
   fill_data_header(o, b, last ? kLast : 0);
   o->last_sent = last;
   return transmit(dest, b, src, len);
@@ -340,16 +338,13 @@ int Sender::send_zcopy(OutStream* o, const std::byte* src, std::size_t n) {
   for (std::size_t off = 0; off < n;) {
     const std::size_t chunk = std::min<std::size_t>(n - off, kMaxRndv);
     const bool last = o->sent + chunk == o->declared;
-    if (o->reserved == 0 && (rc = wait_credit(dest)) != FM_SUCCESS) break;
+    if ((rc = stream_credit(o)) != FM_SUCCESS) break;
     Buf* b = get_tx_buf(dest);
     if (b == nullptr) {
       rc = q.link.failed ? live_.peer_error(dest, "FM_send_piece") : last_status();
       break;
     }
-    if (o->reserved > 0)
-      --o->reserved;
-    else
-      --q.tx.credits;
+    take_credit(o);
     fill_data_header(
         o, b,
         static_cast<std::uint8_t>((last ? kLast : 0) | kRndv |

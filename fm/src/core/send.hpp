@@ -37,6 +37,11 @@ class Sender {
  private:
   Buf* get_tx_buf(unsigned dest);  // may progress; nullptr when a peer failed meanwhile
   int wait_credit(unsigned p);     // outside handlers: extracts until a credit is available
+  // A packet of stream o to another node: its credit is one reserved at the stream's begin
+  // (inside handlers, FM_try_*), else one to wait for (stream_credit), taken once the packet's
+  // buffer is in hand (take_credit).
+  int stream_credit(OutStream* o) { return o->reserved > 0 ? FM_SUCCESS : wait_credit(o->peer); }
+  void take_credit(OutStream* o) noexcept;
   int flush(OutStream* s, bool last);
   Buf* acquire(OutStream* o, int* rc);
   OutStream* out_stream(FM_stream* s, const char* op);
