@@ -25,6 +25,17 @@ out=$(timeout -k 5 60 mpiexec.hydra -n 1 -genv FM_PROVIDER "$prov" "$bin" send11
 rc=$?
 echo "$out"
 echo "$out" | grep -qF "$want" || { echo "FAIL: no clear message (1 rank)"; exit 1; }
+# Now and then (2 of about 40 runs in CI, 2026-12-07) Hydra reports the rank that printed its SKIP
+# line and returned 77 as "terminated with the exit string: Hangup (signal 1)" and exits 1: not
+# explained yet (FM keeps the PMI descriptor open until the process exits, bootstrap/pmi.cpp).
+# That report, and only it, is run again once; the second run must give 77 as well.
+if [ $rc -eq 1 ] && echo "$out" | grep -qF "EXIT STRING: Hangup (signal 1)"; then
+  echo "run_verbs.sh: Hydra reported a hangup for the exiting rank; running the 1-rank case again"
+  out=$(timeout -k 5 60 mpiexec.hydra -n 1 -genv FM_PROVIDER "$prov" "$bin" send11 2>&1)
+  rc=$?
+  echo "$out"
+  echo "$out" | grep -qF "$want" || { echo "FAIL: no clear message (1 rank, again)"; exit 1; }
+fi
 [ $rc -eq 77 ] || { echo "FAIL: exit status $rc with 1 rank, expected 77"; exit 1; }
 out=$(timeout -k 5 60 mpiexec.hydra -n 2 -genv FM_PROVIDER "$prov" "$bin" send11 2>&1)
 rc=$?
