@@ -1,12 +1,13 @@
 #!/bin/bash
 # mpi-eager.sh [-r ROUNDS] [-p PROVIDERS] [-e LIMITS] [-o OUT.md] - MPI-FM's eager/rendezvous
-# switch (MPIR_CVAR_CH4_FM_EAGER_LIMIT): ping-pong latency and streaming bandwidth of 8-96 KiB
-# messages, 2 ranks on this host, for each FM provider (default "shm tcp udp") and each eager
-# limit (default "16384 65536"), alternating limits inside every round.  Table: medians over the
-# rounds of one-way p50 latency (us) and bandwidth (MB/s), and the ratio of each limit to the first.
-# BUILD: the build tree (default build/), with MPI-FM in BUILD/mpich.
+# switch (MPIR_CVAR_CH4_FM_EAGER_LIMIT, MPIR_CVAR_CH4_FM_SHM_EAGER_LIMIT): ping-pong latency and
+# streaming bandwidth of 8-96 KiB messages, 2 ranks on this host, for each FM provider (default
+# "shm tcp udp") and each eager limit (default "16384 default": a number sets both variables,
+# "default" neither), alternating limits inside every round.  Table: medians over the rounds of
+# one-way p50 latency (us) and bandwidth (MB/s), and the ratio of each limit to the first.
+# BUILD: the build tree (default build/), with MPI-FM in BUILD/mpich; SIZES: the message sizes.
 set -eu
-ROUNDS=5 PROVS="shm tcp udp" LIMITS="16384 65536" OUT=""
+ROUNDS=5 PROVS="shm tcp udp" LIMITS="16384 default" OUT=""
 while getopts "r:p:e:o:" o; do
   case $o in r) ROUNDS=$OPTARG ;; p) PROVS=$OPTARG ;; e) LIMITS=$OPTARG ;; o) OUT=$OPTARG ;; *) exit 2 ;; esac
 done
@@ -17,7 +18,7 @@ mpifm=$build/mpich/bin
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$mpifm/mpicc" -O2 -Wno-stringop-overflow -o "$tmp/perf" "$top/bench/mpi_perf.c"
-SIZES="8192 16384 24576 32768 49152 65536 98304"
+SIZES=${SIZES:-"8192 16384 24576 32768 49152 65536 98304"}
 res=$tmp/results.csv # provider,limit,test,bytes,value
 for r in $(seq 1 "$ROUNDS"); do
   echo "round $r/$ROUNDS $(date +%T)" >&2
@@ -28,8 +29,10 @@ for r in $(seq 1 "$ROUNDS"); do
       for e in $lims; do
         for t in latency bw; do
           if [ $t = latency ]; then args="-I 3000"; else args="-I 300 -W 64"; fi
+          lim=()
+          [ "$e" = default ] || lim=(-genv MPIR_CVAR_CH4_FM_EAGER_LIMIT "$e" -genv MPIR_CVAR_CH4_FM_SHM_EAGER_LIMIT "$e")
           # shellcheck disable=SC2086
-          timeout 120 "$mpifm/mpiexec" -n 2 -genv FM_PROVIDER "$p" -genv MPIR_CVAR_CH4_FM_EAGER_LIMIT "$e" \
+          timeout 120 "$mpifm/mpiexec" -n 2 -genv FM_PROVIDER "$p" "${lim[@]}" \
             "$tmp/perf" -t $t -S "$s" $args --csv 2>/dev/null |
             awk -F, -v p="$p" -v e="$e" -v t=$t '$1 ~ /^[0-9]+$/ { print p "," e "," t "," $1 "," (t == "latency" ? $3 : $6) }' \
               >>"$res" || true

@@ -6,11 +6,11 @@
  *     MPI_Isend in a row return MPICH's one pre-completed request (in one of 10 tries: a send
  *     without credits falls back), without it never;
  *   - non-overtaking across the compact and the general paths: sizes around every boundary
- *     (0, 8, the general short path's 960/961, compact's 1012/1013, the eager limit's two sides,
- *     a vector type), and MPI_Issend, MPI_Bsend and persistent sends in the same stream; rounds
- *     with every receive posted first (the receiver says so) and rounds where every message is
- *     unexpected (the sender's last message, on another tag, is received first); every byte
- *     checked;
+ *     (0, 8, the general short path's 960/961, compact's 1012/1013, both sides of 16, 32 and
+ *     64 KiB (eager limits), a vector type), and MPI_Issend, MPI_Bsend and persistent sends in
+ *     the same stream; rounds with every receive posted first (the receiver says so) and rounds
+ *     where every message is unexpected (the sender's last message, on another tag, is received
+ *     first); every byte checked;
  *   - a compact send's request: MPI_Request_free, MPI_Cancel (not cancelled, still delivered);
  *   - MPI_ANY_SOURCE / MPI_ANY_TAG with the source's own order kept, status source/tag/count;
  *   - truncation (MPI_ERR_TRUNCATE) posted and unexpected, probe and matched probe counts;
@@ -79,8 +79,9 @@ static void test_path(int want_compact) {
 }
 
 /* 2. one tag, many sizes and send modes, in order */
-static const int sizes[] = {0,    1,    8,    24,   959,   960,   961,   1011,
-                            1012, 1013, 1024, 4096, 16383, 16384, 16385, 100000};
+static const int sizes[] = {0,     1,     8,     24,    959,   960,   961,   1011,
+                            1012,  1013,  1024,  4096,  16383, 16384, 16385, 32767,
+                            32768, 32769, 65535, 65536, 65537, 100000};
 #define NSIZES ((int)(sizeof(sizes) / sizeof(sizes[0])))
 #define NMSG (NSIZES + 4) /* + a vector, an Issend, a Bsend, a persistent send */
 #define MAXSZ 100000

@@ -17,9 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static const int sizes[] = {8, 1000, 4096, 8192, 16384, 16385, 40000, 65536, 262144};
+/* both sides of 16 KiB, of the same-host eager limit (32 KiB) and of the largest eager payload a
+ * 64 KiB shm ring holds (65048 bytes, the network limit's cap there) */
+static const int sizes[] = {8,     1000,  4096,  8192,  16384, 16385, 32768,
+                            32769, 40000, 65048, 65049, 65536, 262144};
 #define NSIZES ((int)(sizeof(sizes) / sizeof(sizes[0])))
-/* 12 x 402 KiB: more than a 64-credit window or a 64 KiB ring of any transport holds */
+/* 12 x 595 KiB: more than a 64-credit window or a 64 KiB ring of any transport holds */
 #define ROUNDS 12
 #define NMSG (NSIZES * ROUNDS)
 

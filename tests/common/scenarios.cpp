@@ -664,7 +664,8 @@ int run_slow_receiver(unsigned me, unsigned n, bool) {
 // F2. Sends that never wait (FM_try_send / FM_try_begin_message): against a receiver that does
 // not extract, they fail with FM_EAGAIN once the credit window is used up, instead of blocking;
 // extracting and retrying delivers everything, in order.  A message beyond the whole window is
-// FM_ELENGTH.
+// FM_ELENGTH.  Then one message of FM_try_max bytes: promised once the receiver has caught up,
+// and delivered whole.
 
 int run_try_send(unsigned me, unsigned n, bool) {
   const std::uint32_t M = 300;
@@ -673,7 +674,7 @@ int run_try_send(unsigned me, unsigned n, bool) {
   fm_barrier();
   if (me == 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    wait_for([&] { return t_sl.received == M * (n - 1); }, "try_send messages");
+    wait_for([&] { return t_sl.received == (M + 1) * (n - 1); }, "try_send messages");
   } else {
     std::vector<std::uint8_t> buf(64);
     std::uint32_t eagain = 0, first_eagain = 0;
@@ -692,6 +693,35 @@ int run_try_send(unsigned me, unsigned n, bool) {
     FM_stream* s = FM_try_begin_message(0, std::size_t{1} << 30, H_SLOW);
     CHECK(s == nullptr && (FM_last_status() == FM_ELENGTH || FM_last_status() == FM_EAGAIN),
           "try_begin beyond the window: %s", FM_strerror(FM_last_status()));
+
+    CHECK(FM_try_max(n) == 0 && FM_last_status() == FM_ENODEST, "FM_try_max(%u) of %u nodes", n, n);
+    const std::size_t max = FM_try_max(0);
+    CHECK(max >= 4, "FM_try_max(0) = %zu", max);
+    if (std::strcmp(FM_transport_name(0), "shm") == 0) {  // a whole ring, not the window
+      char ring[32] = "";
+      CHECK(FM_config_get("FM_SHM_RING", ring, sizeof ring) == FM_SUCCESS, "FM_SHM_RING");
+      CHECK(max < std::strtoull(ring, nullptr, 10), "FM_try_max(0) = %zu over a %s-byte ring", max,
+            ring);
+    }
+    if (max >= 4) {
+      std::vector<std::uint8_t> big(max);
+      std::memcpy(big.data(), &M, 4);
+      fill(big.data() + 4, max - 4, me, M);
+      wait_for(
+          [&] {
+            s = FM_try_begin_message(0, max, H_SLOW);
+            CHECK(s != nullptr || FM_last_status() == FM_EAGAIN,
+                  "FM_try_begin_message(0, FM_try_max(0) = %zu): %s", max,
+                  FM_strerror(FM_last_status()));
+            return s != nullptr || FM_last_status() != FM_EAGAIN;
+          },
+          "a promise of FM_try_max bytes");
+      if (s != nullptr) {
+        CHECK(FM_send_piece(s, big.data(), max) == FM_SUCCESS, "FM_try_max message's piece");
+        CHECK(FM_end_message(s) == FM_SUCCESS, "FM_try_max message's end");
+      }
+      std::fprintf(stderr, "node %u: FM_try_max(0) = %zu over %s\n", me, max, FM_transport_name(0));
+    }
   }
   fm_barrier();
   return t_fails;

@@ -162,7 +162,13 @@ size_t FM_stream_length(FM_stream* s);
 /* Largest payload of a packet this node receives (per transport: shm packets are larger than
  * tcp ones); a message longer than its packet spans several, and its handler may suspend. */
 size_t FM_packet_payload(void);
-size_t FM_max_message(void);       /* largest declared length accepted by FM_begin_message */
+size_t FM_max_message(void); /* largest declared length accepted by FM_begin_message */
+/* Largest length FM_try_begin_message / FM_try_send to node can be promised without waiting,
+ * once node has caught up (every credit returned and, over FM's shm transport, its ring for us
+ * drained): the credit window's payload, or less where a whole ring holds less.  Longer messages
+ * get FM_ELENGTH, or over shm may wait for ring room as they go.  For layers that choose a
+ * protocol by size, e.g. MPI-FM's eager limit per peer.  0 on error (FM_last_status()). */
+size_t FM_try_max(unsigned node);
 int FM_in_handler(void);           /* 1 inside a handler */
 int FM_peer_failed(unsigned node); /* 1 if node has been declared failed */
 /* 1 when this machine runs more of the job's ranks than this process may use CPUs: a busy wait

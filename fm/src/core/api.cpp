@@ -233,6 +233,17 @@ size_t FM_max_message(void) {
   return SIZE_MAX / 2;
 }
 
+size_t FM_try_max(unsigned node) {
+  Context* c = ctx_or_fail("FM_try_max");
+  const auto api_lock_ = lock(c);
+  if (c == nullptr) return 0;
+  if (node >= c->size()) {
+    fm::fail(FM_ENODEST, "FM_try_max: node %u out of range (%u nodes)", node, c->size());
+    return 0;
+  }
+  return c->try_max(node);
+}
+
 int FM_in_handler(void) {
   Context* c = fm::core::current();
   return c != nullptr && c->in_handler() ? 1 : 0;

@@ -55,6 +55,7 @@ class Context final : private Events {
   }
   std::uint64_t dropped() const noexcept { return rx_.dropped; }
   std::size_t max_message() const noexcept { return tx_.max_message(); }
+  std::size_t try_max(unsigned node) const noexcept { return tx_.try_max(node); }
 
   // the parts
   Sender& tx() noexcept { return tx_; }

@@ -144,6 +144,25 @@ int Sender::check_dest(unsigned dest, int handler, const char* op) {
   return FM_SUCCESS;
 }
 
+std::size_t Sender::try_max(unsigned dest) const noexcept {
+  const PeerTx& t = s_.peers[dest].tx;
+  const std::size_t window = static_cast<std::size_t>(t.window) * t.payload;  // FM_ELENGTH above
+  if (dest == s_.rank || t.payload == 0) return window;
+  const transport::Transport& tp = *s_.lane_of(dest).tp;
+  const auto fits = [&](std::size_t len) {  // begin_message's room_for question, ring empty
+    const std::size_t npk = len == 0 ? 1 : (len + t.payload - 1) / t.payload;
+    return tp.could_hold(dest, npk, len + npk * sizeof(PacketHeader));
+  };
+  if (fits(window)) return window;
+  if (!fits(0)) return 0;
+  std::size_t lo = 0, hi = window;  // fits(lo), !fits(hi); packets make fits() monotonic
+  while (hi - lo > 1) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    (fits(mid) ? lo : hi) = mid;
+  }
+  return lo;
+}
+
 FM_stream* Sender::begin_message(unsigned dest, std::size_t length, int handler, bool no_wait) {
   const char* op = no_wait ? "FM_try_begin_message" : "FM_begin_message";
   if (check_dest(dest, handler, op) != FM_SUCCESS) return nullptr;

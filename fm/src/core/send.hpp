@@ -33,6 +33,9 @@ class Sender {
   void drain(bool async_only = false);
 
   std::size_t max_message() const noexcept { return SIZE_MAX / 2; }
+  // FM_try_max: the largest length begin_message(dest, length, h, true) can promise once dest
+  // has caught up (every credit back, its ring drained).
+  std::size_t try_max(unsigned dest) const noexcept;
 
  private:
   Buf* get_tx_buf(unsigned dest);  // may progress; nullptr when a peer failed meanwhile

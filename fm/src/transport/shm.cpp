@@ -360,6 +360,12 @@ class ShmTransport final : public Transport {
     return need > w.capacity() || w.room(need);
   }
 
+  bool could_hold(unsigned peer, std::size_t packets, std::size_t bytes) const noexcept override {
+    if (peer >= size_ || peers_[peer].base == nullptr) return true;
+    return shm::cells_for(bytes + packets * shm::kCellHeader) + packets <=
+           peers_[peer].tx.capacity();
+  }
+
   int poll(Completion* out, int max) override {
     int n = 0;
     while (n < max && cq_head_ != cq_tail_) out[n++] = cq_[cq_head_++ & (cq_.size() - 1)];

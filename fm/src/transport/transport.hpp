@@ -168,6 +168,16 @@ class Transport {
     return true;
   }
 
+  // Whether an empty receive space at peer could take `packets` packets of `bytes` in all at once
+  // (room_for's bound once the peer has drained everything): FM_try_max.  True when the transport
+  // has no such bound.
+  virtual bool could_hold(unsigned peer, std::size_t packets, std::size_t bytes) const noexcept {
+    (void)peer;
+    (void)packets;
+    (void)bytes;
+    return true;
+  }
+
   // --- blocking support ---
   // Caps::space_wake: a sender about to sleep until peer has room for its packet says so here
   // (before its barrier); the receiving side then calls fn(ctx, us) from its poll() once it has

@@ -6,6 +6,7 @@
 #include "fm_impl.h"
 
 MPIDI_FM_global_t MPIDI_FM_global;
+MPL_TLS int MPIDI_FM_send_node = -1;
 
 /* ---- sending -------------------------------------------------------------------------------- */
 
@@ -50,7 +51,7 @@ static int send_now(int node, const MPIDI_FM_hdr_t *hdr, const void *am_hdr, con
         goto done;
     if (data_sz > 0 && dt_contig) {
         const char *p = (const char *) contig;
-        if ((MPI_Aint) data_sz > MPIDI_FM_global.eager_limit) {
+        if (!MPIDI_FM_eager(node, (MPI_Aint) data_sz)) {
             /* after MPIDIG's handshake the receiver waits for it: FM's zero-copy path */
             rc = FM_send_piece(s, p, data_sz);
         } else {
@@ -164,7 +165,7 @@ int MPIDI_FM_send(int node, int handler_id, const void *am_hdr, MPI_Aint am_hdr_
     MPIDI_FM_peer_t *peer = &MPIDI_FM_global.peers[node];
     /* rendezvous data (and large RMA payloads) from inside a handler, typically MPIDIG's CTS
      * callback, would be copied through packets there: from the progress loop it goes zero-copy */
-    if (peer->queued || peer->busy || (data_sz > MPIDI_FM_global.eager_limit && FM_in_handler()))
+    if (peer->queued || peer->busy || (!MPIDI_FM_eager(node, data_sz) && FM_in_handler()))
         return enqueue(node, &hdr, am_hdr, data, count, datatype, sreq);
     int rc = send_now(node, &hdr, am_hdr, data, count, datatype);
     if (rc == FM_EAGAIN || ((rc == FM_ELENGTH || rc == FM_EBUSY) && FM_in_handler()))

@@ -117,7 +117,7 @@ MPL_STATIC_INLINE_PREFIX bool MPIDI_NM_am_check_eager(MPI_Aint am_hdr_sz, MPI_Ai
                                                       const void *data, MPI_Aint count,
                                                       MPI_Datatype datatype, MPIR_Request *sreq)
 {
-    return data_sz <= MPIDI_FM_global.eager_limit;
+    return MPIDI_FM_eager(MPIDI_FM_send_node, data_sz);
 }
 
 MPL_STATIC_INLINE_PREFIX MPIDIG_recv_data_copy_cb MPIDI_NM_am_get_data_copy_cb(uint32_t attr)

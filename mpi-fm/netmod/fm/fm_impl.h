@@ -26,9 +26,10 @@
 /* Largest MPIDIG header; bigger RMA datatype descriptions go in the payload (MPIDIG decides). */
 #define MPIDI_FM_HDR_MAX 2048
 /* The unexpected-message buffers of MPIDIG (MPICH asserts am_eager_buf_limit() is at most their
- * size).  Which payloads go eagerly is MPIDI_FM_global.eager_limit (MPIR_CVAR_CH4_FM_EAGER_LIMIT);
- * larger ones follow MPIDIG's RTS/CTS handshake, and then find a matched buffer and take FM's
- * zero-copy path. */
+ * size).  Which payloads go eagerly is the destination's MPIDI_FM_peer_t.eager_limit
+ * (MPIR_CVAR_CH4_FM_EAGER_LIMIT over the network, MPIR_CVAR_CH4_FM_SHM_EAGER_LIMIT to peers on FM's
+ * shared-memory lanes, within what FM_try_max promises); larger ones follow MPIDIG's RTS/CTS
+ * handshake, and then find a matched buffer and take FM's zero-copy path. */
 #define MPIDI_FM_EAGER_BUF MPIR_CVAR_CH4_AM_PACK_BUFFER_SIZE
 /* Eager payloads go in pieces below FM's zero-copy size, so that an eager MPI_Isend never waits
  * for the receiver to read its buffer. */
@@ -69,8 +70,9 @@ typedef struct MPIDI_FM_sendq {
 } MPIDI_FM_sendq_t;
 
 typedef struct {
-    int queued; /* messages to it on FM's pending-send queue */
-    int busy;   /* a send to this peer is in progress outside handlers */
+    int queued;           /* messages to it on FM's pending-send queue */
+    int busy;             /* a send to this peer is in progress outside handlers */
+    MPI_Aint eager_limit; /* largest payload sent to it eagerly (fm_init.c) */
 } MPIDI_FM_peer_t;
 
 typedef struct {
@@ -82,13 +84,26 @@ typedef struct {
     int finalized;        /* FM not joined (before init_world) or left (finalize hook) */
     int oversubscribed;   /* more of the job's ranks on this machine than CPUs */
     unsigned idle_polls;  /* progress calls in a row that found nothing */
-    MPI_Aint eager_limit; /* MPIR_CVAR_CH4_FM_EAGER_LIMIT, capped */
+    MPI_Aint eager_limit; /* the largest of the peers' (MPIDI_NM_am_eager_limit) */
     MPI_Aint compact_max; /* largest payload sent compact; -1 when off (MPIR_CVAR_CH4_FM_COMPACT,
                            * or FM not joined) */
     char failed_msg[256];
 } MPIDI_FM_global_t;
 
 extern MPIDI_FM_global_t MPIDI_FM_global;
+
+/* The destination of the send this thread is handing to MPIDIG (fm_send.h), for
+ * MPIDI_NM_am_check_eager: MPICH 4.0.2 asks it without the destination in direct-netmod builds.
+ * -1 outside such a call. */
+extern MPL_TLS int MPIDI_FM_send_node;
+
+/* Whether a payload of data_sz bytes goes to node eagerly. */
+MPL_STATIC_INLINE_PREFIX int MPIDI_FM_eager(int node, MPI_Aint data_sz)
+{
+    return data_sz <= (node >= 0 && MPIDI_FM_global.peers != NULL
+                           ? MPIDI_FM_global.peers[node].eager_limit
+                           : MPIDI_FM_global.eager_limit);
+}
 
 MPL_STATIC_INLINE_PREFIX int MPIDI_FM_node(MPIR_Comm *comm, int rank)
 {

@@ -16,16 +16,32 @@ cvars:
     - name        : MPIR_CVAR_CH4_FM_EAGER_LIMIT
       category    : CH4_FM
       type        : int
-      default     : 16384
+      default     : 65536
       class       : none
       verbosity   : MPI_T_VERBOSITY_USER_BASIC
       scope       : MPI_T_SCOPE_ALL_EQ
       description : >-
-        Largest payload (bytes) of a point-to-point message sent eagerly: copied through FM's
-        packets, into the receiver's unexpected-message buffer when no receive is posted yet.
-        Larger payloads follow MPICH's RTS/CTS handshake and then go zero-copy (the receiver
-        reads them from the sender's buffer) where the FM transport has RMA reads (shm, tcp).
-        Capped at MPIR_CVAR_CH4_AM_PACK_BUFFER_SIZE minus the largest header.
+        Largest payload (bytes) of a point-to-point message sent eagerly to a peer reached over
+        the network (tcp, udp, verbs): copied through FM's packets, into the receiver's
+        unexpected-message buffer when no receive is posted yet. Larger payloads follow MPICH's
+        RTS/CTS handshake and then go zero-copy (the receiver reads them from the sender's
+        buffer) where the FM transport has RMA reads (shm, tcp). Capped at
+        MPIR_CVAR_CH4_AM_PACK_BUFFER_SIZE minus the largest header, and at the largest message
+        FM can accept for the peer without waiting (FM_try_max), so that MPI_Isend never waits
+        for the receiver.
+
+    - name        : MPIR_CVAR_CH4_FM_SHM_EAGER_LIMIT
+      category    : CH4_FM
+      type        : int
+      default     : 32768
+      class       : none
+      verbosity   : MPI_T_VERBOSITY_USER_BASIC
+      scope       : MPI_T_SCOPE_ALL_EQ
+      description : >-
+        The same for peers on this host that FM reaches through shared memory (its shm
+        transport, or libfabric's with FM_PROVIDER=ofi-shm). An eager message must fit the
+        receiver's ring whole (FM_SHM_RING, 64 KiB by default: eager payloads up to 65048
+        bytes), which caps this limit.
 
     - name        : MPIR_CVAR_CH4_FM_COMPACT
       category    : CH4_FM
@@ -165,13 +181,28 @@ int MPIDI_FM_init_world(void)
         MPIDIU_get_av(0, i).netmod.fm.node = i;
     MPIDI_FM_global.oversubscribed = FM_oversubscribed() == 1;
     MPIDI_FM_global.finalized = 0;
-    MPIDI_FM_global.eager_limit =
-        MPL_MAX(0, MPL_MIN(MPIR_CVAR_CH4_FM_EAGER_LIMIT,
-                           MPIR_CVAR_CH4_AM_PACK_BUFFER_SIZE - MPIDI_FM_HDR_MAX));
+    /* Eager limits per peer: the lane's (shared memory or network), within MPIDIG's
+     * unexpected-message buffer and within what FM can take without waiting for the receiver (a
+     * whole shm ring), so that an eager MPI_Isend is queued, never held, when the peer is busy. */
+    MPI_Aint least = -1;
+    MPIDI_FM_global.eager_limit = 0;
+    for (int i = 0; i < MPIR_Process.size; i++) {
+        const char *via = FM_transport_name((unsigned) i);
+        int shm = via != NULL && (strcmp(via, "shm") == 0 || strcmp(via, "ofi-shm") == 0);
+        MPI_Aint limit = shm ? MPIR_CVAR_CH4_FM_SHM_EAGER_LIMIT : MPIR_CVAR_CH4_FM_EAGER_LIMIT;
+        limit = MPL_MIN(limit, MPIR_CVAR_CH4_AM_PACK_BUFFER_SIZE - MPIDI_FM_HDR_MAX);
+        MPI_Aint promised = (MPI_Aint) MPL_MIN(FM_try_max((unsigned) i), (size_t) MPIR_AINT_MAX);
+        limit =
+            MPL_MIN(limit, promised - (MPI_Aint) (sizeof(MPIDI_FM_hdr_t) + sizeof(MPIDIG_hdr_t)));
+        limit = MPL_MAX(0, limit);
+        MPIDI_FM_global.peers[i].eager_limit = limit;
+        MPIDI_FM_global.eager_limit = MPL_MAX(MPIDI_FM_global.eager_limit, limit);
+        least = least < 0 ? limit : MPL_MIN(least, limit);
+    }
     MPIDI_FM_global.compact_max =
-        MPIR_CVAR_CH4_FM_COMPACT ? MPL_MIN(MPIDI_FM_global.eager_limit,
-                                           (MPI_Aint) (MPIDI_FM_SHORT - sizeof(MPIDI_FM_compact_t)))
-                                 : -1;
+        MPIR_CVAR_CH4_FM_COMPACT
+            ? MPL_MIN(MPL_MAX(least, 0), (MPI_Aint) (MPIDI_FM_SHORT - sizeof(MPIDI_FM_compact_t)))
+            : -1;
 
 fn_exit:
     return mpi_errno;

@@ -55,8 +55,11 @@ MPL_STATIC_INLINE_PREFIX int MPIDI_NM_mpi_isend(const void *buf, MPI_Aint count,
 {
     if (MPIDI_FM_try_compact(buf, count, datatype, tag, comm, context_offset, addr, request))
         return MPI_SUCCESS;
-    return MPIDIG_mpi_isend(buf, count, datatype, rank, tag, comm, context_offset, addr, 0, 0,
-                            request);
+    MPIDI_FM_send_node = addr->netmod.fm.node; /* for MPIDI_NM_am_check_eager */
+    int mpi_errno = MPIDIG_mpi_isend(buf, count, datatype, rank, tag, comm, context_offset, addr, 0,
+                                     0, request);
+    MPIDI_FM_send_node = -1;
+    return mpi_errno;
 }
 
 MPL_STATIC_INLINE_PREFIX int MPIDI_NM_mpi_issend(const void *buf, MPI_Aint count,
@@ -65,8 +68,11 @@ MPL_STATIC_INLINE_PREFIX int MPIDI_NM_mpi_issend(const void *buf, MPI_Aint count
                                                  MPIDI_av_entry_t *addr, MPIR_Request **request)
 {
     /* the receiver acknowledges the match to the send request: MPIDIG's */
-    return MPIDIG_mpi_issend(buf, count, datatype, rank, tag, comm, context_offset, addr, 0, 0,
-                             request);
+    MPIDI_FM_send_node = addr->netmod.fm.node;
+    int mpi_errno = MPIDIG_mpi_issend(buf, count, datatype, rank, tag, comm, context_offset, addr,
+                                      0, 0, request);
+    MPIDI_FM_send_node = -1;
+    return mpi_errno;
 }
 
 MPL_STATIC_INLINE_PREFIX int MPIDI_NM_isend_coll(const void *buf, MPI_Aint count,
@@ -79,8 +85,11 @@ MPL_STATIC_INLINE_PREFIX int MPIDI_NM_isend_coll(const void *buf, MPI_Aint count
     if (*errflag == MPIR_ERR_NONE &&
         MPIDI_FM_try_compact(buf, count, datatype, tag, comm, context_offset, addr, request))
         return MPI_SUCCESS;
-    return MPIDIG_isend_coll(buf, count, datatype, rank, tag, comm, context_offset, addr, 0, 0,
-                             request, errflag);
+    MPIDI_FM_send_node = addr->netmod.fm.node;
+    int mpi_errno = MPIDIG_isend_coll(buf, count, datatype, rank, tag, comm, context_offset, addr,
+                                      0, 0, request, errflag);
+    MPIDI_FM_send_node = -1;
+    return mpi_errno;
 }
 
 MPL_STATIC_INLINE_PREFIX int MPIDI_NM_mpi_cancel_send(MPIR_Request *sreq)
