@@ -181,8 +181,14 @@ void Context::nap(std::uint64_t deadline, int (*done)(void*), void* arg) {
   Idle& idle = *st_.idle;
   idle.arm();
   std::uint64_t slept = 0;
-  if (rx_.progress() >= 0 && !rx_.anything_ready() && !live_.unreported() &&
-      (done == nullptr || done(arg) == 0)) {
+  // A pending send refused for want of ring room (FM_try_*: MPI-FM's queued sends) looked at
+  // the ring before it set its want-space word: the receiver may have made room in between and
+  // found no sleeper to ring.  Tried again after arm()'s barrier, it either goes now or leaves
+  // the word set where the receiver's next drain sees it, and sees us asleep.
+  const std::size_t pending = tx_.pending_total();
+  if (pending != 0) tx_.drain();
+  if (tx_.pending_total() == pending && rx_.progress() >= 0 && !rx_.anything_ready() &&
+      !live_.unreported() && (done == nullptr || done(arg) == 0)) {
     const std::uint64_t now = now_ns();
     if (now < deadline) slept = rx_.sleep_lanes(deadline - now);
   }

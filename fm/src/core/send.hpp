@@ -28,6 +28,7 @@ class Sender {
   int pending_add(unsigned dest, FM_pending* req);
   std::size_t pending_count(unsigned dest) const noexcept;
   bool any_pending() const noexcept { return pending_total_ != 0; }
+  std::size_t pending_total() const noexcept { return pending_total_; }
   // A failed peer's requests stay until drained: their functions see the failure (their sends
   // fail with FM_EPEERFAILED) and report it.
   void drain(bool async_only = false);
