@@ -175,7 +175,9 @@ int FM_peer_failed(unsigned node); /* 1 if node has been declared failed */
  * should then yield the CPU (FM's own waits for one-sided operations do). */
 int FM_oversubscribed(void);
 /* Ends the whole job: prints msg (naming this node) and asks the launcher to kill every process
- * (PMI abort); exits with code.  Without a launcher it just exits.  Never returns. */
+ * (PMI abort; Hydra's mpiexec then exits with code); exits with code.  Also after a failed
+ * FM_initialize, through the launcher it had joined: the way to give up on the job, as a failed
+ * MPI_Init does.  Without a launcher it just exits.  Never returns. */
 void FM_abort(int code, const char* msg) __attribute__((noreturn));
 
 /* --- one-sided operations: registered memory, RMA, atomics -----------------------------------

@@ -40,6 +40,15 @@ class Bootstrap {
 // for the launcher (0: none).
 int open(std::unique_ptr<Bootstrap>* out, double timeout_s);
 
+// The launcher of an FM_initialize that failed after joining the job, kept for the rest of the
+// process so that FM_abort can still end the job through it, as MPI_Init's failure does (a rank
+// that exits without finalizing is not enough: Hydra 4.0.2's proxy may then report it killed by
+// SIGHUP, exit status 1, when it reaps the rank before it reads the PMI socket's close, pmip.c).
+// Replaces (and deletes) one kept before; never destroyed.
+void keep(std::unique_ptr<Bootstrap> b);
+// FM_abort without a context: the kept launcher's abort (which does not return), else nothing.
+void abort_kept(int code, const char* msg);
+
 // The program's own launcher interface (FM_initialize_with); FM_EINVAL when incomplete.
 int open_external(const FM_bootstrap* ops, std::unique_ptr<Bootstrap>* out);
 

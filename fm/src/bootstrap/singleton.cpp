@@ -136,4 +136,21 @@ int open(std::unique_ptr<Bootstrap>* out, double timeout_s) {
   return FM_SUCCESS;
 }
 
+namespace {
+// A plain pointer: keep() may run from a Context destroyed at exit, after function-local statics
+// with destructors are gone.  The previous one is deleted (no launcher's destructor closes its
+// connection: pmi.cpp).
+Bootstrap* g_kept = nullptr;
+}  // namespace
+
+void keep(std::unique_ptr<Bootstrap> b) {
+  if (b == nullptr) return;
+  delete g_kept;
+  g_kept = b.release();
+}
+
+void abort_kept(int code, const char* msg) {
+  if (g_kept != nullptr) g_kept->abort(code, msg);
+}
+
 }  // namespace fm::bootstrap

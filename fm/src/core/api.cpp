@@ -7,6 +7,7 @@
 #include <string>
 #include <type_traits>
 
+#include "bootstrap/bootstrap.hpp"
 #include "core/context.hpp"
 #include "core/handlers.hpp"
 #include "core/wireup.hpp"
@@ -268,7 +269,10 @@ int FM_oversubscribed(void) {
 }
 
 void FM_abort(int code, const char* msg) {
-  if (Context* c = fm::core::current(); c != nullptr) c->abort(code, msg);
+  if (Context* c = fm::core::current(); c != nullptr)
+    c->abort(code, msg);
+  else
+    fm::bootstrap::abort_kept(code, msg);  // after a failed FM_initialize: its launcher
   std::fprintf(stderr, "fm: the job aborts (code %d): %s\n", code, msg != nullptr ? msg : "");
   std::_Exit(code);
 }

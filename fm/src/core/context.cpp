@@ -47,7 +47,10 @@ Context::Context() = default;
 std::unique_ptr<Context> Context::create(Wiring&& w, int* rc) {
   std::unique_ptr<Context> c(new Context());
   *rc = c->setup(std::move(w));
-  if (*rc != FM_SUCCESS) return nullptr;
+  if (*rc != FM_SUCCESS) {
+    bootstrap::keep(std::move(c->st_.boot));  // for FM_abort (bootstrap.hpp)
+    return nullptr;
+  }
   return c;
 }
 

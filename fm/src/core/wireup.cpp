@@ -65,6 +65,14 @@ std::vector<std::string> split(const std::string& s, char sep) {
 int wire_up(const FM_bootstrap* ext, std::unique_ptr<Context>* out) {
   // 1. configuration and launcher
   Wiring w;
+  // Whatever fails once the job is joined leaves its launcher to FM_abort (bootstrap.hpp: keep).
+  struct KeepLauncher {
+    Wiring& w;
+    const std::unique_ptr<Context>& out;
+    ~KeepLauncher() {
+      if (out == nullptr) bs::keep(std::move(w.boot));
+    }
+  } keep_launcher{w, *out};
   w.cfg = preset_config();
   int rc = w.cfg.apply_env();
   if (rc != FM_SUCCESS) return rc;
