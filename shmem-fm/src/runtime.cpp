@@ -530,9 +530,13 @@ void initialize(const char* call) {
     fatal(call, "cannot register SHMEM-FM's FM handler: %s", FM_last_error());
   int rc = FM_initialize();
   if (rc != FM_SUCCESS) {
-    std::fprintf(stderr, "shmem-fm: %s: FM_initialize failed: %s (%s)\n", call, FM_last_error(),
-                 FM_strerror(rc));
-    std::exit(1);
+    // The whole job ends, through the launcher FM had joined (FM_abort after a failed
+    // FM_initialize): no PE waits for one that will never come, and mpiexec exits 1.
+    char msg[1024];
+    std::snprintf(msg, sizeof msg, "shmem-fm: %s: FM_initialize failed: %s (%s)", call,
+                  FM_last_error(), FM_strerror(rc));
+    std::fflush(stdout);
+    FM_abort(1, msg);
   }
   g.me = static_cast<int>(FM_nodeid());
   g.npes = static_cast<int>(FM_numnodes());

@@ -302,7 +302,7 @@ int main(int argc, char** argv) {
   }
   if (rc != FM_SUCCESS) {
     std::fprintf(stderr, "FM_initialize: %s: %s\n", FM_strerror(rc), FM_last_error());
-    return 1;
+    FM_abort(1, "FM_initialize failed");
   }
   const unsigned me = FM_nodeid(), n = FM_numnodes();
   int fails;

@@ -74,10 +74,13 @@ int wire_up(const FM_bootstrap* ext, std::unique_ptr<Context>* out) {
     }
   } keep_launcher{w, *out};
   w.cfg = preset_config();
-  int rc = w.cfg.apply_env();
-  if (rc != FM_SUCCESS) return rc;
-  log::set_level(w.cfg.log_level.c_str());
-  rc = ext != nullptr ? bs::open_external(ext, &w.boot) : bs::open(&w.boot, w.cfg.pmi_timeout_s);
+  const int env_rc = w.cfg.apply_env();
+  if (env_rc == FM_SUCCESS) log::set_level(w.cfg.log_level.c_str());
+  // The job is joined even when the environment is refused, so that FM_abort can end it.
+  const std::string env_error = env_rc != FM_SUCCESS ? last_error() : "";
+  int rc =
+      ext != nullptr ? bs::open_external(ext, &w.boot) : bs::open(&w.boot, w.cfg.pmi_timeout_s);
+  if (env_rc != FM_SUCCESS) return fail(env_rc, "%s", env_error.c_str());
   if (rc != FM_SUCCESS) return rc;
   bs::Bootstrap& boot = *w.boot;
   if (boot.size() > 1) install_failure_signal();
