@@ -11,6 +11,8 @@
  *           every rank waits in MPI_Recv for a message from the other side: each gets an MPI
  *           error within 1.5 times FM_PEER_TIMEOUT_MS plus 5 s, prints
  *           "errors: unreachable: rank R got error class C after S s: MSG" and exits 0.
+ *   abort   every rank calls MPI_Abort(MPI_COMM_WORLD, 3) at once: mpiexec must exit 3 and the
+ *           output keep MPICH's "Abort(3) on node R" line (run_abort.sh).
  */
 #include <mpi.h>
 #include <signal.h>
@@ -99,6 +101,16 @@ static int test_kill(void) {
   }
   char msg[MPI_MAX_ERROR_STRING];
   report_failure("kill", rc, MPI_Wtime() - t0, msg);
+  /* the class is ULFM's, and has a text (MPI-FM's patch 0004; MPICH 4.0.2 had none) */
+  int cls, len;
+  char text[MPI_MAX_ERROR_STRING];
+  MPI_Error_class(rc, &cls);
+  MPI_Error_string(cls, text, &len);
+  if (cls != MPIX_ERR_PROC_FAILED || strcmp(text, "Process failed") != 0) {
+    fprintf(stderr, "errors: kill: rank %d: class %d (\"%s\"), expected MPIX_ERR_PROC_FAILED (%d, "
+            "\"Process failed\")\n", rank, cls, text, MPIX_ERR_PROC_FAILED);
+    _exit(1);
+  }
   _exit(0); /* MPI_Finalize would wait for the dead rank at its barrier */
 }
 
@@ -140,6 +152,7 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   const char* mode = argc > 1 ? argv[1] : "errors";
+  if (strcmp(mode, "abort") == 0) MPI_Abort(MPI_COMM_WORLD, 3);
   int rc = strcmp(mode, "kill") == 0          ? test_kill()
            : strcmp(mode, "unreachable") == 0 ? test_unreachable()
                                               : test_errors();

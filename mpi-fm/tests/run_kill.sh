@@ -19,4 +19,6 @@ echo "run_kill.sh: mpiexec exit status $rc after $(( $(date +%s) - start )) s"
 [ $rc -eq 124 ] && { echo "run_kill.sh: TIMEOUT: survivors hung" >&2; exit 1; }
 got=$(grep -c "errors: kill: rank .* got error class" "$out")
 [ "$got" -eq $((np - 1)) ] || { echo "run_kill.sh: $got of $((np - 1)) survivors reported the failure" >&2; exit 1; }
+# each survivor also checks the error's class and its text (errors.c), and says so if wrong
+grep -q "expected MPIX_ERR_PROC_FAILED" "$out" && { echo "run_kill.sh: wrong class or text" >&2; exit 1; }
 exit 0
