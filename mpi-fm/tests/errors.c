@@ -5,7 +5,8 @@
  *           return the right MPI error class with a message; communication still works after.
  *   kill    (3+ ranks, mpiexec -disable-auto-cleanup) the last rank dies (SIGKILL) while the
  *           others wait for a message from it: they get an MPI error (not a hang) naming the
- *           failure, print "errors: kill: rank R got error class C: MSG" and exit 0.
+ *           failure, print "errors: kill: rank R got error class C: MSG", check the class
+ *           (MPIX_ERR_PROC_FAILED, "Process failed"), and MPI_Finalize returns: exit 0.
  *   unreachable  (3+ ranks, tests/netns/run.sh --cut-host, one rank per host, over tcp) the last
  *           rank's host is cut off from the others (nobody dies, the launcher says nothing) while
  *           every rank waits in MPI_Recv for a message from the other side: each gets an MPI
@@ -107,11 +108,14 @@ static int test_kill(void) {
   MPI_Error_class(rc, &cls);
   MPI_Error_string(cls, text, &len);
   if (cls != MPIX_ERR_PROC_FAILED || strcmp(text, "Process failed") != 0) {
-    fprintf(stderr, "errors: kill: rank %d: class %d (\"%s\"), expected MPIX_ERR_PROC_FAILED (%d, "
-            "\"Process failed\")\n", rank, cls, text, MPIX_ERR_PROC_FAILED);
+    fprintf(stderr,
+            "errors: kill: rank %d: class %d (\"%s\"), expected MPIX_ERR_PROC_FAILED (%d, "
+            "\"Process failed\")\n",
+            rank, cls, text, MPIX_ERR_PROC_FAILED);
     _exit(1);
   }
-  _exit(0); /* MPI_Finalize would wait for the dead rank at its barrier */
+  /* MPI_Finalize must still end (no wait for the dead rank: patch 0005); main calls it */
+  return 0;
 }
 
 static int test_unreachable(void) {
@@ -157,5 +161,6 @@ int main(int argc, char** argv) {
            : strcmp(mode, "unreachable") == 0 ? test_unreachable()
                                               : test_errors();
   MPI_Finalize();
+  if (strcmp(mode, "kill") == 0) printf("errors: kill: rank %d finalized\n", rank);
   return rc;
 }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # run_kill.sh MPIEXEC NP PROVIDER PROGRAM - the last rank kills itself while the others wait for
-# it: every survivor must report an MPI error (not hang) within the limit.
+# it: every survivor must report an MPI error (not hang) within the limit, then finalize.
 #
 # Hydra 4.0.2 tears the whole job down when a launched process dies by a signal, even with
 # -disable-auto-cleanup; so each rank runs under a small sh that waits for it (as in FM's own
@@ -21,4 +21,7 @@ got=$(grep -c "errors: kill: rank .* got error class" "$out")
 [ "$got" -eq $((np - 1)) ] || { echo "run_kill.sh: $got of $((np - 1)) survivors reported the failure" >&2; exit 1; }
 # each survivor also checks the error's class and its text (errors.c), and says so if wrong
 grep -q "expected MPIX_ERR_PROC_FAILED" "$out" && { echo "run_kill.sh: wrong class or text" >&2; exit 1; }
+# and MPI_Finalize returns in every survivor (it waited for the dead rank before patch 0005)
+fin=$(grep -c "errors: kill: rank .* finalized" "$out")
+[ "$fin" -eq $((np - 1)) ] || { echo "run_kill.sh: $fin of $((np - 1)) survivors got out of MPI_Finalize" >&2; exit 1; }
 exit 0

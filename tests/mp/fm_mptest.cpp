@@ -333,6 +333,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "rank %u: use after FM_finalize not refused\n", me);
     ++fails;
   }
+  // FM_peer_failed after FM_finalize: how the job ended (no failure; or, in a failure test that
+  // went as it should, the failure this rank saw), and out-of-range nodes still refused
+  unsigned failed = 0;
+  for (unsigned d = 0; d < n; ++d) failed += FM_peer_failed(d) == 1 ? 1 : 0;
+  const bool as_ended = failure_test ? (fails != 0 || failed > 0) : failed == 0;
+  if (!as_ended || FM_peer_failed(n) != FM_ENODEST) {
+    std::fprintf(stderr, "rank %u: after FM_finalize, %u nodes failed (FM_peer_failed(%u) = %d)\n",
+                 me, failed, n, FM_peer_failed(n));
+    ++fails;
+  }
   if (fails == 0 && !failure_test)
     std::printf("rank %u/%u: %s passed on %s (%llu packets retransmitted)\n", me, n, name.c_str(),
                 via.c_str(), static_cast<unsigned long long>(resent));

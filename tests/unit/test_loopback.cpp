@@ -119,6 +119,9 @@ TEST(Api, SingletonInitializeFinalizeLoop) {
     EXPECT_EQ(FM_finalize(), FM_SUCCESS);
     char b[4] = {};
     EXPECT_EQ(FM_send(0, 10, b, 4), FM_ENOTINIT) << "use after FM_finalize";
+    // after FM_finalize: how the session ended (nobody failed), out of range still refused
+    EXPECT_EQ(FM_peer_failed(0), 0);
+    EXPECT_EQ(FM_peer_failed(1), FM_ENODEST);
   }
 }
 

@@ -169,8 +169,10 @@ size_t FM_max_message(void); /* largest declared length accepted by FM_begin_mes
  * get FM_ELENGTH, or over shm may wait for ring room as they go.  For layers that choose a
  * protocol by size, e.g. MPI-FM's eager limit per peer.  0 on error (FM_last_status()). */
 size_t FM_try_max(unsigned node);
-int FM_in_handler(void);           /* 1 inside a handler */
-int FM_peer_failed(unsigned node); /* 1 if node has been declared failed */
+int FM_in_handler(void); /* 1 inside a handler */
+/* 1 if node has been declared failed; after FM_finalize (until FM_initialize again), whether it
+ * had failed when FM_finalize ended (a layer above learns of a peer found dead at the end). */
+int FM_peer_failed(unsigned node);
 /* 1 when this machine runs more of the job's ranks than this process may use CPUs: a busy wait
  * should then yield the CPU (FM's own waits for one-sided operations do). */
 int FM_oversubscribed(void);

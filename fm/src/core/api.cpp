@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "bootstrap/bootstrap.hpp"
 #include "core/context.hpp"
@@ -21,11 +22,15 @@ namespace {
 using fm::core::Context;
 
 std::unique_ptr<Context> g_ctx;
+// Per node, whether it had failed when FM_finalize ended (FM_peer_failed after it); emptied by
+// the next FM_initialize.
+std::vector<unsigned char> g_final_failed;
 
 int initialize(const FM_bootstrap* ext) {
   std::unique_ptr<Context> ctx;
   const int rc = fm::core::wire_up(ext, &ctx);
   if (rc != FM_SUCCESS) return rc;
+  g_final_failed.clear();
   g_ctx = std::move(ctx);
   fm::core::set_default(g_ctx.get());
   if (g_ctx->config().progress_thread != 0) g_ctx->start_progress_thread();
@@ -95,6 +100,8 @@ int FM_finalize(void) {
   g_ctx->stop_progress_thread();
   int rc = g_ctx->finalize();
   if (rc == FM_EINHANDLER) return rc;
+  g_final_failed.assign(g_ctx->size(), 0);  // what FM_peer_failed says from now on
+  for (unsigned p = 0; p < g_ctx->size(); ++p) g_final_failed[p] = g_ctx->peer(p).link.failed;
   fm::core::set_default(nullptr);
   g_ctx.reset();
   return rc;
@@ -251,6 +258,12 @@ int FM_in_handler(void) {
 }
 
 int FM_peer_failed(unsigned node) {
+  if (fm::core::current() == nullptr && !g_final_failed.empty()) {  // after FM_finalize
+    if (node >= g_final_failed.size())
+      return fm::fail(FM_ENODEST, "FM_peer_failed: node %u out of range (%zu nodes)", node,
+                      g_final_failed.size());
+    return g_final_failed[node];
+  }
   Context* c = ctx_or_fail("FM_peer_failed");
   const auto api_lock_ = lock(c);
   if (c == nullptr) return FM_ENOTINIT;

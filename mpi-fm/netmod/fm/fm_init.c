@@ -4,6 +4,7 @@
  */
 #include "mpidimpl.h"
 #include "fm_impl.h"
+#include "mpidu_init_shm.h"
 
 /*
 === BEGIN_MPI_T_CVAR_INFO_BLOCK ===
@@ -229,6 +230,13 @@ int MPIDI_FM_mpi_finalize_hook(void)
         mpi_errno = MPIDI_FM_global.send_errno;
     }
     int rc = FM_finalize();
+    /* a dead process would hold MPICH's init-shm barrier in MPID_Finalize forever (patch 0005);
+     * FM_peer_failed says, after FM_finalize, which peers had failed when it ended */
+    for (unsigned n = 0; n < (unsigned) MPIDI_FM_global.nnodes && !MPIDI_FM_global.failed; n++)
+        if (FM_peer_failed(n) == 1)
+            MPIDI_FM_global.failed = 1;
+    if (MPIDI_FM_global.failed)
+        MPIDU_Init_shm_peer_failed = 1;
     if (mpi_errno == MPI_SUCCESS && rc != FM_SUCCESS && !MPIDI_FM_global.failed)
         mpi_errno = MPIR_Err_create_code(MPI_SUCCESS, MPIR_ERR_RECOVERABLE, __func__, __LINE__,
                                          MPI_ERR_OTHER, "**fm_finalize", "**fm_finalize %s",
