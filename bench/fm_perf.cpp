@@ -109,7 +109,7 @@ const char* node_label() {
 [[noreturn]] void die(int rc, const char* what) {
   std::fprintf(stderr, "fm_perf[%s]: %s failed: %s (%s)\n", node_label(), what, FM_strerror(rc),
                FM_last_error());
-  std::exit(1);
+  FM_abort(1, what);  // the whole job, through the launcher: mpiexec exits 1 with the message
 }
 
 long check(long rc, const char* what) {

@@ -78,7 +78,7 @@ static int ack(FM_stream* s, unsigned sender) {
 static int check(int rc, const char* what) {
   if (rc < 0) {
     fprintf(stderr, "fm_demo: %s: %s (%s)\n", what, FM_strerror(rc), FM_last_error());
-    exit(1);
+    FM_abort(1, what); /* the whole job ends, through the launcher (also after FM_initialize) */
   }
   return rc;
 }
