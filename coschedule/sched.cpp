@@ -19,21 +19,6 @@ namespace fm::dcsd {
 
 namespace {
 
-// the kernel's struct sched_attr (SCHED_ATTR_SIZE_VER1); linux/sched/types.h clashes with
-// later glibc, so it is spelled out
-struct KernelAttr {
-  std::uint32_t size;
-  std::uint32_t sched_policy;
-  std::uint64_t sched_flags;
-  std::int32_t sched_nice;
-  std::uint32_t sched_priority;
-  std::uint64_t sched_runtime, sched_deadline, sched_period;
-  std::uint32_t sched_util_min, sched_util_max;
-};
-static_assert(sizeof(KernelAttr) == 56);
-
-constexpr std::uint64_t kResetOnFork = 0x01;  // SCHED_FLAG_RESET_ON_FORK
-
 bool read_small(const char* path, char* buf, std::size_t cap, std::size_t* n) {
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
@@ -46,28 +31,6 @@ bool read_small(const char* path, char* buf, std::size_t cap, std::size_t* n) {
 }
 
 }  // namespace
-
-bool get_attr(pid_t tid, SchedAttr* a) {
-  KernelAttr k;
-  std::memset(&k, 0, sizeof k);
-  if (syscall(SYS_sched_getattr, tid, &k, sizeof k, 0) != 0) return false;
-  a->policy = k.sched_policy;
-  a->nice = k.sched_nice;
-  a->prio = k.sched_priority;
-  a->flags = k.sched_flags & kResetOnFork;  // the only flag worth giving back
-  return true;
-}
-
-bool set_attr(pid_t tid, const SchedAttr& a) {
-  KernelAttr k;
-  std::memset(&k, 0, sizeof k);
-  k.size = sizeof k;
-  k.sched_policy = a.policy;
-  k.sched_flags = a.flags & kResetOnFork;
-  k.sched_nice = a.nice;
-  k.sched_priority = a.prio;
-  return syscall(SYS_sched_setattr, tid, &k, 0) == 0;
-}
 
 bool read_task(pid_t pid, pid_t tid, char* state, std::uint64_t* starttime) {
   char path[64], buf[1024];
@@ -146,6 +109,7 @@ void StateFile::restore(const std::function<void(const StateEntry&)>& said) {
       a.nice = e.nice;
       a.prio = e.prio;
       a.flags = e.flags;
+      a.runtime = e.runtime;
       if (set_attr(e.tid, a)) said(e);
     }
   }
@@ -162,6 +126,7 @@ void StateFile::save(unsigned slot, pid_t pid, pid_t tid, std::uint64_t starttim
   e.nice = a.nice;
   e.prio = a.prio;
   e.flags = a.flags;
+  e.runtime = a.runtime;
   // in the page cache as soon as stored; the fence keeps `used` after the fields
   std::atomic_signal_fence(std::memory_order_seq_cst);
   std::atomic_ref<std::uint32_t>(e.used).store(1, std::memory_order_release);

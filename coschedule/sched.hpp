@@ -11,19 +11,17 @@
 #include <string>
 
 #include "state.hpp"
+#include "util/sched_attr.hpp"
 
 namespace fm::dcsd {
 
-struct SchedAttr {
-  std::uint32_t policy = 0;
-  std::int32_t nice = 0;
-  std::uint32_t prio = 0;
-  std::uint64_t flags = 0;
-};
-
-// sched_getattr/sched_setattr by system call (glibc 2.36 has no wrappers).  False with errno.
-bool get_attr(pid_t tid, SchedAttr* a);
-bool set_attr(pid_t tid, const SchedAttr& a);
+// What the daemon saves of a thread before a boost and gives back after it (policy, nice,
+// priority, the reset-on-fork flag and a fair thread's slice: FM asks for a short one,
+// FM_SLICE_US), and sched_getattr/sched_setattr on it: FM's own (fm/src/util/sched_attr.hpp,
+// header-only: the daemon still never links libfm).  False with errno.
+using SchedAttr = fm::sched::Attr;
+using fm::sched::get_attr;
+using fm::sched::set_attr;
 
 // /proc/PID/task/TID/stat's state letter and starttime; false if the thread is gone.
 bool read_task(pid_t pid, pid_t tid, char* state, std::uint64_t* starttime);

@@ -9,7 +9,7 @@
 
 namespace fm::dcsd {
 
-constexpr std::uint64_t kStateMagic = 0x3154534344434d46ull;  // "FMDCSST1"
+constexpr std::uint64_t kStateMagic = 0x3254534344434d46ull;  // "FMDCSST2"
 constexpr unsigned kStateSlots = 4096;                        // = the client limit
 
 struct StateEntry {
@@ -20,6 +20,7 @@ struct StateEntry {
   std::int32_t nice;
   std::uint32_t prio;
   std::uint64_t flags;
+  std::uint64_t runtime;  // a fair thread's slice in ns (FM_SLICE_US), 0: the default
 };
 
 struct StateTable {

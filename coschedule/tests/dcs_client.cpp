@@ -12,6 +12,8 @@
 //   dcs_client [--socket S] garbage N [--seed X]      N connections of junk, some with fds
 //   dcs_client [--socket S] status
 //   dcs_client state FILE                             the state file's live entries
+// --slice US (any command): first ask for a scheduler slice of US microseconds, as FM does at
+// FM_initialize (FM_SLICE_US), so a test can check that a boost gives it back.
 // Prints "ACK policy=.. cpus=.. host_ranks=.. cpu=.. pid=.." (exit 0) or "NAK <reason>" (3).
 #include <fcntl.h>
 #include <fm/fm_cosched.h>
@@ -38,6 +40,7 @@
 #include <vector>
 
 #include "../state.hpp"
+#include "util/sched_attr.hpp"
 
 namespace {
 
@@ -360,6 +363,7 @@ int main(int argc, char** argv) {
   std::uint64_t pending = 5;
   pid_t tid = 1;
   unsigned seed = std::random_device{}();
+  std::uint64_t slice_us = 0;
   std::vector<std::string> pos;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const bool more = i + 1 < args.size();
@@ -377,6 +381,8 @@ int main(int argc, char** argv) {
       tid = std::atoi(args[++i].c_str());
     else if (args[i] == "--seed" && more)
       seed = static_cast<unsigned>(std::atoi(args[++i].c_str()));
+    else if (args[i] == "--slice" && more)
+      slice_us = std::strtoull(args[++i].c_str(), nullptr, 0);
     else
       pos.push_back(args[i]);
   }
@@ -385,6 +391,12 @@ int main(int argc, char** argv) {
   sa.sa_handler = on_usr1;  // no SA_RESTART: the hold's sleep returns
   sigaction(SIGUSR1, &sa, nullptr);
   setvbuf(stdout, nullptr, _IOLBF, 0);
+  if (slice_us != 0) {
+    fm::sched::Attr a;
+    if (!fm::sched::get_attr(0, &a)) die("sched_getattr");
+    a.runtime = slice_us * 1000;
+    if (!fm::sched::set_attr(0, a)) die("sched_setattr");
+  }
   if (pos.empty()) {
     std::fprintf(stderr, "usage: see the comment at the top of dcs_client.cpp\n");
     return 2;

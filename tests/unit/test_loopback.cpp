@@ -4,6 +4,10 @@
 #include <fm/fm.h>
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -11,6 +15,7 @@
 #include "../common/scenarios.hpp"
 #include "core/context.hpp"
 #include "transport/transport.hpp"
+#include "util/sched_attr.hpp"
 
 namespace {
 
@@ -123,6 +128,47 @@ TEST(Api, SingletonInitializeFinalizeLoop) {
     EXPECT_EQ(FM_peer_failed(0), 0);
     EXPECT_EQ(FM_peer_failed(1), FM_ENODEST);
   }
+}
+
+// FM_SLICE_US: FM_initialize gives the calling thread the slice asked for (Linux 6.12's custom
+// slice), a thread created afterwards inherits it, FM_finalize gives the old one back, 0 leaves
+// it alone.  A kernel without custom slices reads 0: nothing to observe.
+TEST(Api, SchedulerSliceSetAndGivenBack) {
+  fm::sched::Attr before;
+  ASSERT_TRUE(fm::sched::get_attr(0, &before)) << strerror(errno);
+  if (before.runtime == 0) GTEST_SKIP() << "this kernel has no custom slices (before 6.12)";
+  ASSERT_TRUE(fm::sched::fair_policy(before.policy));
+  auto runtime = [] {
+    fm::sched::Attr a;
+    EXPECT_TRUE(fm::sched::get_attr(0, &a)) << strerror(errno);
+    return a.runtime;
+  };
+  fmtest::register_handlers();
+  const std::uint64_t want = before.runtime == 250000 ? 300000 : 250000;
+  ::setenv("FM_SLICE_US", want == 250000 ? "250" : "300", 1);
+  ASSERT_EQ(FM_initialize(), FM_SUCCESS) << FM_last_error();
+  EXPECT_EQ(runtime(), want);
+  std::uint64_t in_thread = 0;
+  std::thread([&] { in_thread = runtime(); }).join();
+  EXPECT_EQ(in_thread, want) << "a thread the program creates after FM_initialize";
+  EXPECT_EQ(FM_finalize(), FM_SUCCESS);
+  EXPECT_EQ(runtime(), before.runtime);
+
+  ::setenv("FM_SLICE_US", "0", 1);
+  ASSERT_EQ(FM_initialize(), FM_SUCCESS) << FM_last_error();
+  EXPECT_EQ(runtime(), before.runtime) << "FM_SLICE_US=0 leaves the slice alone";
+  EXPECT_EQ(FM_finalize(), FM_SUCCESS);
+
+  ::setenv("FM_SLICE_US", "40", 1);  // below the kernel's floor: counts as 100
+  ASSERT_EQ(FM_initialize(), FM_SUCCESS) << FM_last_error();
+  EXPECT_EQ(runtime(), 100000u);
+  EXPECT_EQ(FM_finalize(), FM_SUCCESS);
+  EXPECT_EQ(runtime(), before.runtime);
+
+  ::setenv("FM_SLICE_US", "100001", 1);
+  EXPECT_EQ(FM_initialize(), FM_EINVAL);
+  EXPECT_NE(std::string(FM_last_error()).find("FM_SLICE_US"), std::string::npos) << FM_last_error();
+  ::unsetenv("FM_SLICE_US");
 }
 
 }  // namespace

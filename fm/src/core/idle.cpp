@@ -22,6 +22,7 @@
 #include "util/log.hpp"
 #include "util/membarrier.hpp"
 #include "util/memfd.hpp"
+#include "util/sched_attr.hpp"
 
 namespace fm::core {
 
@@ -419,6 +420,28 @@ void Idle::bind_cpu() {
     FM_WARN("FM_BIND=core: binding to CPU %d failed: %s", cpu, strerror(errno));
 }
 
+// Linux 6.12's EEVDF lets a fair thread ask for a shorter slice (sched_attr.sched_runtime); a
+// woken thread whose slice is shorter preempts the running one at once.  A rank woken by a
+// message is exactly that thread: with a CPU-bound process beside the job (a build, another
+// job's computation), each wake-up otherwise waits out that process's slice, a millisecond or
+// more (bench/results/cosched.md, scenario d).  The share of the CPU does not change (that is
+// the weight's, nice's), only when the rank gets it.  Earlier kernels accept and ignore it.
+void Idle::set_slice(std::uint32_t us) {
+  if (us == 0 || slice_tid_ != 0) return;
+  sched::Attr a;
+  if (!sched::get_attr(0, &a) || !sched::fair_policy(a.policy)) return;  // RT: not ours
+  const std::uint64_t want = std::uint64_t{std::max<std::uint32_t>(us, 100)} * 1000;
+  if (a.runtime == want) return;
+  const std::uint64_t old = a.runtime;
+  a.runtime = want;
+  if (!sched::set_attr(0, a)) {
+    FM_INFO("FM_SLICE_US=%u: sched_setattr: %s", us, strerror(errno));
+    return;
+  }
+  slice_tid_ = static_cast<pid_t>(gettid());
+  slice_old_ns_ = old;
+}
+
 // At most every 100 ms (blocks()): a daemon that went away is forgotten (its boost flag with it);
 // a daemon (re)started is registered with, at most once a second.
 void Idle::refresh() noexcept {
@@ -445,6 +468,14 @@ void Idle::refresh() noexcept {
 }
 
 void Idle::finalize() {
+  if (slice_tid_ != 0 && slice_tid_ == static_cast<pid_t>(gettid())) {
+    sched::Attr a;  // nice and policy as they are now: only the slice goes back
+    if (sched::get_attr(0, &a) && sched::fair_policy(a.policy)) {
+      a.runtime = slice_old_ns_;
+      (void)sched::set_attr(0, a);
+    }
+  }
+  slice_tid_ = 0;
   set_state(FM_DCS_FINALIZED);
   if (sock_ < 0) return;
   const fm_dcs_msg m = message(FM_DCS_BYE);

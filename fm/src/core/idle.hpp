@@ -19,6 +19,7 @@
 #include <fm/fm_cosched.h>
 #include <fm/fm_topology.h>
 #include <poll.h>
+#include <sys/types.h>
 
 #include <algorithm>
 #include <atomic>
@@ -54,7 +55,10 @@ class Idle {
   void register_daemon();
   // FM_BIND.
   void bind_cpu();
-  // FM_finalize: the page says so, the daemon hears BYE.
+  // FM_SLICE_US (us, 0: none): the calling (FM) thread's scheduler slice; finalize() gives the
+  // old one back.  Also without create() (a single node).
+  void set_slice(std::uint32_t us);
+  // FM_finalize: the page says so, the daemon hears BYE, the slice is the program's again.
   void finalize();
 
   bool active() const noexcept { return page_ != nullptr; }
@@ -182,7 +186,9 @@ class Idle {
   std::uint64_t retry_ns_ = 0;
   int own_policy_ = 0;  // our FM thread's scheduling policy and priority at set-up
   int own_prio_ = 0;
-  std::uint64_t unboosted_ = 0;  // the daemon's boost count when we last returned to them
+  pid_t slice_tid_ = 0;             // the thread FM_SLICE_US changed (0: none)
+  std::uint64_t slice_old_ns_ = 0;  // and its slice before
+  std::uint64_t unboosted_ = 0;     // the daemon's boost count when we last returned to them
   // the progress thread's parking
   int kick_fd_ = -1;  // eventfd: wakes a parked progress thread
   std::atomic<bool> parked_{false};

@@ -137,6 +137,7 @@ int wire_up(const FM_bootstrap* ext, std::unique_ptr<Context>* out) {
         FM_WARN("%s; its waits are woken by naps", last_error());
     w.idle->register_daemon();
     w.idle->bind_cpu();
+    w.idle->set_slice(w.cfg.slice_us);
   }
 
   // 3. which lane serves each peer, and with which provider

@@ -68,6 +68,10 @@ enum class Kind { size, uint, boolean, choice, text };
     "while waits block (FM_IDLE), they first poll for up to this many microseconds, yielding "    \
     "the CPU between polls (a yielding waiter costs the ranks that have work next to nothing; "   \
     "waking a sleeper costs a context switch), then sleep")                                       \
+  X(slice_us, std::uint32_t, "FM_SLICE_US", uint, "100", 0, 100000, "",                           \
+    "the scheduler slice FM's thread asks for at FM_initialize (Linux 6.12 and later; 100.."      \
+    "100000 us, less counts as 100): a rank that a message wakes then preempts a CPU-bound "      \
+    "process beside it at once, not after that process's slice; 0: left as it is")                \
   X(idle, std::string, "FM_IDLE", choice, "auto", 0, 0, "auto,block,poll",                        \
     "what FM's waits (and MPI-FM's and SHMEM-FM's) do once they have spun: block (sleep until "   \
     "a packet or a same-host peer's doorbell wakes them), poll (keep polling: a dedicated CPU), " \
