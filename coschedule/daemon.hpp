@@ -62,7 +62,7 @@ struct Client {
   int cpu = -1;   // --place
   // boost
   bool boosted = false;
-  SchedAttr saved;
+  SchedAttr saved{};
   std::int64_t boost_start = 0, deadline = 0, cooldown_until = 0;
   std::uint64_t boosts = 0;
   std::int64_t boosted_ns = 0;

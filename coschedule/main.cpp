@@ -400,10 +400,10 @@ int run(Options& o) {
   });
   // the daemon outranks its clients, so a spinning boosted client cannot keep it from demoting
   if (d.opt.policy != FM_DCS_POLICY_NONE) {
-    SchedAttr self;
+    SchedAttr self{};
     self.policy = SCHED_FIFO;
     self.prio = static_cast<std::uint32_t>(d.opt.self_prio);
-    SchedAttr probe;
+    SchedAttr probe{};
     if (!set_attr(0, self)) {
       logf(
           "cannot use real-time priorities (sched_setattr: %s; CAP_SYS_NICE needed): "

@@ -190,7 +190,7 @@ void tick_gang(Daemon& d, std::int64_t now) {
 }  // namespace
 
 void boost(Daemon& d, Client& c, std::int64_t now, std::int64_t until) {
-  SchedAttr cur;
+  SchedAttr cur{};
   if (!get_attr(c.msg.tid, &cur)) return;
   // real-time or deadline already: not the daemon's to raise, nor to lower afterwards
   if (cur.policy != SCHED_OTHER && cur.policy != SCHED_BATCH && cur.policy != SCHED_IDLE) return;
@@ -199,7 +199,7 @@ void boost(Daemon& d, Client& c, std::int64_t now, std::int64_t until) {
   // the same thread the process registered, not a tid reused since
   if (!read_task(c.msg.pid, c.msg.tid, &st, &start) || start != c.starttime) return;
   d.state.save(static_cast<unsigned>(c.slot), c.msg.pid, c.msg.tid, start, cur);
-  SchedAttr rr;
+  SchedAttr rr{};
   rr.policy = SCHED_RR;
   rr.prio = static_cast<std::uint32_t>(d.opt.rt_prio);
   rr.flags = 1;  // SCHED_FLAG_RESET_ON_FORK: its children start unboosted

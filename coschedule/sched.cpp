@@ -104,12 +104,12 @@ void StateFile::restore(const std::function<void(const StateEntry&)>& said) {
     char state = 0;
     std::uint64_t start = 0;
     if (read_task(e.pid, e.tid, &state, &start) && start == e.starttime) {
-      SchedAttr a;
+      SchedAttr a{};
       a.policy = e.policy;
       a.nice = e.nice;
       a.prio = e.prio;
       a.flags = e.flags;
-      a.runtime = e.runtime;
+      a.runtime_ns = e.runtime;
       if (set_attr(e.tid, a)) said(e);
     }
   }
@@ -126,7 +126,7 @@ void StateFile::save(unsigned slot, pid_t pid, pid_t tid, std::uint64_t starttim
   e.nice = a.nice;
   e.prio = a.prio;
   e.flags = a.flags;
-  e.runtime = a.runtime;
+  e.runtime = a.runtime_ns;
   // in the page cache as soon as stored; the fence keeps `used` after the fields
   std::atomic_signal_fence(std::memory_order_seq_cst);
   std::atomic_ref<std::uint32_t>(e.used).store(1, std::memory_order_release);

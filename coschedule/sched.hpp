@@ -4,6 +4,7 @@
 #ifndef FM_DCSD_SCHED_HPP
 #define FM_DCSD_SCHED_HPP
 
+#include <fm/fm_topology.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -11,17 +12,21 @@
 #include <string>
 
 #include "state.hpp"
-#include "util/sched_attr.hpp"
 
 namespace fm::dcsd {
 
 // What the daemon saves of a thread before a boost and gives back after it (policy, nice,
 // priority, the reset-on-fork flag and a fair thread's slice: FM asks for a short one,
-// FM_SLICE_US), and sched_getattr/sched_setattr on it: FM's own (fm/src/util/sched_attr.hpp,
-// header-only: the daemon still never links libfm).  False with errno.
-using SchedAttr = fm::sched::Attr;
-using fm::sched::get_attr;
-using fm::sched::set_attr;
+// FM_SLICE_US), read and set with FM's public helpers (fm/fm_topology.h; the daemon still never
+// links libfm: the fm_topology objects are compiled in).  Value-initialize it ({}).  False with
+// errno.
+using SchedAttr = FM_sched_attr;
+inline bool get_attr(pid_t tid, SchedAttr* a) {
+  return FM_sched_get(tid, a) == 0;
+}
+inline bool set_attr(pid_t tid, const SchedAttr& a) {
+  return FM_sched_set(tid, &a) == 0;
+}
 
 // /proc/PID/task/TID/stat's state letter and starttime; false if the thread is gone.
 bool read_task(pid_t pid, pid_t tid, char* state, std::uint64_t* starttime);

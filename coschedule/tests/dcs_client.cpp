@@ -17,6 +17,7 @@
 // Prints "ACK policy=.. cpus=.. host_ranks=.. cpu=.. pid=.." (exit 0) or "NAK <reason>" (3).
 #include <fcntl.h>
 #include <fm/fm_cosched.h>
+#include <fm/fm_topology.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -40,7 +41,6 @@
 #include <vector>
 
 #include "../state.hpp"
-#include "util/sched_attr.hpp"
 
 namespace {
 
@@ -392,10 +392,10 @@ int main(int argc, char** argv) {
   sigaction(SIGUSR1, &sa, nullptr);
   setvbuf(stdout, nullptr, _IOLBF, 0);
   if (slice_us != 0) {
-    fm::sched::Attr a;
-    if (!fm::sched::get_attr(0, &a)) die("sched_getattr");
-    a.runtime = slice_us * 1000;
-    if (!fm::sched::set_attr(0, a)) die("sched_setattr");
+    FM_sched_attr a{};
+    if (FM_sched_get(0, &a) != 0) die("sched_getattr");
+    a.runtime_ns = slice_us * 1000;
+    if (FM_sched_set(0, &a) != 0) die("sched_setattr");
   }
   if (pos.empty()) {
     std::fprintf(stderr, "usage: see the comment at the top of dcs_client.cpp\n");

@@ -2,6 +2,7 @@
 // transport: segments, rings and cross-memory attach within the process), one thread per node,
 // each running the same scenario code the multi-process tests run.
 #include <fm/fm.h>
+#include <fm/fm_topology.h>
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -15,7 +16,6 @@
 #include "../common/scenarios.hpp"
 #include "core/context.hpp"
 #include "transport/transport.hpp"
-#include "util/sched_attr.hpp"
 
 namespace {
 
@@ -134,17 +134,17 @@ TEST(Api, SingletonInitializeFinalizeLoop) {
 // slice), a thread created afterwards inherits it, FM_finalize gives the old one back, 0 leaves
 // it alone.  A kernel without custom slices reads 0: nothing to observe.
 TEST(Api, SchedulerSliceSetAndGivenBack) {
-  fm::sched::Attr before;
-  ASSERT_TRUE(fm::sched::get_attr(0, &before)) << strerror(errno);
-  if (before.runtime == 0) GTEST_SKIP() << "this kernel has no custom slices (before 6.12)";
-  ASSERT_TRUE(fm::sched::fair_policy(before.policy));
+  FM_sched_attr before{};
+  ASSERT_EQ(FM_sched_get(0, &before), 0) << strerror(errno);
+  if (before.runtime_ns == 0) GTEST_SKIP() << "this kernel has no custom slices (before 6.12)";
+  ASSERT_TRUE(FM_sched_fair(before.policy));
   auto runtime = [] {
-    fm::sched::Attr a;
-    EXPECT_TRUE(fm::sched::get_attr(0, &a)) << strerror(errno);
-    return a.runtime;
+    FM_sched_attr a{};
+    EXPECT_EQ(FM_sched_get(0, &a), 0) << strerror(errno);
+    return a.runtime_ns;
   };
   fmtest::register_handlers();
-  const std::uint64_t want = before.runtime == 250000 ? 300000 : 250000;
+  const std::uint64_t want = before.runtime_ns == 250000 ? 300000 : 250000;
   ::setenv("FM_SLICE_US", want == 250000 ? "250" : "300", 1);
   ASSERT_EQ(FM_initialize(), FM_SUCCESS) << FM_last_error();
   EXPECT_EQ(runtime(), want);
@@ -152,18 +152,18 @@ TEST(Api, SchedulerSliceSetAndGivenBack) {
   std::thread([&] { in_thread = runtime(); }).join();
   EXPECT_EQ(in_thread, want) << "a thread the program creates after FM_initialize";
   EXPECT_EQ(FM_finalize(), FM_SUCCESS);
-  EXPECT_EQ(runtime(), before.runtime);
+  EXPECT_EQ(runtime(), before.runtime_ns);
 
   ::setenv("FM_SLICE_US", "0", 1);
   ASSERT_EQ(FM_initialize(), FM_SUCCESS) << FM_last_error();
-  EXPECT_EQ(runtime(), before.runtime) << "FM_SLICE_US=0 leaves the slice alone";
+  EXPECT_EQ(runtime(), before.runtime_ns) << "FM_SLICE_US=0 leaves the slice alone";
   EXPECT_EQ(FM_finalize(), FM_SUCCESS);
 
   ::setenv("FM_SLICE_US", "40", 1);  // below the kernel's floor: counts as 100
   ASSERT_EQ(FM_initialize(), FM_SUCCESS) << FM_last_error();
   EXPECT_EQ(runtime(), 100000u);
   EXPECT_EQ(FM_finalize(), FM_SUCCESS);
-  EXPECT_EQ(runtime(), before.runtime);
+  EXPECT_EQ(runtime(), before.runtime_ns);
 
   ::setenv("FM_SLICE_US", "100001", 1);
   EXPECT_EQ(FM_initialize(), FM_EINVAL);

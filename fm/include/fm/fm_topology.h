@@ -1,5 +1,6 @@
 /* fm_topology.h - the host topology FM sees (hwloc): processing units, cores, packages and NUMA
- * nodes of the CPUs this process may run on.  FM places each shared-memory ring's pages on its
+ * nodes of the CPUs this process may run on; the host's CPU contention; a thread's scheduling
+ * attributes.  FM places each shared-memory ring's pages on its
  * receiver's NUMA node from it; fm_info -t prints it; fm-dcsd places ranks by cores with it.
  * Callable before FM_initialize and without it; thread-safe; set-up cost (hwloc reads /sys: a
  * few milliseconds), not for a hot path. */
@@ -62,6 +63,26 @@ int FM_load_sample(FM_load_probe* p, unsigned cpus);
  * thread's naps), read up to about 150 by themselves.  A lower bound would keep them sleeping for
  * that reason alone. */
 #define FM_LOAD_CONTENDED 250
+
+/* A thread's scheduling attributes, through sched_getattr/sched_setattr (which glibc 2.36 does
+ * not wrap): what FM_initialize changes (FM_SLICE_US) and FM_finalize gives back, and what
+ * fm-dcsd saves before a boost and gives back after it.  runtime_ns is the slice a thread of a
+ * fair policy (SCHED_OTHER, SCHED_BATCH, SCHED_IDLE) asks for: Linux 6.12 and later (EEVDF's
+ * custom slice, 100 us..100 ms; a woken thread whose slice is shorter than the running one's
+ * preempts it at once); earlier kernels read 0 and ignore it; 0 when set: the default slice. */
+typedef struct FM_sched_attr {
+  unsigned policy;               /* SCHED_* */
+  int nice;                      /* fair policies */
+  unsigned prio;                 /* real-time policies */
+  unsigned long long flags;      /* SCHED_FLAG_RESET_ON_FORK (1), the only flag kept */
+  unsigned long long runtime_ns; /* fair policies: the slice; 0 for the others */
+} FM_sched_attr;
+
+/* Thread `tid` (0: the calling one).  0, or -1 with errno (a reads NULL: EINVAL). */
+int FM_sched_get(int tid, FM_sched_attr* a);
+int FM_sched_set(int tid, const FM_sched_attr* a);
+/* Whether `policy` is one of the fair ones (a slice applies). */
+int FM_sched_fair(unsigned policy);
 
 #ifdef __cplusplus
 }

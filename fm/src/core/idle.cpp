@@ -22,7 +22,6 @@
 #include "util/log.hpp"
 #include "util/membarrier.hpp"
 #include "util/memfd.hpp"
-#include "util/sched_attr.hpp"
 
 namespace fm::core {
 
@@ -428,13 +427,13 @@ void Idle::bind_cpu() {
 // the weight's, nice's), only when the rank gets it.  Earlier kernels accept and ignore it.
 void Idle::set_slice(std::uint32_t us) {
   if (us == 0 || slice_tid_ != 0) return;
-  sched::Attr a;
-  if (!sched::get_attr(0, &a) || !sched::fair_policy(a.policy)) return;  // RT: not ours
+  FM_sched_attr a{};
+  if (FM_sched_get(0, &a) != 0 || !FM_sched_fair(a.policy)) return;  // RT: not ours
   const std::uint64_t want = std::uint64_t{std::max<std::uint32_t>(us, 100)} * 1000;
-  if (a.runtime == want) return;
-  const std::uint64_t old = a.runtime;
-  a.runtime = want;
-  if (!sched::set_attr(0, a)) {
+  if (a.runtime_ns == want) return;
+  const std::uint64_t old = a.runtime_ns;
+  a.runtime_ns = want;
+  if (FM_sched_set(0, &a) != 0) {
     FM_INFO("FM_SLICE_US=%u: sched_setattr: %s", us, strerror(errno));
     return;
   }
@@ -469,10 +468,10 @@ void Idle::refresh() noexcept {
 
 void Idle::finalize() {
   if (slice_tid_ != 0 && slice_tid_ == static_cast<pid_t>(gettid())) {
-    sched::Attr a;  // nice and policy as they are now: only the slice goes back
-    if (sched::get_attr(0, &a) && sched::fair_policy(a.policy)) {
-      a.runtime = slice_old_ns_;
-      (void)sched::set_attr(0, a);
+    FM_sched_attr a{};  // nice and policy as they are now: only the slice goes back
+    if (FM_sched_get(0, &a) == 0 && FM_sched_fair(a.policy)) {
+      a.runtime_ns = slice_old_ns_;
+      (void)FM_sched_set(0, &a);
     }
   }
   slice_tid_ = 0;

@@ -7,10 +7,13 @@
 #include <fm/fm_topology.h>
 #include <hwloc.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -189,4 +192,57 @@ extern "C" int FM_load_sample(FM_load_probe* p, unsigned cpus) {
   p->at_ns = now;
   p->over = r > cpus ? p->over + 1 : 0;
   return p->over >= 2 ? 1000 : 0;
+}
+
+// ---- scheduling attributes
+namespace {
+// the kernel's struct sched_attr (SCHED_ATTR_SIZE_VER1); linux/sched/types.h clashes with
+// later glibc, so it is spelled out
+struct KernelAttr {
+  std::uint32_t size;
+  std::uint32_t sched_policy;
+  std::uint64_t sched_flags;
+  std::int32_t sched_nice;
+  std::uint32_t sched_priority;
+  std::uint64_t sched_runtime, sched_deadline, sched_period;
+  std::uint32_t sched_util_min, sched_util_max;
+};
+static_assert(sizeof(KernelAttr) == 56);
+constexpr std::uint64_t kResetOnFork = 0x01;  // SCHED_FLAG_RESET_ON_FORK
+}  // namespace
+
+extern "C" int FM_sched_fair(unsigned policy) {
+  return policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE;
+}
+
+extern "C" int FM_sched_get(int tid, FM_sched_attr* a) {
+  if (a == nullptr) {
+    errno = EINVAL;
+    return -1;
+  }
+  KernelAttr k;
+  std::memset(&k, 0, sizeof k);
+  if (syscall(SYS_sched_getattr, tid, &k, sizeof k, 0) != 0) return -1;
+  a->policy = k.sched_policy;
+  a->nice = k.sched_nice;
+  a->prio = k.sched_priority;
+  a->flags = k.sched_flags & kResetOnFork;
+  a->runtime_ns = FM_sched_fair(k.sched_policy) ? k.sched_runtime : 0;
+  return 0;
+}
+
+extern "C" int FM_sched_set(int tid, const FM_sched_attr* a) {
+  if (a == nullptr) {
+    errno = EINVAL;
+    return -1;
+  }
+  KernelAttr k;
+  std::memset(&k, 0, sizeof k);
+  k.size = sizeof k;
+  k.sched_policy = a->policy;
+  k.sched_flags = a->flags & kResetOnFork;
+  k.sched_nice = a->nice;
+  k.sched_priority = a->prio;
+  k.sched_runtime = FM_sched_fair(a->policy) ? a->runtime_ns : 0;
+  return syscall(SYS_sched_setattr, tid, &k, 0) == 0 ? 0 : -1;
 }
