@@ -193,7 +193,7 @@ void boost(Daemon& d, Client& c, std::int64_t now, std::int64_t until) {
   SchedAttr cur{};
   if (!get_attr(c.msg.tid, &cur)) return;
   // real-time or deadline already: not the daemon's to raise, nor to lower afterwards
-  if (cur.policy != SCHED_OTHER && cur.policy != SCHED_BATCH && cur.policy != SCHED_IDLE) return;
+  if (!FM_sched_fair(cur.policy)) return;
   char st = 0;
   std::uint64_t start = 0;
   // the same thread the process registered, not a tid reused since

@@ -1,7 +1,7 @@
 /* fm_topology.h - the host topology FM sees (hwloc): processing units, cores, packages and NUMA
- * nodes of the CPUs this process may run on; the host's CPU contention; a thread's scheduling
- * attributes.  FM places each shared-memory ring's pages on its
- * receiver's NUMA node from it; fm_info -t prints it; fm-dcsd places ranks by cores with it.
+ * nodes of the CPUs this process may run on; also the host's CPU contention and a thread's
+ * scheduling attributes.  FM places each shared-memory ring's pages on its receiver's NUMA node
+ * from it; fm_info -t prints it; fm-dcsd places ranks by cores with it.
  * Callable before FM_initialize and without it; thread-safe; set-up cost (hwloc reads /sys: a
  * few milliseconds), not for a hot path. */
 #ifndef FM_TOPOLOGY_H
@@ -78,7 +78,7 @@ typedef struct FM_sched_attr {
   unsigned long long runtime_ns; /* fair policies: the slice; 0 for the others */
 } FM_sched_attr;
 
-/* Thread `tid` (0: the calling one).  0, or -1 with errno (a reads NULL: EINVAL). */
+/* Thread `tid` (0: the calling one).  0, or -1 with errno (EINVAL when a is NULL). */
 int FM_sched_get(int tid, FM_sched_attr* a);
 int FM_sched_set(int tid, const FM_sched_attr* a);
 /* Whether `policy` is one of the fair ones (a slice applies). */

@@ -423,7 +423,7 @@ void Idle::bind_cpu() {
 // woken thread whose slice is shorter preempts the running one at once.  A rank woken by a
 // message is exactly that thread: with a CPU-bound process beside the job (a build, another
 // job's computation), each wake-up otherwise waits out that process's slice, a millisecond or
-// more (bench/results/cosched.md, scenario d).  The share of the CPU does not change (that is
+// more (bench/hog.sh, bench/results/hog.md).  The share of the CPU does not change (that is
 // the weight's, nice's), only when the rank gets it.  Earlier kernels accept and ignore it.
 void Idle::set_slice(std::uint32_t us) {
   if (us == 0 || slice_tid_ != 0) return;
